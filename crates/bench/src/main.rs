@@ -1,0 +1,37 @@
+//! `specgr`: the SpecGR command-line tool.
+
+use clap::Parser;
+
+use bench::cmd;
+
+/// SpecGR: inductive generative recommendation by retrieval-based speculation.
+#[derive(Debug, Parser)]
+#[command(name = "specgr", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Look at a dataset.
+    #[command(subcommand)]
+    Data(cmd::data::DataCommand),
+    /// Measure speed and memory.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Data(c) => cmd::data::run(c),
+        Command::Bench(c) => cmd::bench::run(c),
+    }
+}

@@ -1,0 +1,131 @@
+//! A loaded dataset: a catalog of items with text and time-ordered interactions.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::item::{Catalog, ItemId};
+
+/// One interaction: a user consumed an item at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interaction {
+    /// The user's dense index (0-based, by first interaction).
+    pub user: u32,
+    /// The item.
+    pub item: ItemId,
+    /// The time, in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+}
+
+/// Counts of what the loader saw, kept, skipped and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LoadReport {
+    /// Interaction rows read from the files.
+    pub rows_read: usize,
+    /// Rows skipped because their item (or a history item) is not in the catalog.
+    pub rows_skipped_unknown_item: usize,
+    /// Distinct unknown item keys behind those skips.
+    pub unknown_items: usize,
+    /// Rows whose (user, item) pair occurred earlier too; they are kept.
+    pub duplicate_user_item_rows: usize,
+    /// Items that interactions use but whose text is empty; they are kept with empty text.
+    pub items_without_text: usize,
+    /// Catalog entries that no interaction uses; they are dropped.
+    pub catalog_items_unused: usize,
+}
+
+/// A catalog of items with text and the time-ordered interactions over it.
+///
+/// Interactions are sorted by time with a stable sort, so equal timestamps keep
+/// file order; users and items are numbered by their first interaction.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// The dataset's name (`beauty-2014`, `synthetic`, ...).
+    pub name: String,
+    /// The items that occur in interactions, numbered by first interaction.
+    pub catalog: Catalog,
+    /// User keys, indexed by the dense user index.
+    pub users: Vec<String>,
+    /// Interactions sorted by time (stable).
+    pub interactions: Vec<Interaction>,
+    /// What the loader counted.
+    pub report: LoadReport,
+}
+
+/// A raw interaction as read from a file, before numbering.
+#[derive(Clone, Debug)]
+pub(crate) struct RawInteraction {
+    pub user: String,
+    pub item: String,
+    pub timestamp_ms: i64,
+}
+
+/// Turns raw interactions and item texts into a [`Dataset`].
+///
+/// `texts` maps item keys to cleaned text; every interaction's item must be in it
+/// (the format loaders check this and apply the missing-item policy first).
+pub(crate) fn build(
+    name: &str,
+    mut raw: Vec<RawInteraction>,
+    texts: &mut HashMap<String, String>,
+    mut report: LoadReport,
+) -> Dataset {
+    // Stable: equal timestamps keep file order.
+    raw.sort_by_key(|r| r.timestamp_ms);
+    let mut catalog = Catalog::new();
+    let mut user_index: HashMap<String, u32> = HashMap::new();
+    let mut users = Vec::new();
+    let mut seen_pairs: HashSet<(u32, ItemId)> = HashSet::with_capacity(raw.len());
+    let mut interactions = Vec::with_capacity(raw.len());
+    for r in raw {
+        let user = *user_index.entry(r.user).or_insert_with_key(|key| {
+            users.push(key.clone());
+            users.len() as u32 - 1
+        });
+        let item = match catalog.id(&r.item) {
+            Some(id) => id,
+            None => {
+                let text = texts.remove(&r.item).unwrap_or_default();
+                if text.is_empty() {
+                    report.items_without_text += 1;
+                }
+                catalog.push(&r.item, text)
+            }
+        };
+        if !seen_pairs.insert((user, item)) {
+            report.duplicate_user_item_rows += 1;
+        }
+        interactions.push(Interaction { user, item, timestamp_ms: r.timestamp_ms });
+    }
+    report.catalog_items_unused = texts.len();
+    if report.items_without_text > 0 {
+        tracing::warn!(
+            dataset = name,
+            count = report.items_without_text,
+            "items without text are kept with empty text"
+        );
+    }
+    if report.duplicate_user_item_rows > 0 {
+        tracing::info!(dataset = name, count = report.duplicate_user_item_rows, "duplicate user-item rows kept");
+    }
+    Dataset { name: name.to_owned(), catalog, users, interactions, report }
+}
+
+impl Dataset {
+    /// The number of users.
+    pub fn num_users(&self) -> usize {
+        self.users.len()
+    }
+
+    /// The number of items.
+    pub fn num_items(&self) -> usize {
+        self.catalog.len()
+    }
+
+    /// Each user's interactions, in time order, as indices into `interactions`.
+    pub fn user_sequences(&self) -> Vec<Vec<u32>> {
+        let mut seqs = vec![Vec::new(); self.users.len()];
+        for (i, x) in self.interactions.iter().enumerate() {
+            seqs[x.user as usize].push(i as u32);
+        }
+        seqs
+    }
+}

@@ -1,0 +1,164 @@
+//! Dataset manifests (`datasets/*.toml`): where a dataset's files come from, the
+//! layouts they may arrive in, and how the dataset is split.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{DataError, Result};
+use crate::formats::{Format, LoadOptions};
+use crate::split::SplitConfig;
+use crate::synthetic::SyntheticConfig;
+use crate::Dataset;
+
+/// One file to download.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Download {
+    /// The source URL.
+    pub url: String,
+    /// The file name inside the dataset directory.
+    pub file: String,
+    /// The expected SHA-256 (hex), when known.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// Other URLs serving the same bytes, tried in order after `url`.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+}
+
+/// A dataset manifest.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The dataset's name, used on the command line and as its directory name.
+    pub name: String,
+    /// One line about the dataset.
+    #[serde(default)]
+    pub description: String,
+    /// Layouts the data may be in, tried in order: the first whose files are all
+    /// present in the dataset directory is loaded.
+    #[serde(rename = "format")]
+    pub formats: Vec<Format>,
+    /// How the dataset is split.
+    pub split: SplitConfig,
+    /// Loader options.
+    #[serde(default)]
+    pub load: LoadOptions,
+    /// Files `cargo xtask download` fetches.
+    #[serde(default, rename = "download")]
+    pub downloads: Vec<Download>,
+}
+
+/// The manifests shipped with this crate (copies of the repository's `datasets/`).
+const BUILTIN: &[(&str, &str)] = &[
+    ("beauty-2014", include_str!("../../../datasets/beauty-2014.toml")),
+    ("games-2023", include_str!("../../../datasets/games-2023.toml")),
+    ("office-2023", include_str!("../../../datasets/office-2023.toml")),
+    ("phones-2023", include_str!("../../../datasets/phones-2023.toml")),
+];
+
+impl Manifest {
+    /// Parses a manifest; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
+        let m: Manifest = toml::from_str(text)
+            .map_err(|e| DataError::Manifest { path: origin.to_owned(), message: e.to_string() })?;
+        if m.formats.is_empty() {
+            return Err(DataError::Manifest { path: origin.to_owned(), message: "no [[format]] given".into() });
+        }
+        Ok(m)
+    }
+
+    /// Reads a manifest file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The manifest of a shipped dataset.
+    pub fn builtin(name: &str) -> Option<Self> {
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, text)| {
+            Self::from_toml(text, Path::new(&format!("datasets/{n}.toml")))
+                .expect("shipped manifests are checked by tests")
+        })
+    }
+
+    /// Names of the shipped datasets, plus `synthetic`.
+    pub fn known_names() -> Vec<&'static str> {
+        std::iter::once("synthetic").chain(BUILTIN.iter().map(|(n, _)| *n)).collect()
+    }
+
+    /// Loads the dataset from `dir`, using the first layout whose files are there.
+    pub fn load(&self, dir: &Path) -> Result<Dataset> {
+        let format = self.formats.iter().find(|f| f.is_present(dir)).ok_or_else(|| {
+            DataError::MissingData {
+                name: self.name.clone(),
+                dir: dir.to_owned(),
+                expected: self
+                    .formats
+                    .iter()
+                    .map(|f| f.files().join(" + "))
+                    .collect::<Vec<_>>()
+                    .join(", or "),
+            }
+        })?;
+        tracing::info!(dataset = %self.name, dir = %dir.display(), "loading");
+        format.load(&self.name, dir, self.load)
+    }
+}
+
+/// The directory datasets live under: `$SPECGR_DATA`, else `./data`.
+pub fn default_data_root() -> PathBuf {
+    std::env::var_os("SPECGR_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data"))
+}
+
+/// Resolves a dataset name to its manifest: a file `<datasets_dir>/<name>.toml`
+/// when a directory is given and has it, else a shipped manifest. `synthetic` has
+/// no manifest.
+pub fn find_manifest(name: &str, datasets_dir: Option<&Path>) -> Result<Manifest> {
+    if let Some(dir) = datasets_dir {
+        let path = dir.join(format!("{name}.toml"));
+        if path.is_file() {
+            return Manifest::read(&path);
+        }
+    }
+    Manifest::builtin(name).ok_or_else(|| DataError::UnknownDataset {
+        name: name.to_owned(),
+        dir: datasets_dir.map_or_else(|| PathBuf::from("(shipped manifests)"), Path::to_owned),
+        known: Manifest::known_names().join(", "),
+    })
+}
+
+/// A dataset ready to use: its data and the split its manifest asks for.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The loaded data.
+    pub dataset: Dataset,
+    /// The split to use.
+    pub split: SplitConfig,
+}
+
+/// Loads a dataset by name: `synthetic` is generated (seed 0, default size);
+/// any other name is looked up with [`find_manifest`] and loaded from
+/// `<data_root>/<name>`.
+pub fn load_dataset(name: &str, data_root: &Path) -> Result<Resolved> {
+    load_dataset_with(name, data_root, None)
+}
+
+/// [`load_dataset`] with a directory of extra manifests searched first.
+pub fn load_dataset_with(name: &str, data_root: &Path, datasets_dir: Option<&Path>) -> Result<Resolved> {
+    if name == "synthetic" {
+        return Ok(Resolved {
+            dataset: SyntheticConfig::default().generate(0)?,
+            split: SplitConfig::quantiles(0.8, 0.9),
+        });
+    }
+    let manifest = find_manifest(name, datasets_dir)?;
+    let dir = data_root.join(&manifest.name);
+    if !dir.is_dir() {
+        return Err(DataError::MissingData {
+            name: name.to_owned(),
+            dir,
+            expected: "a directory".into(),
+        });
+    }
+    Ok(Resolved { dataset: manifest.load(&dir)?, split: manifest.split.clone() })
+}

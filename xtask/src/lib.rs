@@ -1,0 +1,6 @@
+//! The library behind `cargo xtask`: downloads and the subcommands' building blocks.
+
+#![warn(missing_docs)]
+
+pub mod download;
+pub mod encoder;
