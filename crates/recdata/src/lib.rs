@@ -26,6 +26,7 @@ pub mod formats;
 mod io;
 mod item;
 mod manifest;
+pub mod metrics;
 pub mod rng;
 mod split;
 pub mod stats;
