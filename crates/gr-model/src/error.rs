@@ -1,0 +1,86 @@
+//! [`TigerError`]: everything that can go wrong in this crate.
+
+use std::path::PathBuf;
+
+/// Errors of the TIGER model, its inputs, checkpoints and training.
+#[derive(Debug, thiserror::Error)]
+pub enum TigerError {
+    /// A config field is out of range.
+    #[error("invalid TIGER config: {0}")]
+    InvalidConfig(String),
+    /// A preset name is not one of tiny, small, games, office, phones.
+    #[error("unknown TIGER preset `{0}` (expected tiny, small, games, office or phones)")]
+    UnknownPreset(String),
+    /// A history is empty.
+    #[error("history {query} is empty: TIGER needs at least one item to condition on")]
+    EmptyHistory {
+        /// Index of the history in the batch.
+        query: usize,
+    },
+    /// A history names an item without a semantic ID.
+    #[error(
+        "history {query}, position {position}: item {item} has no semantic ID (catalog has {num_items} items)"
+    )]
+    UnknownItem {
+        /// Index of the history in the batch.
+        query: usize,
+        /// Position of the item in the history.
+        position: usize,
+        /// The item index.
+        item: u32,
+        /// Number of items with semantic IDs.
+        num_items: usize,
+    },
+    /// A candidate or target is malformed.
+    #[error("invalid candidate: {0}")]
+    InvalidCandidate(String),
+    /// The token layout does not match the model's vocabulary.
+    #[error("token layout has {layout} tokens but the model's vocab_size is {model}")]
+    VocabMismatch {
+        /// Vocabulary of the layout.
+        layout: usize,
+        /// Vocabulary of the model.
+        model: usize,
+    },
+    /// A checkpoint was written for another model configuration.
+    #[error(
+        "checkpoint {path}: written for another config (field `{field}`: checkpoint {found}, expected {expected})"
+    )]
+    ConfigMismatch {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// The first differing field.
+        field: String,
+        /// Value in the checkpoint.
+        found: String,
+        /// Value expected.
+        expected: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A JSON file could not be parsed.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+    /// Burn could not save or load a record.
+    #[error("{path}: {message}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// Burn's message.
+        message: String,
+    },
+    /// Training data is unusable.
+    #[error("training data: {0}")]
+    Data(String),
+}

@@ -1,0 +1,204 @@
+//! Building blocks written for speed on the CPU backend: every broadcasting
+//! element-wise operation runs on a 2-d view (Flex's fast path; 3-d and 4-d broadcasts
+//! go through a per-element strided iterator), linear maps are one matrix product, and
+//! dropout masks are drawn on the host from our own seeded generator.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+
+/// Applies `linear` to `[rows, len, d_input]` as one `[rows * len, d_input]` matrix product.
+///
+/// Burn's `Linear::forward` on a 3-d input runs a batched product against the weight
+/// broadcast per row, and its weight gradient materialises one `[d_input, d_output]`
+/// product per row before summing them; flattening first makes both one GEMM.
+///
+/// # Shapes
+///
+/// - x: `[rows, len, d_input]`
+/// - output: `[rows, len, d_output]`
+pub fn linear3<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    let [rows, len, d_input] = x.dims();
+    let y = linear.forward(x.reshape([rows * len, d_input]));
+    let d_output = y.dims()[1];
+    y.reshape([rows, len, d_output])
+}
+
+/// Softmax over the last axis of a 4-d tensor, computed on a 2-d view.
+///
+/// # Shapes
+///
+/// - x, output: `[a, b, c, d]`
+pub fn softmax4<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let dims = x.dims();
+    softmax(x.reshape([dims[0] * dims[1] * dims[2], dims[3]]), 1).reshape(dims)
+}
+
+/// Log-softmax over the last axis of a 3-d tensor, computed on a 2-d view.
+///
+/// # Shapes
+///
+/// - x, output: `[a, b, c]`
+pub fn log_softmax3<B: Backend>(x: Tensor<B, 3>) -> Tensor<B, 3> {
+    let dims = x.dims();
+    log_softmax(x.reshape([dims[0] * dims[1], dims[2]]), 1).reshape(dims)
+}
+
+/// T5's RMSNorm: `x / sqrt(mean(x^2) + eps) * gamma`, without mean subtraction.
+#[derive(Module, Debug)]
+pub struct RmsNorm<B: Backend> {
+    /// Learned scale, `[d_model]`, initialised to ones.
+    pub gamma: Param<Tensor<B, 1>>,
+    /// Added to the mean square.
+    pub epsilon: f64,
+}
+
+impl<B: Backend> RmsNorm<B> {
+    /// A norm over `d_model` features.
+    pub fn new(d_model: usize, epsilon: f64, device: &B::Device) -> Self {
+        Self {
+            gamma: Param::from_tensor(Tensor::ones([d_model], device)),
+            epsilon,
+        }
+    }
+
+    /// # Shapes
+    ///
+    /// - x, output: `[rows, len, d_model]`
+    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        let dims = x.dims();
+        let flat = x.reshape([dims[0] * dims[1], dims[2]]); // [rows * len, d_model]
+        let rms = (flat.clone().square().mean_dim(1) + self.epsilon).sqrt(); // [rows * len, 1]
+        let normed = flat / rms * self.gamma.val().unsqueeze_dim::<2>(0);
+        normed.reshape(dims)
+    }
+}
+
+/// Inverted dropout whose masks come from a seeded counter-based generator shared by
+/// all layers of a model, so training is reproducible regardless of other users of
+/// the backend's global generator. Active only on autodiff backends.
+#[derive(Module, Debug, Clone)]
+pub struct Dropout {
+    /// Probability of zeroing an element.
+    pub prob: f64,
+    /// The generator state shared by every dropout site of the model.
+    #[module(skip)]
+    pub rng: DropoutRng,
+}
+
+/// The shared state of the dropout generator.
+#[derive(Debug, Clone, Default)]
+pub struct DropoutRng(Arc<AtomicU64>);
+
+impl DropoutRng {
+    /// Restarts the generator from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        self.0.store(seed, Ordering::SeqCst);
+    }
+
+    fn next_stream(&self) -> u64 {
+        self.0.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::SeqCst)
+    }
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Dropout {
+    /// A dropout of probability `prob` drawing from `rng`.
+    pub fn new(prob: f64, rng: DropoutRng) -> Self {
+        Self { prob, rng }
+    }
+
+    /// Zeroes each element with probability `prob` and scales the rest by `1 / (1 - prob)`.
+    ///
+    /// # Shapes
+    ///
+    /// - input, output: any
+    pub fn forward<B: Backend, const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        let device = x.device();
+        if self.prob <= 0.0 || !B::ad_enabled(&device) {
+            return x;
+        }
+        let shape = x.shape();
+        let n = shape.num_elements();
+        let keep = 1.0 / (1.0 - self.prob) as f32;
+        let threshold = (self.prob * 4_294_967_296.0) as u64;
+        let mut state = self.rng.next_stream();
+        let mut mask = Vec::with_capacity(n + 1);
+        while mask.len() < n {
+            let bits = splitmix64(&mut state);
+            for half in [bits & 0xFFFF_FFFF, bits >> 32] {
+                mask.push(if half < threshold { 0.0f32 } else { keep });
+            }
+        }
+        mask.truncate(n);
+        x * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, Flex};
+
+    type Ad = Autodiff<Flex>;
+
+    fn draw(rng: &DropoutRng, prob: f64) -> Vec<f32> {
+        let x = Tensor::<Ad, 2>::ones([100, 100], &Default::default());
+        Dropout::new(prob, rng.clone())
+            .forward(x)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn dropout_rate_scale_and_seeding() {
+        let rng = DropoutRng::default();
+        rng.reseed(5);
+        let a = draw(&rng, 0.1);
+        let zeros = a.iter().filter(|&&v| v == 0.0).count();
+        // 10,000 Bernoulli(0.1) draws: 1000 expected, standard deviation 30.
+        assert!((850..1150).contains(&zeros), "{zeros} zeros");
+        assert!(a.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.9).abs() < 1e-6));
+        assert_ne!(a, draw(&rng, 0.1), "successive masks differ");
+        rng.reseed(5);
+        assert_eq!(a, draw(&rng, 0.1), "reseeding repeats the masks");
+        // Inactive without autodiff.
+        let x = Tensor::<Flex, 2>::ones([4, 4], &Default::default());
+        let y = Dropout::new(0.5, rng)
+            .forward(x)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        assert!(y.iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn rms_norm_matches_hand_computation() {
+        let device = Default::default();
+        let x = Tensor::<Flex, 3>::from_floats([[[3.0, 4.0], [1.0, -1.0]]], &device);
+        let y = RmsNorm::new(2, 1e-6, &device)
+            .forward(x)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        // rms([3, 4]) = sqrt(12.5); rms([1, -1]) = 1.
+        let r = 12.5f32.sqrt();
+        let expected = [3.0 / r, 4.0 / r, 1.0, -1.0];
+        for (a, b) in y.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-5, "{y:?}");
+        }
+    }
+}

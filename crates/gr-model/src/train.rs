@@ -1,0 +1,344 @@
+//! Training TIGER: AdamW with warm-up and cosine decay, gradient clipping, seeded
+//! shuffling, periodic validation with constrained beam search, best checkpoint,
+//! early stopping, and resumption from the last complete epoch.
+//!
+//! Run directory layout: `best/` (a [`Tiger::save`] checkpoint of the best model),
+//! `last/` (`model-<epoch>.mpk`, `optim-<epoch>.mpk` and `state.json`, which is
+//! written last and names the epoch, so a kill at any point leaves the previous
+//! complete checkpoint in force).
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::config::Config;
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::{AutodiffModule, Module};
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::ElementConversion;
+use burn::tensor::backend::AutodiffBackend;
+use semid::{PrefixTrie, SemanticIds};
+
+use crate::batch::validate_examples;
+use crate::checkpoint::{check_same_config, load_record, record_bytes, write_atomic};
+use crate::eval::{RankingMetrics, evaluate};
+use crate::schedule::{LrSchedule, shuffled};
+use crate::{Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
+
+/// Hyper-parameters of a training run.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Peak learning rate (reference: 1e-3).
+    #[config(default = 1e-3)]
+    pub lr: f64,
+    /// AdamW decoupled weight decay (reference: 0.05).
+    #[config(default = 0.05)]
+    pub weight_decay: f64,
+    /// Examples per step (reference: 256).
+    #[config(default = 256)]
+    pub batch_size: usize,
+    /// Most epochs to run.
+    #[config(default = 200)]
+    pub max_epochs: usize,
+    /// Share of all steps spent warming the learning rate up linearly (reference: 10k of 200k).
+    #[config(default = 0.05)]
+    pub warmup_fraction: f64,
+    /// Gradient-norm clipping threshold, applied per parameter tensor (Burn's clipping).
+    #[config(default = 1.0)]
+    pub grad_clip_norm: f32,
+    /// Validate every this many epochs (and after the last one).
+    #[config(default = 5)]
+    pub eval_every: usize,
+    /// Stop after this many validations without improvement.
+    #[config(default = 4)]
+    pub patience: usize,
+    /// Cut-off of the validation metric (NDCG@K, reference `ndcg_10`).
+    #[config(default = 10)]
+    pub eval_k: usize,
+    /// Beam size for validation (at least `eval_k`).
+    #[config(default = 20)]
+    pub eval_beam_size: usize,
+    /// Queries per validation batch.
+    #[config(default = 64)]
+    pub eval_batch_size: usize,
+    /// Validate on at most this many validation examples (the first ones; 0: all).
+    /// Beam search costs tens of milliseconds per query on a CPU.
+    #[config(default = 0)]
+    pub eval_limit: usize,
+    /// Seed for initialisation, shuffling and dropout.
+    #[config(default = 42)]
+    pub seed: u64,
+}
+
+/// What the training loop reports to its caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    /// One optimisation step finished.
+    Step {
+        /// Epoch (from 0).
+        epoch: usize,
+        /// Step (from 0, over all epochs).
+        step: usize,
+        /// Steps of the whole run.
+        total_steps: usize,
+        /// Training loss of this batch.
+        loss: f32,
+        /// Learning rate used.
+        lr: f64,
+        /// Training throughput of this epoch so far.
+        samples_per_sec: f64,
+    },
+    /// A validation finished.
+    Validation {
+        /// Epoch (from 0).
+        epoch: usize,
+        /// Recall and NDCG at `eval_k`.
+        metrics: RankingMetrics,
+        /// Whether it is the best so far (and was saved to `best/`).
+        improved: bool,
+    },
+    /// The last checkpoint now holds this epoch (a kill after this loses nothing).
+    Checkpoint {
+        /// Epoch (from 0).
+        epoch: usize,
+    },
+}
+
+/// The persistent part of the loop's state, `last/state.json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainState {
+    /// Model config of the run.
+    pub model: TigerConfig,
+    /// Training config of the run.
+    pub train: TrainConfig,
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// Optimisation steps completed.
+    pub steps_done: usize,
+    /// Best validation NDCG so far and its epoch.
+    pub best: Option<(f64, usize)>,
+    /// Validations since the best one.
+    pub since_best: usize,
+    /// All validations so far.
+    pub validations: Vec<(usize, RankingMetrics)>,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Mean training loss of each completed epoch.
+    pub epoch_losses: Vec<f64>,
+}
+
+/// Trains (or resumes training of) a TIGER model in `run_dir` and returns the final state.
+///
+/// The best model is in `run_dir/best/` ([`Tiger::load`]). `on_event` may return
+/// `ControlFlow::Break` to stop after the current step (the last complete epoch stays
+/// resumable). Resuming with the same configs yields the numbers of an uninterrupted run.
+#[allow(clippy::too_many_arguments)]
+pub fn train<B: AutodiffBackend>(
+    model_config: &TigerConfig,
+    config: &TrainConfig,
+    ids: &SemanticIds,
+    train: &[TrainExample],
+    valid: &[TrainExample],
+    run_dir: &Path,
+    device: &B::Device,
+    on_event: &mut dyn FnMut(&TrainEvent) -> ControlFlow<()>,
+) -> Result<TrainState, TigerError> {
+    if train.is_empty() {
+        return Err(TigerError::Data("no training examples".into()));
+    }
+    let last_dir = run_dir.join("last");
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip_norm)))
+        .init::<B, Tiger<B>>();
+    B::seed(device, config.seed);
+    let mut model = model_config.init::<B>(device)?;
+    model.check_ids(ids)?;
+    let mut state = match read_state(&last_dir)? {
+        Some(state) => {
+            check_same_config(&last_dir, &state.model, model_config)?;
+            if &state.train != config {
+                return Err(TigerError::InvalidConfig(format!(
+                    "{}: run was started with another training config; use a new run directory",
+                    last_dir.display()
+                )));
+            }
+            let epoch = state.epochs_done;
+            model = model.load_record(load_record::<B, _>(
+                &last_dir.join(format!("model-{epoch}.mpk")),
+                device,
+            )?);
+            optim = optim.load_record(load_record::<B, _>(
+                &last_dir.join(format!("optim-{epoch}.mpk")),
+                device,
+            )?);
+            tracing::info!(epoch, "resuming TIGER training");
+            state
+        }
+        None => TrainState {
+            model: model_config.clone(),
+            train: config.clone(),
+            epochs_done: 0,
+            steps_done: 0,
+            best: None,
+            since_best: 0,
+            validations: Vec::new(),
+            stopped_early: false,
+            epoch_losses: Vec::new(),
+        },
+    };
+    validate_examples(train, ids, "train")?;
+    validate_examples(valid, ids, "valid")?;
+    let trie = PrefixTrie::from_ids(ids);
+    let steps_per_epoch = train.len().div_ceil(config.batch_size.max(1));
+    let schedule = LrSchedule::new(
+        config.lr,
+        steps_per_epoch * config.max_epochs,
+        config.warmup_fraction,
+    );
+    while state.epochs_done < config.max_epochs && !state.stopped_early {
+        let epoch = state.epochs_done;
+        // Dropout masks come from the model's own generator; seeding it per epoch makes a
+        // resumed run identical to an uninterrupted one.
+        model.seed_dropout(
+            config
+                .seed
+                .wrapping_mul(0x2545_F491_4F6C_DD1D)
+                .wrapping_add(epoch as u64),
+        );
+        let order = shuffled(train.len(), config.seed, epoch as u64);
+        let started = Instant::now();
+        let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        for (b, chunk) in order.chunks(config.batch_size.max(1)).enumerate() {
+            let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &train[i]).collect();
+            let batch = TrainBatch::<B>::new(
+                &examples,
+                ids,
+                model_config.max_history,
+                b * config.batch_size,
+                device,
+            )?;
+            let lr = schedule.at(state.steps_done);
+            let loss = model.loss(&batch);
+            let value = loss.clone().into_scalar().elem::<f32>();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            state.steps_done += 1;
+            loss_sum += f64::from(value) * chunk.len() as f64;
+            seen += chunk.len();
+            let event = TrainEvent::Step {
+                epoch,
+                step: state.steps_done - 1,
+                total_steps: schedule.total_steps(),
+                loss: value,
+                lr,
+                samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            };
+            if on_event(&event).is_break() {
+                return Ok(state);
+            }
+        }
+        state.epoch_losses.push(loss_sum / seen.max(1) as f64);
+        state.epochs_done += 1;
+        let is_last = state.epochs_done == config.max_epochs;
+        if !valid.is_empty() && (state.epochs_done % config.eval_every.max(1) == 0 || is_last) {
+            let inner = model.valid();
+            let limit = if config.eval_limit == 0 {
+                valid.len()
+            } else {
+                config.eval_limit.min(valid.len())
+            };
+            let metrics = evaluate(
+                &inner,
+                ids,
+                &trie,
+                &valid[..limit],
+                &[config.eval_k],
+                config.eval_beam_size,
+                config.eval_batch_size,
+                device,
+            )?[0];
+            let improved = state.best.is_none_or(|(best, _)| metrics.ndcg > best);
+            if improved {
+                state.best = Some((metrics.ndcg, epoch));
+                state.since_best = 0;
+                inner.save(&run_dir.join("best"))?;
+            } else {
+                state.since_best += 1;
+                state.stopped_early = state.since_best >= config.patience;
+            }
+            state.validations.push((epoch, metrics));
+            if on_event(&TrainEvent::Validation {
+                epoch,
+                metrics,
+                improved,
+            })
+            .is_break()
+            {
+                save_last(&model, &optim, &state, &last_dir)?;
+                return Ok(state);
+            }
+        } else if valid.is_empty() {
+            // Without validation data the latest model is the best one.
+            model.valid().save(&run_dir.join("best"))?;
+        }
+        save_last(&model, &optim, &state, &last_dir)?;
+        if on_event(&TrainEvent::Checkpoint { epoch }).is_break() {
+            return Ok(state);
+        }
+    }
+    Ok(state)
+}
+
+fn read_state(dir: &Path) -> Result<Option<TrainState>, TigerError> {
+    let path = dir.join("state.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = crate::checkpoint::read(&path)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|source| TigerError::Json { path, source })
+}
+
+/// Writes the model and optimizer of this epoch, then the state that points at them,
+/// then removes the files of older epochs.
+fn save_last<B: AutodiffBackend, O: Optimizer<Tiger<B>, B>>(
+    model: &Tiger<B>,
+    optim: &O,
+    state: &TrainState,
+    dir: &Path,
+) -> Result<(), TigerError> {
+    let epoch = state.epochs_done;
+    let model_path = dir.join(format!("model-{epoch}.mpk"));
+    write_atomic(
+        &model_path,
+        &record_bytes::<B, _>(model.clone().into_record(), &model_path)?,
+    )?;
+    let optim_path = dir.join(format!("optim-{epoch}.mpk"));
+    write_atomic(
+        &optim_path,
+        &record_bytes::<B, _>(optim.to_record(), &optim_path)?,
+    )?;
+    let state_path = dir.join("state.json");
+    let json = serde_json::to_vec_pretty(state).map_err(|source| TigerError::Json {
+        path: state_path.clone(),
+        source,
+    })?;
+    write_atomic(&state_path, &json)?;
+    let keep = [
+        format!("model-{epoch}.mpk"),
+        format!("optim-{epoch}.mpk"),
+        "state.json".to_string(),
+    ];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if !keep.contains(&name) && name.ends_with(".mpk") {
+                // A leftover of an older epoch; failing to delete it is harmless.
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Training: memorisation, resumption after a kill, checkpoints.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use burn::backend::Autodiff;
+use gr_model::eval::evaluate;
+use gr_model::{
+    Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, train,
+};
+
+use crate::common::{TestBackend, device, ids, layout, rng_lock, trie};
+
+type TrainBackend = Autodiff<TestBackend>;
+
+/// 14 examples whose histories determine their targets.
+fn examples() -> Vec<TrainExample> {
+    (0..14u32)
+        .map(|i| TrainExample {
+            history: vec![i, (i + 3) % 14],
+            target: (i * 5 + 1) % 14,
+        })
+        .collect()
+}
+
+fn run_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gr-model-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn config(epochs: usize) -> TrainConfig {
+    TrainConfig::new()
+        .with_lr(1e-2)
+        .with_weight_decay(0.0)
+        .with_batch_size(7)
+        .with_max_epochs(epochs)
+        .with_warmup_fraction(0.05)
+        .with_eval_every(10)
+        .with_patience(100)
+        .with_eval_k(1)
+        .with_eval_beam_size(4)
+        .with_seed(3)
+}
+
+#[test]
+fn tiny_model_memorises_a_tiny_dataset() {
+    let _guard = rng_lock();
+    let ids = ids();
+    let data = examples();
+    let dir = run_dir("memorise");
+    let model_config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let mut last_loss = f32::MAX;
+    let state = train::<TrainBackend>(
+        &model_config,
+        &config(120),
+        &ids,
+        &data,
+        &data,
+        &dir,
+        &device(),
+        &mut |e| {
+            if let TrainEvent::Step { loss, .. } = e {
+                last_loss = *loss;
+            }
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    assert!(last_loss < 0.05, "final training loss {last_loss}");
+    let best = Tiger::<TestBackend>::load(&dir.join("best"), &device()).unwrap();
+    let m = evaluate(&best, &ids, &trie(&ids), &data, &[1], 4, 16, &device()).unwrap()[0];
+    assert_eq!(
+        m.recall, 1.0,
+        "Recall@1 on the training examples; state {:?}",
+        state.validations
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn resumed_run_matches_uninterrupted_run() {
+    let _guard = rng_lock();
+    let ids = ids();
+    let data = examples();
+    let model_config =
+        TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.1);
+    let cfg = config(6).with_eval_every(2);
+    let whole_dir = run_dir("whole");
+    let whole = train::<TrainBackend>(
+        &model_config,
+        &cfg,
+        &ids,
+        &data,
+        &data,
+        &whole_dir,
+        &device(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    // Kill after the checkpoint of epoch 2 and in the middle of epoch 4, then resume.
+    let dir = run_dir("resumed");
+    let kill_at = |epoch_to_stop: usize| {
+        move |e: &TrainEvent| match e {
+            TrainEvent::Checkpoint { epoch } if *epoch == epoch_to_stop => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    };
+    train::<TrainBackend>(
+        &model_config,
+        &cfg,
+        &ids,
+        &data,
+        &data,
+        &dir,
+        &device(),
+        &mut kill_at(1),
+    )
+    .unwrap();
+    let mut steps = 0;
+    train::<TrainBackend>(
+        &model_config,
+        &cfg,
+        &ids,
+        &data,
+        &data,
+        &dir,
+        &device(),
+        &mut |e| {
+            steps += usize::from(matches!(e, TrainEvent::Step { .. }));
+            if steps == 5 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    let resumed = train::<TrainBackend>(
+        &model_config,
+        &cfg,
+        &ids,
+        &data,
+        &data,
+        &dir,
+        &device(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    assert_eq!(resumed.epochs_done, 6);
+    assert_eq!(resumed.steps_done, whole.steps_done);
+    for (a, b) in resumed.epoch_losses.iter().zip(&whole.epoch_losses) {
+        assert!(
+            (a - b).abs() < 1e-5,
+            "epoch losses {:?} vs {:?}",
+            resumed.epoch_losses,
+            whole.epoch_losses
+        );
+    }
+    assert_eq!(resumed.validations, whole.validations);
+    // A run directory cannot be resumed with another model config.
+    let other = model_config.clone().with_d_ff(48);
+    let err = train::<TrainBackend>(
+        &other,
+        &cfg,
+        &ids,
+        &data,
+        &data,
+        &dir,
+        &device(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, TigerError::ConfigMismatch { ref field, .. } if field == "d_ff"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&whole_dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn checkpoint_of_another_config_is_rejected() {
+    let _guard = rng_lock();
+    let dir = run_dir("ckpt");
+    let cfg = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let model = cfg.init::<TestBackend>(&device()).unwrap();
+    model.save(&dir).unwrap();
+    let loaded = Tiger::<TestBackend>::load_expecting(&dir, &cfg, &device()).unwrap();
+    assert_eq!(loaded.config, cfg);
+    let err = Tiger::<TestBackend>::load_expecting(&dir, &cfg.clone().with_d_model(64), &device())
+        .unwrap_err();
+    assert!(err.to_string().contains("d_model"), "{err}");
+    let err = Tiger::<TestBackend>::load(&dir.join("missing"), &device()).unwrap_err();
+    assert!(err.to_string().contains("config.json"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,264 @@
+//! Saving a fitted model (config, weights, codebooks, ID table) in one directory
+//! and loading it back exactly.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn_store::{ModuleSnapshot, SafetensorsStore};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SemidError};
+use crate::fit::FitConfig;
+use crate::hkmeans::{HierarchicalKMeans, HierarchicalKMeansConfig};
+use crate::ids::SemanticIds;
+use crate::quantizer::Quantizer;
+use crate::rqkmeans::{ResidualKMeans, ResidualKMeansConfig};
+use crate::rqvae::{RqVae, RqVaeConfig, RqVaeNet, Standardizer};
+use crate::tokenizer::{FittedQuantizer, SemanticIdModel};
+
+/// Written last: its presence means the other files are complete.
+const MANIFEST: &str = "semid.json";
+const IDS: &str = "ids.json";
+const CODEBOOKS: &str = "codebooks.f32";
+const WEIGHTS: &str = "weights.safetensors";
+const FORMAT: u32 = 1;
+
+/// The quantizer-specific part of the manifest.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+enum Parts {
+    RqVae {
+        net: RqVaeConfig,
+        standardizer: Standardizer,
+    },
+    RqKMeans {
+        config: ResidualKMeansConfig,
+    },
+    HKMeans {
+        config: HierarchicalKMeansConfig,
+        node_sizes: Vec<u32>,
+        children: Vec<u32>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    config: FitConfig,
+    dim: usize,
+    /// Number of f32 values in the codebook file.
+    codebook_values: usize,
+    parts: Parts,
+}
+
+impl<B: Backend> SemanticIdModel<B> {
+    /// Writes the model into `dir` (created if needed): `semid.json` (configs),
+    /// `codebooks.f32` (little-endian f32), `weights.safetensors` (RQ-VAE only) and
+    /// `ids.json`. Every file is written to `*.tmp` and renamed; the manifest comes last.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir).map_err(|source| SemidError::Io {
+            path: dir.into(),
+            source,
+        })?;
+        let ids_json = self.ids.to_json().map_err(|source| SemidError::Json {
+            path: dir.join(IDS),
+            source,
+        })?;
+        write_atomic(&dir.join(IDS), ids_json.as_bytes())?;
+        let dim = self.quantizer.dim();
+        let (parts, codebooks): (Parts, Vec<f32>) = match &self.quantizer {
+            FittedQuantizer::RqVae(q) => {
+                let mut store = SafetensorsStore::from_bytes(None);
+                let weights = dir.join(WEIGHTS);
+                q.net()
+                    .save_into(&mut store)
+                    .map_err(|e| SemidError::Weights {
+                        path: weights.clone(),
+                        reason: e.to_string(),
+                    })?;
+                let bytes = store.get_bytes().map_err(|e| SemidError::Weights {
+                    path: weights.clone(),
+                    reason: e.to_string(),
+                })?;
+                write_atomic(&weights, &bytes)?;
+                (
+                    Parts::RqVae {
+                        net: q.config().clone(),
+                        standardizer: q.standardizer().clone(),
+                    },
+                    q.codebooks().concat(),
+                )
+            }
+            FittedQuantizer::RqKMeans(q) => (
+                Parts::RqKMeans {
+                    config: *q.config(),
+                },
+                q.codebooks().concat(),
+            ),
+            FittedQuantizer::HKMeans(q) => {
+                let (node_sizes, children, centroids) = q.to_parts();
+                (
+                    Parts::HKMeans {
+                        config: *q.config(),
+                        node_sizes,
+                        children,
+                    },
+                    centroids,
+                )
+            }
+        };
+        let bytes: Vec<u8> = codebooks.iter().flat_map(|v| v.to_le_bytes()).collect();
+        write_atomic(&dir.join(CODEBOOKS), &bytes)?;
+        let manifest = Manifest {
+            format: FORMAT,
+            config: self.config.clone(),
+            dim,
+            codebook_values: codebooks.len(),
+            parts,
+        };
+        let path = dir.join(MANIFEST);
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|source| SemidError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomic(&path, &json)
+    }
+
+    /// Loads a model written by [`SemanticIdModel::save`].
+    pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
+        let path = dir.join(MANIFEST);
+        let manifest: Manifest =
+            serde_json::from_slice(&read(&path)?).map_err(|source| SemidError::Json {
+                path: path.clone(),
+                source,
+            })?;
+        if manifest.format != FORMAT {
+            return Err(SemidError::Artifact {
+                path,
+                reason: format!("format {} (expected {FORMAT})", manifest.format),
+            });
+        }
+        let cb_path = dir.join(CODEBOOKS);
+        let bytes = read(&cb_path)?;
+        if bytes.len() != manifest.codebook_values * 4 {
+            return Err(SemidError::Artifact {
+                path: cb_path,
+                reason: format!(
+                    "{} bytes, the manifest says {} values",
+                    bytes.len(),
+                    manifest.codebook_values
+                ),
+            });
+        }
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let dim = manifest.dim;
+        let artifact_err = |e: SemidError| SemidError::Artifact {
+            path: cb_path.clone(),
+            reason: e.to_string(),
+        };
+        let quantizer = match manifest.parts {
+            Parts::RqVae { net, standardizer } => {
+                let weights = dir.join(WEIGHTS);
+                let mut model: RqVaeNet<B> = net.init(0, device);
+                let mut store = SafetensorsStore::from_bytes(Some(read(&weights)?));
+                let applied = model
+                    .load_from(&mut store)
+                    .map_err(|e| SemidError::Weights {
+                        path: weights.clone(),
+                        reason: e.to_string(),
+                    })?;
+                if !applied.missing.is_empty() || !applied.errors.is_empty() {
+                    return Err(SemidError::Weights {
+                        path: weights,
+                        reason: format!("{applied:?}"),
+                    });
+                }
+                let per_level = net.codebook_size * net.latent_dim;
+                let codebooks = split(&values, per_level, net.levels).map_err(artifact_err)?;
+                FittedQuantizer::RqVae(RqVae::from_parts(
+                    net,
+                    model,
+                    standardizer,
+                    codebooks,
+                    device,
+                )?)
+            }
+            Parts::RqKMeans { config } => {
+                let codebooks = split(&values, config.codebook_size * dim, config.levels)
+                    .map_err(artifact_err)?;
+                FittedQuantizer::RqKMeans(ResidualKMeans::from_parts(
+                    config, dim, codebooks, device,
+                )?)
+            }
+            Parts::HKMeans {
+                config,
+                node_sizes,
+                children,
+            } => FittedQuantizer::HKMeans(
+                HierarchicalKMeans::from_parts(
+                    config,
+                    dim,
+                    &node_sizes,
+                    &children,
+                    &values,
+                    device,
+                )
+                .map_err(artifact_err)?,
+            ),
+        };
+        let ids_path = dir.join(IDS);
+        let json = String::from_utf8(read(&ids_path)?).map_err(|e| SemidError::Artifact {
+            path: ids_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let ids = SemanticIds::from_json(&json).map_err(|reason| SemidError::Artifact {
+            path: ids_path.clone(),
+            reason,
+        })?;
+        if ids.layout() != &manifest.config.layout()? || quantizer.dim() != dim {
+            return Err(SemidError::Artifact {
+                path: ids_path,
+                reason: "ID table layout does not match the manifest".into(),
+            });
+        }
+        Ok(Self::new(manifest.config, quantizer, ids))
+    }
+}
+
+fn split(values: &[f32], per_level: usize, levels: usize) -> Result<Vec<Vec<f32>>> {
+    if values.len() != per_level * levels {
+        return Err(SemidError::Config(format!(
+            "{} codebook values, expected {levels} x {per_level}",
+            values.len()
+        )));
+    }
+    Ok(values
+        .chunks_exact(per_level.max(1))
+        .map(<[f32]>::to_vec)
+        .collect())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|source| SemidError::Io {
+        path: path.into(),
+        source,
+    })
+}
+
+/// Writes `path.tmp`, then renames it over `path`, so a crash never leaves a half-written file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = PathBuf::from(path);
+    tmp.as_mut_os_string().push(".tmp");
+    fs::write(&tmp, bytes).map_err(|source| SemidError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    fs::rename(&tmp, path).map_err(|source| SemidError::Io {
+        path: path.into(),
+        source,
+    })
+}
