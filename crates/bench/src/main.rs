@@ -17,6 +17,16 @@ enum Command {
     /// Look at a dataset.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Embed item text with a sentence encoder (or one `--text`).
+    Embed(cmd::embed::EmbedArgs),
+    /// Semantic IDs: fit RQ-VAE, residual k-means or hierarchical k-means.
+    #[command(subcommand)]
+    Semid(cmd::semid::SemidCommand),
+    /// Train a model.
+    #[command(subcommand)]
+    Train(cmd::train::TrainCommand),
+    /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
+    Eval(cmd::eval::EvalArgs),
     /// Measure speed and memory.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -33,5 +43,9 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Data(c) => cmd::data::run(c),
         Command::Bench(c) => cmd::bench::run(c),
+        Command::Embed(a) => cmd::embed::run(a),
+        Command::Semid(c) => cmd::semid::run(c),
+        Command::Train(c) => cmd::train::run(c),
+        Command::Eval(a) => cmd::eval::run(a),
     }
 }

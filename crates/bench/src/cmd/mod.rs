@@ -2,8 +2,35 @@
 
 pub mod bench;
 pub mod data;
+pub mod embed;
+pub mod eval;
+pub mod semid;
+pub mod train;
 
 use std::path::PathBuf;
+
+/// The CPU backend the binary runs on (Burn's Flex).
+pub type CpuBackend = burn::backend::Flex;
+
+/// Prints a line above a progress bar, or on stderr when the bar is hidden (no terminal).
+pub fn say(bar: &indicatif::ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+/// A progress bar for `len` units of work, drawn on stderr.
+pub fn progress_bar(len: u64, message: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:24} {wide_bar} {pos}/{len} [{elapsed_precise} < {eta_precise}]")
+            .expect("a valid progress template"),
+    );
+    bar.set_message(message.to_owned());
+    bar
+}
 
 /// Where a dataset comes from, shared by every subcommand that reads one.
 #[derive(Clone, Debug, clap::Args)]

@@ -1,0 +1,188 @@
+//! `specgr eval`: Recall/NDCG of each method, overall / in-sample / unseen.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use drafters::{DraftFilter, Drafter, ItemSet, Query, SemanticKnn, SemanticKnnConfig};
+use gr_model::{Constraint, Tiger, TigerPreset};
+use recdata::ItemId;
+use recdata::metrics::{Subset, SubsetMetrics};
+use semid::{Method, SemanticIdModel};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, TigerVerifier};
+
+use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
+
+/// A method `specgr eval` can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvalMethod {
+    /// TIGER: constrained beam search.
+    Tiger,
+    /// SemanticKNN alone: nearest items to the mean of the last five history embeddings.
+    SemanticKnn,
+    /// SpecGR with the SemanticKNN drafter and TIGER verifying.
+    SpecgrKnn,
+}
+
+/// `specgr eval` arguments.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Methods to evaluate.
+    #[arg(long, value_delimiter = ',', default_value = "tiger,semantic-knn,specgr-knn")]
+    pub methods: Vec<EvalMethod>,
+    /// Which semantic IDs the TIGER model was trained on.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: Method,
+    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
+    #[arg(long, default_value = "small")]
+    pub preset: TigerPreset,
+    /// Evaluate on `valid` or `test`.
+    #[arg(long, default_value = "test")]
+    pub part: String,
+    /// Use only the first N examples of the part.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Recommendation list length K (metrics at 10 and 50 need K ≥ 50).
+    #[arg(long, default_value_t = 50)]
+    pub k: usize,
+    /// Draft size δ.
+    #[arg(long, default_value_t = 50)]
+    pub draft_size: usize,
+    /// Beam size β.
+    #[arg(long, default_value_t = 50)]
+    pub beam_size: usize,
+    /// Acceptance threshold γ.
+    #[arg(long, default_value_t = -1.4, allow_hyphen_values = true)]
+    pub threshold: f32,
+    /// Queries per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The run directory.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// One method's results.
+#[derive(Debug, serde::Serialize)]
+struct MethodResult {
+    method: EvalMethod,
+    metrics: SubsetMetrics,
+    seconds: f64,
+    unseen_share_of_output: f64,
+}
+
+/// Runs `specgr eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let device = Default::default();
+    let mut examples = match args.part.as_str() {
+        "test" => split.test.clone(),
+        "valid" => split.valid.clone(),
+        other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
+    };
+    if let Some(n) = args.limit {
+        examples.truncate(n);
+    }
+    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device)
+        .with_context(|| format!("reading {}", semid_dir.display()))?;
+    let ids = semid.ids();
+    let in_sample: ItemSet = split.in_sample_items().into_iter().collect();
+    let space = ItemSpace::new(ids, &in_sample);
+    let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
+    let needs_tiger = args.methods.iter().any(|m| *m != EvalMethod::SemanticKnn);
+    let model = if needs_tiger {
+        Some(Tiger::<CpuBackend>::load(&tiger_dir, &device).with_context(|| format!("loading {}", tiger_dir.display()))?)
+    } else {
+        None
+    };
+    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
+    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path).with_context(|| format!("reading {}", emb_path.display()))?;
+    let items: Vec<ItemId> = resolved.dataset.catalog.ids().collect();
+    let knn = SemanticKnn::new(SemanticKnnConfig::new(embeddings.dim()), &items, embeddings.as_slice())?;
+    let requests: Vec<Request<'_>> = examples.iter().map(|e| Request::new(&e.history)).collect();
+    let ks = [10, 50];
+
+    let mut results = Vec::new();
+    for &method in &args.methods {
+        let bar = progress_bar(examples.len() as u64, &format!("{method:?}"));
+        let start = Instant::now();
+        let lists: Vec<Vec<ItemId>> = match method {
+            EvalMethod::SemanticKnn => {
+                let mut lists = Vec::with_capacity(examples.len());
+                for chunk in examples.chunks(args.batch_size.max(1)) {
+                    let queries: Vec<Query<'_>> = chunk.iter().map(|e| Query::new(&e.history)).collect();
+                    let filters = vec![DraftFilter::all(); queries.len()];
+                    for found in knn.draft(&queries, &filters, args.k)? {
+                        lists.push(found.into_iter().map(|n| n.item).collect());
+                    }
+                    bar.set_position(lists.len() as u64);
+                }
+                lists
+            }
+            EvalMethod::Tiger => {
+                let model = model.as_ref().expect("loaded above");
+                let verifier = TigerVerifier::new(model, ids, Constraint::Trie(space.trie()), device);
+                let mut lists = Vec::with_capacity(examples.len());
+                for chunk in requests.chunks(args.batch_size.max(1)) {
+                    for list in speculative::baselines::tiger(&verifier, &space, chunk, args.k, args.beam_size)? {
+                        lists.push(list.into_iter().map(|r| r.item).collect());
+                    }
+                    bar.set_position(lists.len() as u64);
+                }
+                lists
+            }
+            EvalMethod::SpecgrKnn => {
+                let model = model.as_ref().expect("loaded above");
+                let engine = SpecGr::new(
+                    SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold),
+                    ItemSpace::new(ids, &in_sample),
+                )?;
+                let verifier = TigerVerifier::new(model, ids, Constraint::Trie(engine.space().trie()), device);
+                let out = engine.recommend_batched(&verifier, &knn, &requests, args.batch_size, &mut |n| {
+                    bar.set_position(n as u64)
+                })?;
+                out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect()
+            }
+        };
+        bar.finish_and_clear();
+        let seconds = start.elapsed().as_secs_f64();
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let unseen: usize = lists.iter().flatten().filter(|&&i| !split.is_in_sample(i)).count();
+        results.push(MethodResult {
+            method,
+            metrics: SubsetMetrics::evaluate(&examples, &lists, &split, &ks),
+            seconds,
+            unseen_share_of_output: unseen as f64 / total.max(1) as f64,
+        });
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(());
+    }
+    println!("{} {} examples of `{}` (K = {}, δ = {}, β = {}, γ = {})", examples.len(), args.part, resolved.dataset.name, args.k, args.draft_size, args.beam_size, args.threshold);
+    println!("{:<14} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}", "method", "subset", "R@10", "N@10", "R@50", "N@50", "unseen%", "s/query");
+    for r in &results {
+        for s in Subset::ALL {
+            let m = |k| r.metrics.get(s, k).map_or((0.0, 0.0), |m| (m.recall, m.ndcg));
+            let ((r10, n10), (r50, n50)) = (m(10), m(50));
+            println!(
+                "{:<14} {:<10} {r10:>8.4} {n10:>8.4} {r50:>8.4} {n50:>8.4} {:>8.1}% {:>8.4}",
+                format!("{:?}", r.method),
+                s.name(),
+                100.0 * r.unseen_share_of_output,
+                r.seconds / examples.len().max(1) as f64
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! `specgr semid fit`: semantic IDs from item embeddings.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use semid::{FitConfig, FitProgress, Method};
+
+use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
+
+/// `specgr semid` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum SemidCommand {
+    /// Fit a quantizer on the in-sample items' embeddings and give every item its ID.
+    Fit(FitArgs),
+}
+
+/// `specgr semid fit` arguments.
+#[derive(Debug, clap::Args)]
+pub struct FitArgs {
+    /// Which dataset (its embeddings must exist: run `specgr embed` first).
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// `rqvae`, `rqkmeans` or `hkmeans`.
+    #[arg(long, default_value = "rqvae")]
+    pub method: Method,
+    /// Codes per level (K).
+    #[arg(long, default_value_t = 256)]
+    pub codebook_size: usize,
+    /// The seed of every random choice.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// RQ-VAE training epochs (default: the crate's CPU schedule).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/semid/<method>/`.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// Runs a `specgr semid` subcommand.
+pub fn run(command: SemidCommand) -> anyhow::Result<()> {
+    let SemidCommand::Fit(args) = command;
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
+    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
+        .with_context(|| format!("reading {} (run `specgr embed --dataset {}` first)", emb_path.display(), resolved.dataset.name))?;
+    anyhow::ensure!(
+        embeddings.len() == resolved.dataset.num_items(),
+        "{} has {} rows but the dataset has {} items: re-run `specgr embed`",
+        emb_path.display(),
+        embeddings.len(),
+        resolved.dataset.num_items()
+    );
+    let matrix = semid::EmbeddingMatrix::new(embeddings.as_slice().to_vec(), embeddings.dim())?;
+    let mut config = FitConfig::new(args.method);
+    config.codebook_size = args.codebook_size;
+    config.seed = args.seed;
+    if let Some(epochs) = args.epochs {
+        config.rqvae_train = config.rqvae_train.clone().with_epochs(epochs);
+    }
+    let device = Default::default();
+    let bar = progress_bar(config.rqvae_train.epochs as u64, "fitting");
+    let mut progress = |p: &FitProgress| match p {
+        FitProgress::Fitting { method } => bar.set_message(format!("fitting {method}")),
+        FitProgress::Epoch(_) => bar.inc(1),
+        FitProgress::Encoding { .. } => bar.set_message("encoding items"),
+    };
+    let (model, report) =
+        semid::fit::<burn::backend::Autodiff<CpuBackend>>(&config, &matrix, &split.in_sample, &device, &mut progress)?;
+    bar.finish_and_clear();
+    let out = run_dir.join("semid").join(args.method.name());
+    model.save(&out)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{report}");
+        println!("saved to {}", out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `specgr train ...`: train the models of the pipeline.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use gr_model::{TigerConfig, TigerPreset, TrainConfig, TrainEvent, TrainExample};
+use semid::{Method, SemanticIdModel};
+
+use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
+
+/// `specgr train` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum TrainCommand {
+    /// Train the TIGER verifier (DSI when `--ids hkmeans`).
+    Tiger(TigerArgs),
+}
+
+/// `specgr train tiger` arguments.
+#[derive(Debug, clap::Args)]
+pub struct TigerArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Model size: `tiny`, `small`, `games`, `office`, `phones`.
+    #[arg(long, default_value = "small")]
+    pub preset: TigerPreset,
+    /// Which semantic IDs (from `specgr semid fit --method ...`): rqvae (TIGER), hkmeans (DSI), rqkmeans.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: Method,
+    /// Most epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Examples per step.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Validate every this many epochs.
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Use only this many validation examples (faster validation; all by default).
+    #[arg(long)]
+    pub valid_limit: Option<usize>,
+    /// The seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The run directory: reads `<runs>/<dataset>/semid/<ids>/`, writes `<runs>/<dataset>/tiger-<ids>-<preset>/`.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
+    list.iter()
+        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
+        .collect()
+}
+
+/// Runs a `specgr train` subcommand.
+pub fn run(command: TrainCommand) -> anyhow::Result<()> {
+    let TrainCommand::Tiger(args) = command;
+    type Train = burn::backend::Autodiff<CpuBackend>;
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let device = Default::default();
+    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| {
+        format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
+    })?;
+    let ids = semid.ids();
+    let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size() as usize)
+        .with_max_history(resolved.split.max_history());
+    let mut config = TrainConfig::new().with_seed(args.seed);
+    if let Some(e) = args.epochs {
+        config = config.with_max_epochs(e);
+    }
+    if let Some(b) = args.batch_size {
+        config = config.with_batch_size(b);
+    }
+    if let Some(e) = args.eval_every {
+        config = config.with_eval_every(e);
+    }
+    let train = examples(&split.train);
+    let mut valid = examples(&split.valid);
+    if let Some(n) = args.valid_limit {
+        valid.truncate(n);
+    }
+    let out = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name()));
+    let bar = progress_bar(0, "training");
+    let mut on_event = |e: &TrainEvent| {
+        match e {
+            TrainEvent::Step { epoch, step, total_steps, loss, samples_per_sec, .. } => {
+                bar.set_length(*total_steps as u64);
+                bar.set_position(*step as u64 + 1);
+                bar.set_message(format!("ep {epoch} loss {loss:.3} {samples_per_sec:.0}/s"));
+                // Without a terminal the bar is hidden: log a line now and then instead.
+                if bar.is_hidden() && step % 100 == 0 {
+                    eprintln!("step {step}/{total_steps} epoch {epoch} loss {loss:.4} {samples_per_sec:.0} samples/s");
+                }
+            }
+            TrainEvent::Validation { epoch, metrics, improved } => say(
+                &bar,
+                format!(
+                    "epoch {epoch}: valid recall@{k} {r:.4} ndcg@{k} {n:.4}{best}",
+                    k = metrics.k,
+                    r = metrics.recall,
+                    n = metrics.ndcg,
+                    best = if *improved { " (best)" } else { "" }
+                ),
+            ),
+            TrainEvent::Checkpoint { epoch } => {
+                if bar.is_hidden() {
+                    eprintln!("epoch {epoch} checkpointed");
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let state = gr_model::train::<Train>(&model_config, &config, ids, &train, &valid, &out, &device, &mut on_event)?;
+    bar.finish_and_clear();
+    println!(
+        "trained {} epochs ({} steps){}; best valid ndcg@{}: {}; model in {}",
+        state.epochs_done,
+        state.steps_done,
+        if state.stopped_early { ", stopped early" } else { "" },
+        config.eval_k,
+        state.best.map_or("none".into(), |(n, e)| format!("{n:.4} at epoch {e}")),
+        out.join("best").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The UniSRec sequence model: adapted item embeddings, positions, a post-LN
+//! transformer, and the representation at the last position.
+
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::prelude::*;
+
+use super::moe::{MoeAdaptor, MoeAdaptorConfig};
+
+/// UniSRec hyperparameters (defaults from the reference configuration).
+#[derive(Config, Debug)]
+pub struct UniSRecConfig {
+    /// Dimension of the frozen text embeddings (384 for MiniLM, 768 for sentence-T5).
+    pub d_text: usize,
+    /// Hidden size of the adaptor output and the transformer.
+    #[config(default = 300)]
+    pub d_model: usize,
+    /// Inner size of the feed-forward layers.
+    #[config(default = 256)]
+    pub d_inner: usize,
+    /// Transformer layers.
+    #[config(default = 2)]
+    pub n_layers: usize,
+    /// Attention heads.
+    #[config(default = 2)]
+    pub n_heads: usize,
+    /// Mixture-of-experts adaptor experts.
+    #[config(default = 8)]
+    pub n_experts: usize,
+    /// Dropout inside the adaptor (on the text embeddings).
+    #[config(default = 0.2)]
+    pub adaptor_dropout: f64,
+    /// Dropout after the input LayerNorm and inside the transformer.
+    #[config(default = 0.5)]
+    pub hidden_dropout: f64,
+    /// Longest history (number of positional embeddings).
+    #[config(default = 20)]
+    pub max_history: usize,
+    /// LayerNorm epsilon.
+    #[config(default = 1e-12)]
+    pub layer_norm_eps: f64,
+    /// Softmax temperature of the cosine logits.
+    #[config(default = 0.07)]
+    pub temperature: f64,
+}
+
+/// The UniSRec model.
+#[derive(Module, Debug)]
+pub struct UniSRecModel<B: Backend> {
+    /// Text embedding to item representation.
+    pub adaptor: MoeAdaptor<B>,
+    /// Learned positional embeddings, `[max_history, d_model]`.
+    pub position: Embedding<B>,
+    /// LayerNorm on the input sum.
+    pub norm: LayerNorm<B>,
+    /// Dropout on the normalised input.
+    pub dropout: Dropout,
+    /// The post-LN transformer.
+    pub encoder: TransformerEncoder<B>,
+    /// Longest history.
+    pub max_history: usize,
+}
+
+impl UniSRecConfig {
+    /// Builds a freshly initialised model.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> UniSRecModel<B> {
+        UniSRecModel {
+            adaptor: MoeAdaptorConfig::new(self.d_text)
+                .with_d_output(self.d_model)
+                .with_n_experts(self.n_experts)
+                .with_dropout(self.adaptor_dropout)
+                .init(device),
+            position: EmbeddingConfig::new(self.max_history, self.d_model).init(device),
+            norm: LayerNormConfig::new(self.d_model).with_epsilon(self.layer_norm_eps).init(device),
+            dropout: DropoutConfig::new(self.hidden_dropout).init(),
+            encoder: TransformerEncoderConfig::new(self.d_model, self.d_inner, self.n_heads, self.n_layers)
+                .with_dropout(self.hidden_dropout)
+                .with_norm_first(false)
+                .with_layer_norm_eps(self.layer_norm_eps)
+                .init(device),
+            max_history: self.max_history,
+        }
+    }
+}
+
+impl<B: Backend> UniSRecModel<B> {
+    /// Item representations from text embeddings, L2-normalised.
+    ///
+    /// # Shapes
+    /// - `text`: `[n, d_text]`
+    /// - output: `[n, d_model]`
+    pub fn items(&self, text: Tensor<B, 2>) -> Tensor<B, 2> {
+        l2_normalize(self.adaptor.forward(text))
+    }
+
+    /// Sequence representations at each history's last position, L2-normalised.
+    /// Histories are right-padded; padding never influences a real position
+    /// because attention is causal.
+    ///
+    /// # Shapes
+    /// - `text`: `[batch, seq, d_text]`, history item text embeddings, oldest first
+    /// - `lengths`: the number of real items per row, each in `1..=seq`
+    /// - output: `[batch, d_model]`
+    pub fn sequences(&self, text: Tensor<B, 3>, lengths: &[usize]) -> Tensor<B, 2> {
+        let [batch, seq, d_text] = text.dims();
+        let items = self.adaptor.forward(text.reshape([batch * seq, d_text]));
+        let d_model = items.dims()[1];
+        self.sequences_from_items(items.reshape([batch, seq, d_model]), lengths)
+    }
+
+    /// Like [`UniSRecModel::sequences`], from already adapted (unnormalised)
+    /// item representations. Training uses it to adapt each distinct item of a
+    /// batch once.
+    ///
+    /// # Shapes
+    /// - `items`: `[batch, seq, d_model]`
+    /// - output: `[batch, d_model]`
+    pub fn sequences_from_items(&self, items: Tensor<B, 3>, lengths: &[usize]) -> Tensor<B, 2> {
+        let [batch, seq, d_model] = items.dims();
+        let device = items.device();
+        let positions = self.position.forward(Tensor::<B, 1, Int>::arange(0..seq as i64, &device).reshape([1, seq])); // [1, seq, d_model]
+        let h = self.dropout.forward(self.norm.forward(items + positions));
+        let mask = generate_autoregressive_mask::<B>(batch, seq, &device);
+        let h = self.encoder.forward(TransformerEncoderInput::new(h).mask_attn(mask)); // [batch, seq, d_model]
+        let mut pick = vec![0.0f32; batch * seq];
+        for (b, &len) in lengths.iter().enumerate() {
+            pick[b * seq + len.clamp(1, seq) - 1] = 1.0;
+        }
+        let pick = Tensor::<B, 3>::from_data(TensorData::new(pick, [batch, seq, 1]), &device);
+        l2_normalize((h * pick).sum_dim(1).reshape([batch, d_model]))
+    }
+}
+
+/// Scales every row to unit L2 norm.
+///
+/// # Shapes
+/// - `x`: `[n, d]`, output `[n, d]`
+pub fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12); // [n, 1]
+    x / norm
+}

@@ -1,0 +1,121 @@
+//! UniSRec's mixture-of-experts adaptor: whitened linear experts over frozen text
+//! embeddings, mixed by a softmax gate that is noisy while training.
+
+use burn::module::{Initializer, Param};
+use burn::nn::{Dropout, DropoutConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use burn::tensor::activation::{softmax, softplus};
+
+/// Settings of the [`MoeAdaptor`].
+#[derive(Config, Debug)]
+pub struct MoeAdaptorConfig {
+    /// Dimension of the input (text) embeddings.
+    pub d_input: usize,
+    /// Dimension of the adapted item representation.
+    #[config(default = 300)]
+    pub d_output: usize,
+    /// Number of experts.
+    #[config(default = 8)]
+    pub n_experts: usize,
+    /// Dropout on the input of every expert.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+    /// Whether the gate adds learned Gaussian noise while training.
+    #[config(default = true)]
+    pub noisy_gating: bool,
+}
+
+/// Eight (by default) parametric-whitening experts `W_e (dropout(x) - b_e)`,
+/// combined by `softmax(x W_gate [+ noise])`.
+///
+/// Unlike RecBole, one dropout mask is shared by all experts so that every expert
+/// is one slice of a single matrix product.
+#[derive(Module, Debug)]
+pub struct MoeAdaptor<B: Backend> {
+    /// Expert projections, `[d_input, n_experts * d_output]`.
+    pub experts: Param<Tensor<B, 2>>,
+    /// Whitening biases, `[n_experts, d_input]`.
+    pub biases: Param<Tensor<B, 2>>,
+    /// Gate weights, `[d_input, n_experts]`.
+    pub w_gate: Param<Tensor<B, 2>>,
+    /// Gate-noise weights, `[d_input, n_experts]`.
+    pub w_noise: Param<Tensor<B, 2>>,
+    /// Input dropout.
+    pub dropout: Dropout,
+    /// Number of experts.
+    pub n_experts: usize,
+    /// Output dimension.
+    pub d_output: usize,
+    /// Whether the gate is noisy while training.
+    pub noisy_gating: bool,
+}
+
+impl MoeAdaptorConfig {
+    /// Initialises the adaptor as RecBole does: experts ~ N(0, 0.02), biases and
+    /// gates zero (so the gate starts uniform).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MoeAdaptor<B> {
+        let (d_in, e, d_out) = (self.d_input, self.n_experts, self.d_output);
+        let normal = Initializer::Normal { mean: 0.0, std: 0.02 };
+        MoeAdaptor {
+            experts: normal.init([d_in, e * d_out], device),
+            biases: Initializer::Zeros.init([e, d_in], device),
+            w_gate: Initializer::Zeros.init([d_in, e], device),
+            w_noise: Initializer::Zeros.init([d_in, e], device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            n_experts: e,
+            d_output: d_out,
+            noisy_gating: self.noisy_gating,
+        }
+    }
+}
+
+impl<B: Backend> MoeAdaptor<B> {
+    /// Adapts text embeddings.
+    ///
+    /// # Shapes
+    /// - `x`: `[n, d_input]`
+    /// - output: `[n, d_output]`
+    pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let [n, d_in] = x.dims();
+        let (e, d_out) = (self.n_experts, self.d_output);
+        let experts = self.experts.val();
+        // W_e (x' - b_e) = x' W_e - b_e W_e, all experts in one product.
+        let projected = self.dropout.forward(x.clone()).matmul(experts.clone()).reshape([n, e, d_out]); // [n, e, d_out]
+        let bias_proj = self
+            .biases
+            .val()
+            .reshape([e, 1, d_in])
+            .matmul(experts.reshape([d_in, e, d_out]).swap_dims(0, 1)) // [e, 1, d_out]
+            .reshape([1, e, d_out]);
+        let expert_out = projected - bias_proj; // [n, e, d_out]
+
+        let mut logits = x.clone().matmul(self.w_gate.val()); // [n, e]
+        if self.noisy_gating && B::ad_enabled(&x.device()) {
+            let std = softplus(x.matmul(self.w_noise.val()), 1.0) + 1e-2;
+            logits = logits + std.clone().random_like(Distribution::Normal(0.0, 1.0)) * std;
+        }
+        let gates = softmax(logits, 1).reshape([n, e, 1]);
+        (expert_out * gates).sum_dim(1).reshape([n, d_out])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    type B = burn::backend::Flex;
+
+    #[test]
+    fn uniform_gate_averages_experts() {
+        let device = Default::default();
+        let moe = MoeAdaptorConfig::new(6).with_d_output(4).with_n_experts(3).init::<B>(&device);
+        let x = Tensor::<B, 2>::random([5, 6], Distribution::Normal(0.0, 1.0), &device);
+        let out = moe.forward(x.clone());
+        assert_eq!(out.dims(), [5, 4]);
+        // With zero gate weights and biases the output is the mean of x W_e.
+        let w = moe.experts.val().reshape([6, 3, 4]);
+        let mean_w = w.sum_dim(1).reshape([6, 4]) / 3.0;
+        let expected = x.matmul(mean_w);
+        out.into_data().assert_approx_eq::<f32>(&expected.into_data(), burn::tensor::Tolerance::absolute(1e-5));
+    }
+}

@@ -1,0 +1,289 @@
+//! Training UniSRec: cross-entropy over cosine/τ against all in-sample items,
+//! Adam, early stopping on validation NDCG@10, best checkpoint saved atomically.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::backend::AutodiffBackend;
+use recdata::{Example, ItemId};
+
+use super::drafter::{UniSRec, save_checkpoint};
+use super::model::{UniSRecConfig, UniSRecModel, l2_normalize};
+use crate::drafter::{Drafter, Query};
+use crate::error::DrafterError;
+use crate::filter::DraftFilter;
+use crate::knn::KnnConfig;
+use crate::rng::Rng;
+use crate::table::EmbeddingTable;
+
+/// Optimisation settings for [`train_unisrec`].
+#[derive(Config, Debug)]
+pub struct UniSRecTrainConfig {
+    /// Adam learning rate (reference: 1e-3).
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Examples per step (reference: 2048).
+    #[config(default = 2048)]
+    pub batch_size: usize,
+    /// Most epochs (reference: 300).
+    #[config(default = 300)]
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better validation NDCG@10
+    /// (reference: 40; lower here to fit CPU budgets).
+    #[config(default = 10)]
+    pub patience: usize,
+    /// Seed for initialisation, dropout, gate noise and shuffling.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Validate on at most this many examples (evenly strided; 0 = all).
+    #[config(default = 5000)]
+    pub max_eval_examples: usize,
+}
+
+/// What training reads.
+#[derive(Clone, Copy, Debug)]
+pub struct UniSRecData<'a> {
+    /// Text embeddings of every item (those of unseen items are used only to rank
+    /// them during validation).
+    pub text: &'a EmbeddingTable,
+    /// The items the softmax runs over (the in-sample items).
+    pub in_sample: &'a [ItemId],
+    /// Training examples; those whose target is not in `in_sample` are skipped.
+    pub train: &'a [Example],
+    /// Validation examples for early stopping (empty: train `max_epochs`, keep the last).
+    pub valid: &'a [Example],
+}
+
+/// Recall and NDCG at 10 and 50 over a set of examples (one target each).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvalMetrics {
+    /// Examples evaluated.
+    pub examples: usize,
+    /// Recall@10.
+    pub recall_10: f64,
+    /// NDCG@10.
+    pub ndcg_10: f64,
+    /// Recall@50.
+    pub recall_50: f64,
+    /// NDCG@50.
+    pub ndcg_50: f64,
+}
+
+impl EvalMetrics {
+    /// Metrics from each example's 0-based rank of its target (`None`: not in the top 50).
+    pub fn from_ranks(ranks: &[Option<usize>]) -> Self {
+        let n = ranks.len().max(1) as f64;
+        let at = |k: usize| {
+            let hits = ranks.iter().flatten().filter(|&&r| r < k);
+            let (mut recall, mut ndcg) = (0.0, 0.0);
+            for &r in hits {
+                recall += 1.0;
+                ndcg += 1.0 / ((r + 2) as f64).log2();
+            }
+            (recall / n, ndcg / n)
+        };
+        let ((recall_10, ndcg_10), (recall_50, ndcg_50)) = (at(10), at(50));
+        Self { examples: ranks.len(), recall_10, ndcg_10, recall_50, ndcg_50 }
+    }
+}
+
+/// Progress reported after every step and every validation.
+#[derive(Clone, Debug)]
+pub struct TrainProgress {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the epoch.
+    pub step: usize,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// This step's loss.
+    pub loss: f64,
+    /// Set once per epoch, after validation.
+    pub valid: Option<EvalMetrics>,
+}
+
+/// The outcome of training.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TrainReport {
+    /// Epochs run.
+    pub epochs: usize,
+    /// The epoch whose model was kept.
+    pub best_epoch: usize,
+    /// Its validation metrics.
+    pub best_valid: EvalMetrics,
+    /// Mean training loss per epoch.
+    pub epoch_losses: Vec<f64>,
+    /// Training examples per second of optimisation (validation excluded).
+    pub samples_per_sec: f64,
+}
+
+/// Each example's 0-based rank of its target among the drafter's top 50
+/// (`None` when absent or when its history holds no known item).
+pub fn evaluate(drafter: &dyn Drafter, examples: &[Example]) -> crate::Result<Vec<Option<usize>>> {
+    let mut ranks = Vec::with_capacity(examples.len());
+    for chunk in examples.chunks(256) {
+        let queries: Vec<Query<'_>> = chunk.iter().map(|e| Query::new(&e.history)).collect();
+        let filters = vec![DraftFilter::all(); chunk.len()];
+        let lists = match drafter.draft(&queries, &filters, 50) {
+            Ok(lists) => lists,
+            // One unknown history should not sink the batch: retry one by one.
+            Err(DrafterError::UnknownHistory { .. }) => queries
+                .iter()
+                .map(|q| drafter.draft(std::slice::from_ref(q), &filters[..1], 50).map(|mut v| v.remove(0)).or_else(|e| match e {
+                    DrafterError::UnknownHistory { .. } => Ok(Vec::new()),
+                    e => Err(e),
+                }))
+                .collect::<crate::Result<_>>()?,
+            Err(e) => return Err(e),
+        };
+        ranks.extend(chunk.iter().zip(lists).map(|(e, list)| list.iter().position(|n| n.item == e.target)));
+    }
+    Ok(ranks)
+}
+
+/// Trains UniSRec and returns the model of the best validation epoch.
+///
+/// When `checkpoint_dir` is given, the best model so far and its config are
+/// written there atomically after every improvement.
+pub fn train_unisrec<B: AutodiffBackend>(
+    config: &UniSRecConfig,
+    train: &UniSRecTrainConfig,
+    data: UniSRecData<'_>,
+    device: &B::Device,
+    checkpoint_dir: Option<&Path>,
+    progress: &mut dyn FnMut(&TrainProgress),
+) -> crate::Result<(UniSRecModel<B::InnerBackend>, TrainReport)> {
+    if data.text.dim() != config.d_text {
+        return Err(DrafterError::Dimension { what: "UniSRec text embeddings".into(), expected: config.d_text, got: data.text.dim() });
+    }
+    if train.batch_size == 0 || train.learning_rate <= 0.0 {
+        return Err(DrafterError::Config(format!("batch_size and learning_rate must be positive: {train:?}")));
+    }
+    // The softmax classes: in-sample items that have text.
+    let classes: Vec<ItemId> = data.in_sample.iter().copied().filter(|&i| data.text.get(i).is_some()).collect();
+    let mut class_of = vec![u32::MAX; data.text.items().iter().last().map_or(0, |i| i.index() + 1)];
+    for (c, item) in classes.iter().enumerate() {
+        class_of[item.index()] = c as u32;
+    }
+    let class = |item: ItemId| class_of.get(item.index()).copied().filter(|&c| c != u32::MAX);
+    let examples: Vec<(Vec<ItemId>, u32)> = data
+        .train
+        .iter()
+        .filter_map(|e| Some((data.text.known_suffix(&e.history, config.max_history, 0).ok()?, class(e.target)?)))
+        .collect();
+    if examples.is_empty() || classes.is_empty() {
+        return Err(DrafterError::Data(format!(
+            "no usable training example ({} given, {} in-sample items with text)",
+            data.train.len(),
+            classes.len()
+        )));
+    }
+    let valid: Vec<Example> = strided(data.valid, train.max_eval_examples);
+    let all_items: Vec<ItemId> = data.text.items().iter().collect();
+    let all_text: Vec<f32> = all_items.iter().flat_map(|&i| data.text.get(i).unwrap_or(&[]).iter().copied()).collect();
+
+    B::seed(device, train.seed);
+    let mut rng = Rng::new(train.seed);
+    let mut model: UniSRecModel<B> = config.init(device);
+    let mut optim = AdamConfig::new().init::<B, UniSRecModel<B>>();
+    // Every step adapts each known item once (the softmax classes and all
+    // history items), then gathers rows; adapting every history slot separately
+    // would cost ~3x more on Beauty.
+    let mut row_of = vec![0u32; class_of.len().max(all_items.last().map_or(0, |i| i.index() + 1))];
+    for (r, item) in all_items.iter().enumerate() {
+        row_of[item.index()] = r as u32;
+    }
+    let all_text_t = Tensor::<B, 2>::from_data(TensorData::new(all_text.clone(), [all_items.len(), config.d_text]), device);
+    let class_rows: Vec<i64> = classes.iter().map(|i| i64::from(row_of[i.index()])).collect();
+    let class_rows = Tensor::<B, 1, Int>::from_data(TensorData::new(class_rows, [classes.len()]), device);
+
+    let steps = examples.len().div_ceil(train.batch_size);
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let (mut best, mut best_epoch, mut best_model) = (None::<EvalMetrics>, 0, model.valid());
+    let mut report = TrainReport { epochs: 0, best_epoch: 0, best_valid: EvalMetrics::default(), epoch_losses: Vec::new(), samples_per_sec: 0.0 };
+    let (mut train_secs, mut seen) = (0.0f64, 0usize);
+    for epoch in 1..=train.max_epochs {
+        let _span = tracing::info_span!("unisrec_epoch", epoch).entered();
+        rng.shuffle(&mut order);
+        // Batches of similar history lengths waste little work on padding: sort
+        // windows of 32 batches by length, then shuffle the batches.
+        for window in order.chunks_mut(train.batch_size * 32) {
+            window.sort_by_key(|&i| examples[i].0.len());
+        }
+        let mut batches: Vec<&[usize]> = order.chunks(train.batch_size).collect();
+        rng.shuffle(&mut batches);
+        let mut loss_sum = 0.0;
+        for (step, idx) in batches.into_iter().enumerate() {
+            let t0 = Instant::now();
+            let histories: Vec<Vec<ItemId>> = idx.iter().map(|&i| examples[i].0.clone()).collect();
+            let targets: Vec<i64> = idx.iter().map(|&i| i64::from(examples[i].1)).collect();
+            let seq_len = histories.iter().map(Vec::len).max().unwrap_or(1);
+            let lengths: Vec<usize> = histories.iter().map(Vec::len).collect();
+            let row_of = &row_of;
+            let slots: Vec<i64> = histories
+                .iter()
+                .flat_map(|h| (0..seq_len).map(move |t| h.get(t).map_or(0, |i| i64::from(row_of[i.index()]))))
+                .collect();
+            let slots = Tensor::<B, 1, Int>::from_data(TensorData::new(slots, [idx.len() * seq_len]), device);
+            let adapted = model.adaptor.forward(all_text_t.clone()); // [all items, d_model]
+            let d_model = adapted.dims()[1];
+            let history_items = adapted.clone().select(0, slots).reshape([idx.len(), seq_len, d_model]);
+            let seq = model.sequences_from_items(history_items, &lengths); // [b, d_model]
+            let items = l2_normalize(adapted.select(0, class_rows.clone())); // [classes, d_model]
+            let logits = seq.matmul(items.transpose()) / config.temperature; // [b, classes]
+            let targets = Tensor::<B, 1, Int>::from_data(TensorData::new(targets, [idx.len()]), device).reshape([idx.len(), 1]);
+            let loss = log_softmax(logits, 1).gather(1, targets).mean().neg();
+            let loss_value = f64::from(loss.clone().into_scalar().elem::<f32>());
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(train.learning_rate, model, grads);
+            train_secs += t0.elapsed().as_secs_f64();
+            seen += idx.len();
+            loss_sum += loss_value;
+            if !loss_value.is_finite() {
+                return Err(DrafterError::Data(format!("loss became {loss_value} at epoch {epoch} step {}", step + 1)));
+            }
+            progress(&TrainProgress { epoch, step: step + 1, steps, loss: loss_value, valid: None });
+        }
+        report.epochs = epoch;
+        report.epoch_losses.push(loss_sum / steps as f64);
+        if valid.is_empty() {
+            best_model = model.valid();
+            best_epoch = epoch;
+            continue;
+        }
+        let inner = model.valid();
+        let drafter = UniSRec::new(config.clone(), inner.clone(), KnnConfig::new(config.d_model), device, &all_items, &all_text)?;
+        let metrics = EvalMetrics::from_ranks(&evaluate(&drafter, &valid)?);
+        tracing::info!(epoch, loss = loss_sum / steps as f64, ndcg_10 = metrics.ndcg_10, recall_50 = metrics.recall_50, "validated");
+        progress(&TrainProgress { epoch, step: steps, steps, loss: loss_sum / steps as f64, valid: Some(metrics) });
+        if best.is_none_or(|b| metrics.ndcg_10 > b.ndcg_10) {
+            (best, best_epoch, best_model) = (Some(metrics), epoch, inner);
+            if let Some(dir) = checkpoint_dir {
+                save_checkpoint(dir, config, &best_model)?;
+            }
+        } else if epoch - best_epoch >= train.patience {
+            break;
+        }
+    }
+    if valid.is_empty()
+        && let Some(dir) = checkpoint_dir
+    {
+        save_checkpoint(dir, config, &best_model)?;
+    }
+    report.best_epoch = best_epoch;
+    report.best_valid = best.unwrap_or_default();
+    report.samples_per_sec = seen as f64 / train_secs.max(1e-9);
+    Ok((best_model, report))
+}
+
+/// At most `max` examples, evenly strided (all when `max` is 0 or larger).
+fn strided(examples: &[Example], max: usize) -> Vec<Example> {
+    if max == 0 || examples.len() <= max {
+        return examples.to_vec();
+    }
+    (0..max).map(|i| examples[i * examples.len() / max].clone()).collect()
+}
