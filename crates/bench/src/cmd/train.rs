@@ -14,6 +14,79 @@ use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
 pub enum TrainCommand {
     /// Train the TIGER verifier (DSI when `--ids hkmeans`).
     Tiger(TigerArgs),
+    /// Train the UniSRec drafter on the items' text embeddings.
+    Unisrec(UniSRecArgs),
+}
+
+/// `specgr train unisrec` arguments.
+#[derive(Debug, clap::Args)]
+pub struct UniSRecArgs {
+    /// Which dataset (its embeddings must exist: run `specgr embed` first).
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Most epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Examples per step.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// The seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/unisrec/`.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+fn train_unisrec(args: UniSRecArgs) -> anyhow::Result<()> {
+    use drafters::unisrec::{TrainProgress, UniSRecData};
+    use drafters::{EmbeddingTable, UniSRecConfig, UniSRecTrainConfig};
+    type Train = burn::backend::Autodiff<CpuBackend>;
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
+    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
+        .with_context(|| format!("reading {} (run `specgr embed` first)", emb_path.display()))?;
+    let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
+    let in_sample = split.in_sample_items();
+    let mut config = UniSRecTrainConfig::new().with_seed(args.seed);
+    if let Some(e) = args.epochs {
+        config = config.with_max_epochs(e);
+    }
+    if let Some(b) = args.batch_size {
+        config = config.with_batch_size(b);
+    }
+    let data = UniSRecData { text: &text, in_sample: &in_sample, train: &split.train, valid: &split.valid };
+    let out = run_dir.join("unisrec");
+    let bar = progress_bar(0, "training UniSRec");
+    let mut progress = |p: &TrainProgress| {
+        bar.set_length(p.steps as u64);
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("ep {} loss {:.3}", p.epoch, p.loss));
+        if let Some(v) = &p.valid {
+            say(&bar, format!("epoch {}: valid {v:?}", p.epoch));
+        }
+    };
+    let device = Default::default();
+    let (_, report) = drafters::train_unisrec::<Train>(
+        &UniSRecConfig::new(embeddings.dim()),
+        &config,
+        data,
+        &device,
+        Some(&out),
+        &mut progress,
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "trained {} epochs at {:.0} samples/s; best epoch {} (valid {:?}); checkpoint in {}",
+        report.epochs,
+        report.samples_per_sec,
+        report.best_epoch,
+        report.best_valid,
+        out.display()
+    );
+    Ok(())
 }
 
 /// `specgr train tiger` arguments.
@@ -56,7 +129,10 @@ fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
 
 /// Runs a `specgr train` subcommand.
 pub fn run(command: TrainCommand) -> anyhow::Result<()> {
-    let TrainCommand::Tiger(args) = command;
+    let args = match command {
+        TrainCommand::Tiger(args) => args,
+        TrainCommand::Unisrec(args) => return train_unisrec(args),
+    };
     type Train = burn::backend::Autodiff<CpuBackend>;
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
