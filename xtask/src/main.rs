@@ -37,15 +37,8 @@ enum Task {
         #[arg(long, default_value = "main")]
         revision: String,
     },
-    /// Run the whole pipeline on a dataset (stages that exist today: data).
-    Reproduce {
-        /// The dataset: `synthetic` (embedded, the default) or a manifest name.
-        #[arg(long, default_value = "synthetic")]
-        dataset: String,
-        /// Where datasets live; defaults to $SPECGR_DATA, else ./data.
-        #[arg(long, env = "SPECGR_DATA")]
-        data_root: Option<PathBuf>,
-    },
+    /// Run the pipeline on a dataset: data, embeddings, semantic IDs, TIGER, evaluation.
+    Reproduce(Reproduce),
 }
 
 struct Bar(Option<ProgressBar>);
@@ -93,7 +86,7 @@ fn main() -> Result<()> {
             println!("{model_id} -> {} ({} files, checksums in checksums.sha256)", dir.display(), sums.len());
             Ok(())
         }
-        Task::Reproduce { dataset, data_root } => reproduce(&dataset, data_root.as_deref()),
+        Task::Reproduce(r) => reproduce(&r),
     }
 }
 
@@ -120,21 +113,100 @@ fn download_dataset(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> 
     Ok(())
 }
 
-fn reproduce(dataset: &str, data_root: Option<&Path>) -> Result<()> {
-    println!("== reproduce: dataset `{dataset}`");
-    println!("-- stage 1/1: data (load, split, statistics)");
+/// `cargo xtask reproduce` arguments.
+#[derive(Debug, clap::Args)]
+struct Reproduce {
+    /// The dataset: `synthetic` (embedded, the default) or a manifest name.
+    #[arg(long, default_value = "synthetic")]
+    dataset: String,
+    /// Where datasets live; defaults to $SPECGR_DATA, else ./data.
+    #[arg(long, env = "SPECGR_DATA")]
+    data_root: Option<PathBuf>,
+    /// The sentence encoder directory; defaults to $SPECGR_MODELS/all-MiniLM-L6-v2, else models/all-MiniLM-L6-v2.
+    #[arg(long)]
+    encoder: Option<PathBuf>,
+    /// TIGER size: `tiny`, `small`, `games`, `office`, `phones`.
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Semantic-ID method: `rqkmeans` (fast), `rqvae` (the paper's), `hkmeans` (DSI).
+    #[arg(long, default_value = "rqkmeans")]
+    ids: String,
+    /// Codes per level; defaults to 32 for the synthetic data and 256 otherwise.
+    #[arg(long)]
+    codebook_size: Option<usize>,
+    /// TIGER training epochs (training resumes where a previous run stopped).
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// SpecGR's acceptance threshold γ.
+    #[arg(long, default_value_t = -1.8, allow_hyphen_values = true)]
+    threshold: f32,
+    /// Evaluate on the first N test examples only (all by default).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+fn encoder_dir(r: &Reproduce) -> PathBuf {
+    r.encoder.clone().unwrap_or_else(|| {
+        std::env::var_os("SPECGR_MODELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("models"))
+            .join("all-MiniLM-L6-v2")
+    })
+}
+
+fn reproduce(r: &Reproduce) -> Result<()> {
+    let encoder = encoder_dir(r);
+    if !encoder.join("model.safetensors").is_file() {
+        bail!(
+            "no sentence encoder in {}: run `cargo xtask download-encoder sentence-transformers/all-MiniLM-L6-v2 \
+             --encoder {}` (or point SPECGR_MODELS / --encoder at a model directory)",
+            encoder.display(),
+            encoder.display()
+        );
+    }
+    let ds = r.dataset.as_str();
+    let k = r.codebook_size.unwrap_or(if ds == "synthetic" { 32 } else { 256 }).to_string();
+    let epochs = r.epochs.to_string();
+    let threshold = r.threshold.to_string();
+    let enc = encoder.display().to_string();
+    let mut eval = vec!["eval", "--dataset", ds, "--ids", &r.ids, "--preset", &r.preset, "--threshold", &threshold];
+    let limit = r.limit.map(|n| n.to_string());
+    if let Some(n) = &limit {
+        eval.extend(["--limit", n.as_str()]);
+    }
+    let stages: Vec<(&str, Vec<&str>)> = vec![
+        ("data: load, split, statistics", vec!["data", "stats", "--dataset", ds]),
+        ("embeddings (cached by text hash)", vec!["embed", "--dataset", ds, "--encoder", &enc]),
+        ("semantic IDs", vec!["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k]),
+        (
+            "train TIGER (resumes a previous run)",
+            vec!["train", "tiger", "--dataset", ds, "--ids", &r.ids, "--preset", &r.preset, "--epochs", &epochs, "--eval-every", "2"],
+        ),
+        ("evaluate TIGER, SemanticKNN and SpecGR", eval),
+    ];
+    println!("== reproduce: dataset `{ds}`, TIGER `{}` on {} IDs (K = {k})", r.preset, r.ids);
+    let start = std::time::Instant::now();
+    for (i, (name, args)) in stages.iter().enumerate() {
+        println!("-- stage {}/{}: {name}", i + 1, stages.len());
+        specgr(args, r.data_root.as_deref())?;
+    }
+    println!(
+        "-- done in {:.0} s. Not run here yet: UniSRec and SpecGR++ training, experiment tables and plots (issue 8).",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `specgr <args>` through cargo (the dev profile, which shares its build with the tests).
+fn specgr(args: &[&str], data_root: Option<&Path>) -> Result<()> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(["run", "--quiet", "--package", "bench", "--bin", "specgr", "--", "data", "stats", "--dataset", dataset]);
+    cmd.args(["run", "--quiet", "--package", "bench", "--bin", "specgr", "--"]).args(args);
     if let Some(root) = data_root {
-        cmd.arg("--data-root").arg(root);
+        cmd.env("SPECGR_DATA", root);
     }
     let status = cmd.status().context("running specgr")?;
     if !status.success() {
-        bail!("the data stage failed ({status})");
+        bail!("`specgr {}` failed ({status})", args.join(" "));
     }
-    println!(
-        "-- stopping after the data stage: the embedding, semantic-ID, model and evaluation \
-         stages are not in this build yet (see the open issues)."
-    );
     Ok(())
 }
