@@ -6,16 +6,7 @@ use semid::{PrefixTrie, SemanticIds};
 
 use crate::{Constraint, Tiger, TigerError, TrainExample};
 
-/// Recall and NDCG at one cut-off, averaged over examples.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RankingMetrics {
-    /// The cut-off K.
-    pub k: usize,
-    /// Share of examples whose target is in the top K.
-    pub recall: f64,
-    /// Mean of `1 / log2(rank + 1)` over examples whose target has rank <= K (rank from 1).
-    pub ndcg: f64,
-}
+pub use recdata::metrics::{RankingMetrics, metrics_at};
 
 /// The recommended items of each example: constrained beam search with `beam_size`
 /// beams, best first (every beam is a catalog item).
@@ -70,31 +61,4 @@ pub fn evaluate<B: Backend>(
         }
     }
     Ok(ks.iter().map(|&k| metrics_at(&ranks, k)).collect())
-}
-
-/// Recall and NDCG at `k` from 1-based ranks (`None`: not retrieved).
-pub fn metrics_at(ranks: &[Option<usize>], k: usize) -> RankingMetrics {
-    let n = ranks.len().max(1) as f64;
-    let hits = ranks.iter().flatten().filter(|&&r| r <= k);
-    let (count, gain) = hits.fold((0usize, 0.0), |(c, g), &r| {
-        (c + 1, g + 1.0 / ((r + 1) as f64).log2())
-    });
-    RankingMetrics {
-        k,
-        recall: count as f64 / n,
-        ndcg: gain / n,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::metrics_at;
-
-    #[test]
-    fn hand_computed_metrics() {
-        // Ranks 1, 3, miss, 11: recall@10 = 2/4; ndcg@10 = (1 + 1/log2(4)) / 4 = 0.375.
-        let m = metrics_at(&[Some(1), Some(3), None, Some(11)], 10);
-        assert!((m.recall - 0.5).abs() < 1e-12);
-        assert!((m.ndcg - 0.375).abs() < 1e-12);
-    }
 }

@@ -17,7 +17,8 @@ pub struct RankingMetrics {
     pub recall: f64,
     /// Mean of `1 / log2(rank + 1)` over examples with rank ≤ K (ranks from 1).
     pub ndcg: f64,
-    /// Number of examples averaged over.
+    /// Number of examples averaged over (absent in files written before it existed).
+    #[serde(default)]
     pub examples: usize,
 }
 
