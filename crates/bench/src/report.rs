@@ -1,0 +1,275 @@
+//! Result reports: one directory per experiment run, holding the table as the paper
+//! prints it (`results.md`), one row per method × subset (`results.csv`,
+//! `results.json`), and what it takes to make it again (command, config, seed, git
+//! revision, machine). Every file is written atomically.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use recdata::metrics::{Subset, SubsetMetrics};
+
+use crate::machine::Machine;
+
+/// One method on one subset of examples.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResultRow {
+    /// The method's name as the report prints it.
+    pub method: String,
+    /// `overall`, `in-sample` or `unseen`.
+    pub subset: String,
+    /// Examples in the subset.
+    pub examples: usize,
+    /// Recall@10.
+    #[serde(rename = "recall@10")]
+    pub recall_10: f64,
+    /// NDCG@10.
+    #[serde(rename = "ndcg@10")]
+    pub ndcg_10: f64,
+    /// Recall@50.
+    #[serde(rename = "recall@50")]
+    pub recall_50: f64,
+    /// NDCG@50.
+    #[serde(rename = "ndcg@50")]
+    pub ndcg_50: f64,
+    /// Wall seconds per query for the whole method (the same on every subset row).
+    pub seconds_per_query: f64,
+    /// Share of recommended items that are unseen (the same on every subset row).
+    pub unseen_share_of_output: f64,
+}
+
+impl ResultRow {
+    /// The three subset rows of one method's metrics (which must hold K = 10 and 50).
+    pub fn from_metrics(method: &str, m: &SubsetMetrics, seconds_per_query: f64, unseen_share: f64) -> Vec<Self> {
+        Subset::ALL
+            .iter()
+            .map(|&s| {
+                let at = |k| m.get(s, k);
+                let (r10, r50) = (at(10), at(50));
+                ResultRow {
+                    method: method.to_owned(),
+                    subset: s.name().to_owned(),
+                    examples: r10.or(r50).map_or(0, |x| x.examples),
+                    recall_10: r10.map_or(f64::NAN, |x| x.recall),
+                    ndcg_10: r10.map_or(f64::NAN, |x| x.ndcg),
+                    recall_50: r50.map_or(f64::NAN, |x| x.recall),
+                    ndcg_50: r50.map_or(f64::NAN, |x| x.ndcg),
+                    seconds_per_query,
+                    unseen_share_of_output: unseen_share,
+                }
+            })
+            .collect()
+    }
+}
+
+/// How the report was made.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    /// The exact command line.
+    pub command: String,
+    /// The seed of the run.
+    pub seed: u64,
+    /// `git describe --always --dirty` of the working tree, or `unknown`.
+    pub git_revision: String,
+    /// The machine, in words.
+    pub machine: String,
+    /// When it finished (UTC, RFC 3339).
+    pub finished: String,
+    /// The resolved configuration.
+    pub config: serde_json::Value,
+}
+
+impl Provenance {
+    /// The provenance of the current process.
+    pub fn current(seed: u64, config: serde_json::Value) -> Self {
+        let git_revision = std::process::Command::new("git")
+            .args(["describe", "--always", "--dirty"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        Self {
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            seed,
+            git_revision,
+            machine: Machine::current().to_string(),
+            finished: utc_now(),
+            config,
+        }
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, without a date library.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A report: a title, the rows, and the provenance.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    /// What the table shows.
+    pub title: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The rows, one per method × subset.
+    pub rows: Vec<ResultRow>,
+    /// Free-form notes printed under the table.
+    pub notes: Vec<String>,
+    /// How it was made.
+    pub provenance: Provenance,
+}
+
+impl Report {
+    /// The table in the paper's layout: methods down, subsets × metrics across.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("# {}\n\nDataset `{}`.\n\n", self.title, self.dataset);
+        let subsets: Vec<&str> = Subset::ALL.iter().map(|s| s.name()).collect();
+        s += "| method |";
+        for sub in &subsets {
+            let _ = write!(s, " {sub} R@10 | N@10 | R@50 | N@50 |");
+        }
+        s += " s/query | unseen in output |\n|---|";
+        s += &"---:|".repeat(4 * subsets.len() + 2);
+        s += "\n";
+        let mut methods: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !methods.contains(&r.method.as_str()) {
+                methods.push(&r.method);
+            }
+        }
+        for m in methods {
+            let _ = write!(s, "| {m} |");
+            let mut tail = (0.0, 0.0);
+            for sub in &subsets {
+                match self.rows.iter().find(|r| r.method == m && r.subset == *sub) {
+                    Some(r) => {
+                        let _ = write!(s, " {:.4} | {:.4} | {:.4} | {:.4} |", r.recall_10, r.ndcg_10, r.recall_50, r.ndcg_50);
+                        tail = (r.seconds_per_query, r.unseen_share_of_output);
+                    }
+                    None => s += " – | – | – | – |",
+                }
+            }
+            let _ = writeln!(s, " {:.4} | {:.1}% |", tail.0, 100.0 * tail.1);
+        }
+        if !self.notes.is_empty() {
+            s += "\n";
+            for n in &self.notes {
+                let _ = writeln!(s, "- {n}");
+            }
+        }
+        let p = &self.provenance;
+        let _ = write!(
+            s,
+            "\n## Provenance\n\n- Command: `{}`\n- Seed: {}\n- Git revision: {}\n- Machine: {}\n- Finished: {}\n\nConfiguration:\n\n```json\n{}\n```\n",
+            p.command,
+            p.seed,
+            p.git_revision,
+            p.machine,
+            p.finished,
+            serde_json::to_string_pretty(&p.config).unwrap_or_default()
+        );
+        s
+    }
+
+    /// One CSV line per row, with a header.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from("method,subset,examples,recall@10,ndcg@10,recall@50,ndcg@50,seconds_per_query,unseen_share_of_output\n");
+        for r in &self.rows {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{},{}",
+                csv_field(&r.method),
+                r.subset,
+                r.examples,
+                r.recall_10,
+                r.ndcg_10,
+                r.recall_50,
+                r.ndcg_50,
+                r.seconds_per_query,
+                r.unseen_share_of_output
+            );
+        }
+        s
+    }
+
+    /// Writes `results.md`, `results.csv` and `results.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        write_atomic(&dir.join("results.md"), self.to_markdown().as_bytes())?;
+        write_atomic(&dir.join("results.csv"), self.to_csv().as_bytes())?;
+        write_atomic(&dir.join("results.json"), serde_json::to_string_pretty(self)?.as_bytes())
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+/// Writes through `<path>.tmp` and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recdata::metrics::RankingMetrics;
+
+    fn report() -> Report {
+        let m = |r, n, e| RankingMetrics { k: 0, recall: r, ndcg: n, examples: e };
+        let metrics = SubsetMetrics {
+            subsets: vec![
+                (Subset::Overall, vec![RankingMetrics { k: 10, ..m(0.1, 0.05, 4) }, RankingMetrics { k: 50, ..m(0.2, 0.07, 4) }]),
+                (Subset::InSample, vec![RankingMetrics { k: 10, ..m(0.1, 0.05, 3) }, RankingMetrics { k: 50, ..m(0.3, 0.08, 3) }]),
+                (Subset::Unseen, vec![RankingMetrics { k: 10, ..m(0.0, 0.0, 1) }, RankingMetrics { k: 50, ..m(0.0, 0.0, 1) }]),
+            ],
+        };
+        Report {
+            title: "Table 1".into(),
+            dataset: "synthetic".into(),
+            rows: ResultRow::from_metrics("TIGER, beam 50", &metrics, 0.01, 0.0),
+            notes: vec!["a note".into()],
+            provenance: Provenance::current(7, serde_json::json!({"k": 50})),
+        }
+    }
+
+    #[test]
+    fn writes_markdown_csv_and_json_that_round_trip() {
+        let r = report();
+        let dir = tempfile::tempdir().unwrap();
+        r.write(dir.path()).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("results.md")).unwrap();
+        assert!(md.contains("| TIGER, beam 50 | 0.1000 | 0.0500 | 0.2000 | 0.0700 |"), "{md}");
+        assert!(md.contains("Seed: 7"));
+        let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 4);
+        assert!(csv.lines().nth(1).unwrap().starts_with("\"TIGER, beam 50\",overall,4,0.1,"));
+        let back: Report = serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap()).unwrap();
+        assert_eq!(back.rows, r.rows);
+        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")));
+    }
+
+    #[test]
+    fn utc_dates_are_well_formed() {
+        let t = utc_now();
+        assert_eq!(t.len(), 20);
+        assert!(t.starts_with("20") && t.ends_with('Z'));
+    }
+}
