@@ -4,3 +4,4 @@
 
 pub mod download;
 pub mod encoder;
+pub mod experiment;

@@ -97,3 +97,60 @@ fn encoder_download_uses_hub_urls_and_skips_missing_optional_files() {
     let err = xtask::encoder::download_encoder(&server.url(""), "org/model", "main", dir.path(), &mut Quiet);
     assert!(format!("{:#}", err.unwrap_err()).contains("model.safetensors"));
 }
+
+mod experiments {
+    use std::path::Path;
+
+    use xtask::experiment::{Experiment, Value};
+
+    #[test]
+    fn every_shipped_experiment_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let e = Experiment::read(&path).unwrap_or_else(|err| panic!("{err:#}"));
+                assert!(path.file_stem().unwrap().to_string_lossy() == e.name, "{} names itself {}", path.display(), e.name);
+                n += 1;
+            }
+        }
+        assert!(n >= 4, "found {n} experiments");
+    }
+
+    #[test]
+    fn unknown_keys_and_settings_say_what_is_expected() {
+        let p = Path::new("x.toml");
+        let err = Experiment::parse("name = \"x\"\ntitle = \"t\"\ndataset = \"d\"\ncolour = 1\n", p).unwrap_err().to_string();
+        assert!(err.contains("colour") && err.contains("expected keys"), "{err}");
+        let err = Experiment::parse("name = \"x\"\ntitle = \"t\"\ndataset = \"d\"\n[eval]\ndelta = 5\n", p).unwrap_err().to_string();
+        assert!(err.contains("`delta`") && err.contains("draft-size"), "{err}");
+        let text = "name = \"x\"\ntitle = \"t\"\ndataset = \"d\"\n[tune]\nsetting = \"threshold\"\nvalues = [-1.0]\nmethod = \"M\"\nmetric = \"mrr\"\n";
+        let err = Experiment::parse(text, p).unwrap_err().to_string();
+        assert!(err.contains("ndcg@50"), "{err}");
+    }
+
+    #[test]
+    fn settings_become_specgr_eval_flags() {
+        let e = Experiment::parse(
+            "name = \"x\"\ntitle = \"t\"\ndataset = \"d\"\n[eval]\nthreshold = -1.4\nk = 50\nmethods = \"tiger\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(e.eval["threshold"], Value::Float(-1.4));
+        assert_eq!(
+            Experiment::args(&e.dataset, &e.eval),
+            ["eval", "--dataset", "d", "--k", "50", "--methods", "tiger", "--threshold", "-1.4"]
+        );
+    }
+
+    #[test]
+    fn tuning_reads_the_overall_metric_of_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let json = r#"{"rows": [{"method": "A", "subset": "unseen", "ndcg@50": 0.9}, {"method": "A", "subset": "overall", "ndcg@50": 0.25}]}"#;
+        std::fs::write(&path, json).unwrap();
+        assert_eq!(xtask::experiment::read_metric(&path, "A", "ndcg@50").unwrap(), 0.25);
+        assert!(xtask::experiment::read_metric(&path, "B", "ndcg@50").is_err());
+    }
+}

@@ -61,12 +61,38 @@ pub struct EvalArgs {
     /// Queries per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Evaluate a uniform random sample of N examples of the part (drawn with `--seed`,
+    /// kept in time order); applied after `--limit`.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// The seed of `--sample`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also write results.md / results.csv / results.json with provenance into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// `n` of `examples` drawn uniformly without replacement, in their original order.
+fn sample_examples(examples: Vec<recdata::Example>, n: usize, seed: u64) -> Vec<recdata::Example> {
+    if n >= examples.len() {
+        return examples;
+    }
+    let mut rng = recdata::rng::Rng::new(seed);
+    let mut index: Vec<usize> = (0..examples.len()).collect();
+    for i in 0..n {
+        let j = i + rng.below(index.len() - i);
+        index.swap(i, j);
+    }
+    let mut keep = vec![false; examples.len()];
+    index[..n].iter().for_each(|&i| keep[i] = true);
+    examples.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
 }
 
 /// One method's results.
@@ -91,6 +117,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     };
     if let Some(n) = args.limit {
         examples.truncate(n);
+    }
+    if let Some(n) = args.sample {
+        examples = sample_examples(examples, n, args.seed);
     }
     let semid_dir = run_dir.join("semid").join(args.ids.name());
     let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device)
@@ -164,6 +193,40 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             seconds,
             unseen_share_of_output: unseen as f64 / total.max(1) as f64,
         });
+    }
+    if let Some(dir) = &args.report {
+        let per_query = |r: &MethodResult| r.seconds / examples.len().max(1) as f64;
+        let report = crate::report::Report {
+            title: format!("{} examples of `{}`", examples.len(), args.part),
+            dataset: resolved.dataset.name.clone(),
+            rows: results
+                .iter()
+                .flat_map(|r| {
+                    crate::report::ResultRow::from_metrics(&format!("{:?}", r.method), &r.metrics, per_query(r), r.unseen_share_of_output)
+                })
+                .collect(),
+            notes: vec![format!(
+                "K = {}, δ = {}, β = {}, γ = {}, batch {}; TIGER `{}` on {} IDs",
+                args.k,
+                args.draft_size,
+                args.beam_size,
+                args.threshold,
+                args.batch_size,
+                args.preset.name(),
+                args.ids
+            )],
+            provenance: crate::report::Provenance::current(
+                args.seed,
+                serde_json::json!({
+                    "dataset": resolved.dataset.name, "part": args.part, "limit": args.limit, "sample": args.sample,
+                    "k": args.k, "draft_size": args.draft_size, "beam_size": args.beam_size,
+                    "threshold": args.threshold, "batch_size": args.batch_size,
+                    "ids": args.ids.name(), "preset": args.preset.name(),
+                    "methods": args.methods.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>(),
+                }),
+            ),
+        };
+        report.write(dir)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
