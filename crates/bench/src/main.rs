@@ -27,6 +27,9 @@ enum Command {
     Train(cmd::train::TrainCommand),
     /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
     Eval(cmd::eval::EvalArgs),
+    /// Look inside a trained model (e.g. how it scores the true next items).
+    #[command(subcommand)]
+    Diagnose(cmd::diagnose::DiagnoseCommand),
     /// Measure speed and memory.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Data(c) => cmd::data::run(c),
         Command::Bench(c) => cmd::bench::run(c),
+        Command::Diagnose(c) => cmd::diagnose::run(c),
         Command::Embed(a) => cmd::embed::run(a),
         Command::Semid(c) => cmd::semid::run(c),
         Command::Train(c) => cmd::train::run(c),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod diagnose;
 pub mod embed;
 pub mod eval;
 pub mod semid;

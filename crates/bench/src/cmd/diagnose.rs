@@ -1,0 +1,127 @@
+//! `specgr diagnose scores`: how the verifier scores the true next items.
+//!
+//! SpecGR can only accept an item whose verification score (mean log-probability of
+//! its digits; unseen items without the identification digit) exceeds γ. This
+//! command scores each example's target under the trained TIGER and reports, for
+//! in-sample and unseen targets separately, the score quantiles and the share of
+//! targets that would pass each γ — the ceiling on what verification can accept.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use gr_model::{Tiger, TigerPreset};
+use semid::{Method, SemanticIdModel};
+
+use crate::cmd::{CpuBackend, DatasetArgs};
+
+/// `specgr diagnose` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum DiagnoseCommand {
+    /// Verification scores of the targets, by subset, against the γ grid.
+    Scores(ScoresArgs),
+}
+
+/// `specgr diagnose scores` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ScoresArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// The semantic IDs the TIGER model was trained on.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: Method,
+    /// The TIGER preset (run directory `tiger-<ids>-<preset>`).
+    #[arg(long, default_value = "small")]
+    pub preset: TigerPreset,
+    /// `valid` or `test`.
+    #[arg(long, default_value = "test")]
+    pub part: String,
+    /// Use only the first N examples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Queries per batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// The run directory.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// The `q`-quantile of sorted values.
+fn quantile(sorted: &[f32], q: f64) -> f32 {
+    if sorted.is_empty() {
+        return f32::NAN;
+    }
+    sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
+}
+
+/// Runs a `specgr diagnose` subcommand.
+pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
+    let DiagnoseCommand::Scores(args) = command;
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let device = Default::default();
+    let mut examples = match args.part.as_str() {
+        "test" => split.test.clone(),
+        "valid" => split.valid.clone(),
+        other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
+    };
+    if let Some(n) = args.limit {
+        examples.truncate(n);
+    }
+    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| format!("reading {}", semid_dir.display()))?;
+    let ids = semid.ids();
+    let layout = ids.layout();
+    let digits = layout.num_digits();
+    let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
+    let model = Tiger::<CpuBackend>::load(&tiger_dir, &device).with_context(|| format!("loading {}", tiger_dir.display()))?;
+    // [in-sample, unseen] scores.
+    let mut scores: [Vec<f32>; 2] = Default::default();
+    for chunk in examples.chunks(args.batch_size.max(1)) {
+        let histories: Vec<Vec<u32>> = chunk.iter().map(|e| e.history.iter().map(|i| i.0).collect()).collect();
+        let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
+        let encoded = model.encode(&refs, ids, &device)?;
+        let candidates: Vec<Vec<Vec<u32>>> = chunk.iter().map(|e| vec![ids.codes(e.target.0).to_vec()]).collect();
+        let s = model.score(&encoded, &candidates, layout)?;
+        for (q, e) in chunk.iter().enumerate() {
+            let unseen = !split.is_in_sample(e.target);
+            // The verification score: the identification digit is left out for unseen items.
+            let n = if unseen { digits - 1 } else { digits };
+            scores[usize::from(unseen)].push(s.mean(q, 0, n));
+        }
+    }
+    for s in &mut scores {
+        s.sort_by(f32::total_cmp);
+    }
+    println!("verification scores of the {} targets of {} examples of `{}`", args.part, examples.len(), resolved.dataset.name);
+    println!("{:<10} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}", "subset", "n", "p10", "p25", "median", "p75", "p90");
+    for (name, s) in ["in-sample", "unseen"].iter().zip(&scores) {
+        println!(
+            "{name:<10} {:>6} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+            s.len(),
+            quantile(s, 0.1),
+            quantile(s, 0.25),
+            quantile(s, 0.5),
+            quantile(s, 0.75),
+            quantile(s, 0.9)
+        );
+    }
+    println!("share of targets scoring above γ:");
+    print!("{:<10}", "γ");
+    let grid = [-1.0f32, -1.2, -1.4, -1.6, -1.8, -2.0, -2.5, -3.0];
+    for g in grid {
+        print!(" {g:>6.1}");
+    }
+    println!();
+    for (name, s) in ["in-sample", "unseen"].iter().zip(&scores) {
+        print!("{name:<10}");
+        for g in grid {
+            let share = s.iter().filter(|&&x| x > g).count() as f64 / s.len().max(1) as f64;
+            print!(" {:>5.1}%", 100.0 * share);
+        }
+        println!();
+    }
+    Ok(())
+}
