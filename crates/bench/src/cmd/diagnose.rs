@@ -12,7 +12,9 @@ use anyhow::Context;
 use gr_model::{Tiger, TigerPreset};
 use semid::{Method, SemanticIdModel};
 
-use crate::cmd::{CpuBackend, DatasetArgs};
+use burn::tensor::backend::Backend;
+
+use crate::cmd::DatasetArgs;
 
 /// `specgr diagnose` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -42,6 +44,9 @@ pub struct ScoresArgs {
     /// Queries per batch.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: crate::cmd::backend::DeviceKind,
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -58,10 +63,13 @@ fn quantile(sorted: &[f32], q: f64) -> f32 {
 /// Runs a `specgr diagnose` subcommand.
 pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
     let DiagnoseCommand::Scores(args) = command;
+    crate::with_backend!(args.device, |B, device| scores_on::<B>(&args, &device))
+}
+
+fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let device = Default::default();
     let mut examples = match args.part.as_str() {
         "test" => split.test.clone(),
         "valid" => split.valid.clone(),
@@ -71,18 +79,18 @@ pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
         examples.truncate(n);
     }
     let semid_dir = run_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| format!("reading {}", semid_dir.display()))?;
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
     let layout = ids.layout();
     let digits = layout.num_digits();
     let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
-    let model = Tiger::<CpuBackend>::load(&tiger_dir, &device).with_context(|| format!("loading {}", tiger_dir.display()))?;
+    let model = Tiger::<B>::load(&tiger_dir, device).with_context(|| format!("loading {}", tiger_dir.display()))?;
     // [in-sample, unseen] scores.
     let mut scores: [Vec<f32>; 2] = Default::default();
     for chunk in examples.chunks(args.batch_size.max(1)) {
         let histories: Vec<Vec<u32>> = chunk.iter().map(|e| e.history.iter().map(|i| i.0).collect()).collect();
         let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
-        let encoded = model.encode(&refs, ids, &device)?;
+        let encoded = model.encode(&refs, ids, device)?;
         let candidates: Vec<Vec<Vec<u32>>> = chunk.iter().map(|e| vec![ids.codes(e.target.0).to_vec()]).collect();
         let s = model.score(&encoded, &candidates, layout)?;
         for (q, e) in chunk.iter().enumerate() {

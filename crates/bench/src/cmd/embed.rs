@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use text_encoder::SentenceEncoder;
 
-use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
+use burn::tensor::backend::Backend;
+
+use crate::cmd::{DatasetArgs, progress_bar};
 
 /// `specgr embed` arguments.
 #[derive(Debug, clap::Args)]
@@ -26,6 +28,9 @@ pub struct EmbedArgs {
     /// Batches embedded at once (default: 1; the CPU backend already spreads each matmul over the cores).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: crate::cmd::backend::DeviceKind,
     /// The run directory; embeddings go to `<runs>/<dataset>/embeddings/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -39,10 +44,13 @@ pub fn default_encoder_dir() -> PathBuf {
 
 /// Runs `specgr embed`.
 pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
+}
+
+fn run_on<B: Backend>(args: &EmbedArgs, device: &B::Device) -> anyhow::Result<()> {
     let dir = args.encoder.clone().unwrap_or_else(default_encoder_dir);
-    let device = Default::default();
     let threads = args.threads;
-    let encoder = SentenceEncoder::<CpuBackend>::load(&dir, &device)
+    let encoder = SentenceEncoder::<B>::load(&dir, device)
         .with_context(|| format!("loading the encoder from {}", dir.display()))?
         .with_threads(threads);
     if let Some(text) = &args.text {

@@ -1,5 +1,6 @@
 //! The `specgr` subcommands, one module per topic.
 
+pub mod backend;
 pub mod bench;
 pub mod data;
 pub mod diagnose;

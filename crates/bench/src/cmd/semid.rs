@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use semid::{FitConfig, FitProgress, Method};
 
-use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
+use burn::tensor::backend::Backend;
+
+use crate::cmd::{DatasetArgs, progress_bar};
 
 /// `specgr semid` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -35,6 +37,9 @@ pub struct FitArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: crate::cmd::backend::DeviceKind,
     /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/semid/<method>/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -43,6 +48,10 @@ pub struct FitArgs {
 /// Runs a `specgr semid` subcommand.
 pub fn run(command: SemidCommand) -> anyhow::Result<()> {
     let SemidCommand::Fit(args) = command;
+    crate::with_backend!(args.device, |B, device| fit_on::<B>(&args, &device))
+}
+
+fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
@@ -63,7 +72,6 @@ pub fn run(command: SemidCommand) -> anyhow::Result<()> {
     if let Some(epochs) = args.epochs {
         config.rqvae_train = config.rqvae_train.clone().with_epochs(epochs);
     }
-    let device = Default::default();
     let bar = progress_bar(config.rqvae_train.epochs as u64, "fitting");
     let mut progress = |p: &FitProgress| match p {
         FitProgress::Fitting { method } => bar.set_message(format!("fitting {method}")),
@@ -71,7 +79,7 @@ pub fn run(command: SemidCommand) -> anyhow::Result<()> {
         FitProgress::Encoding { .. } => bar.set_message("encoding items"),
     };
     let (model, report) =
-        semid::fit::<burn::backend::Autodiff<CpuBackend>>(&config, &matrix, &split.in_sample, &device, &mut progress)?;
+        semid::fit::<burn::backend::Autodiff<B>>(&config, &matrix, &split.in_sample, device, &mut progress)?;
     bar.finish_and_clear();
     let out = run_dir.join("semid").join(args.method.name());
     model.save(&out)?;
