@@ -2,8 +2,9 @@
 //! catalog (exact search) and a synthetic 1M-item catalog (HNSW), and UniSRec
 //! training throughput.
 //!
-//! `cargo bench -p drafters --bench draft -- [beauty] [million] [unisrec]`
-//! (all three when none is named). Data are random unit vectors (seed 7) and
+//! `cargo bench -p drafters --bench draft --features flex-parallel -- [beauty] [million] [unisrec]`
+//! (all three when none is named; `flex-parallel` gives Flex the rayon and SIMD
+//! kernels that the `specgr` binary has). Data are random unit vectors (seed 7) and
 //! random 3-level codes with K = 256, so prefix filters have the selectivity of
 //! a well-balanced semantic-ID codebook.
 

@@ -37,6 +37,16 @@ pub enum DrafterError {
         /// How many items the drafter knows.
         known: usize,
     },
+    /// A drafter that cannot embed histories itself got a query without a vector.
+    #[error(
+        "query {query}: the {drafter} drafter needs the query vector computed by the GR encoder (Query::vector; in SpecGR, TigerVerifier::with_query_embedding or Request::vector)"
+    )]
+    MissingQueryVector {
+        /// The query's position in the batch.
+        query: usize,
+        /// The drafter's name.
+        drafter: &'static str,
+    },
     /// The numbers of queries and filters differ.
     #[error("{queries} queries but {filters} filters: pass one filter per query")]
     BatchMismatch {

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod drafter;
+mod encoder_drafter;
 mod error;
 mod filter;
 mod item_set;
@@ -13,6 +14,7 @@ mod topk;
 pub mod unisrec;
 
 pub use drafter::{Drafter, Query, filtered_search};
+pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig};
 pub use error::{DrafterError, Result};
 pub use filter::{DraftFilter, PrefixFilter, PreparedFilter};
 pub use item_set::ItemSet;

@@ -1,9 +1,11 @@
 //! Integration tests for the drafters crate: one binary, one module per topic.
 
+mod encoder_drafter;
 mod filters;
 mod knn;
 mod semantic_knn;
 mod unisrec;
+mod unisrec_oracle;
 
 use drafters::{ItemSet, Neighbor};
 use recdata::ItemId;

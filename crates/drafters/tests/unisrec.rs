@@ -53,13 +53,17 @@ fn tiny_config() -> UniSRecConfig {
         .with_max_history(8)
 }
 
+/// The training seed. Seeds 1-6 all passed at these settings (validation
+/// Recall@10 0.64-0.91); at lr 3e-3 some seeds fell to ~0.5.
+const SEED: u64 = 1;
+
 #[test]
 fn training_lowers_the_loss_beats_random_and_drafts_new_items() {
     let t = task();
     let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();
     let in_sample = ids(0..N as u32);
     let data = UniSRecData { text: &table, in_sample: &in_sample, train: &t.train, valid: &t.valid };
-    let train = UniSRecTrainConfig::new().with_batch_size(64).with_learning_rate(3e-3).with_max_epochs(8).with_patience(8).with_seed(1);
+    let train = UniSRecTrainConfig::new().with_batch_size(64).with_learning_rate(1e-2).with_max_epochs(8).with_patience(8).with_seed(SEED);
     let dir = std::env::temp_dir().join(format!("drafters-unisrec-test-{}", std::process::id()));
     let mut steps = 0;
     let device = Default::default();
@@ -107,3 +111,7 @@ fn training_refuses_unusable_data() {
     let err = train_unisrec::<TrainBackend>(&UniSRecConfig::new(D_TEXT + 1), &train, data, &device, None, &mut |_| {}).unwrap_err();
     assert!(matches!(err, DrafterError::Dimension { .. }), "{err}");
 }
+
+
+
+

@@ -6,7 +6,7 @@ use semid::SemanticIds;
 
 use crate::input::{check_layout, history_tokens, pad_rows};
 use crate::ops::log_softmax3;
-use crate::{Tiger, TigerError};
+use crate::{EncoderOutput, Tiger, TigerError};
 
 /// One training example: item history (oldest first) and the next item.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -111,9 +111,25 @@ impl<B: Backend> Tiger<B> {
     /// - output: `[1]`
     pub fn loss(&self, batch: &TrainBatch<B>) -> Tensor<B, 1> {
         let encoded = self.encode_tokens(batch.source.clone(), batch.lengths.clone());
-        let (logits, _) = self.decode(&encoded, None, batch.decoder_input.clone()); // [batch, n + 1, vocab]
+        self.generation_loss(&encoded, batch.decoder_input.clone(), batch.labels.clone())
+    }
+
+    /// Mean cross-entropy of `labels` given an encoder pass already made (SpecGR++
+    /// shares one encoder pass between its embedding and generation losses).
+    ///
+    /// # Shapes
+    ///
+    /// - decoder_input, labels: `[queries, n + 1]` (one row per query of `encoded`)
+    /// - output: `[1]`
+    pub fn generation_loss(
+        &self,
+        encoded: &EncoderOutput<B>,
+        decoder_input: Tensor<B, 2, Int>,
+        labels: Tensor<B, 2, Int>,
+    ) -> Tensor<B, 1> {
+        let (logits, _) = self.decode(encoded, None, decoder_input); // [batch, n + 1, vocab]
         let log_probs = log_softmax3(logits);
-        let picked = log_probs.gather(2, batch.labels.clone().unsqueeze_dim(2)); // [batch, n + 1, 1]
+        let picked = log_probs.gather(2, labels.unsqueeze_dim(2)); // [batch, n + 1, 1]
         picked.mean().neg()
     }
 

@@ -13,8 +13,13 @@ pub mod layers;
 mod model;
 pub mod ops;
 pub mod position;
+pub mod projection;
 pub mod schedule;
 mod score;
+mod specgr_pp;
+mod specgr_pp_config;
+mod specgr_pp_store;
+mod specgr_pp_train;
 mod train;
 
 pub use batch::{TrainBatch, TrainExample};
@@ -23,5 +28,11 @@ pub use config::{TigerConfig, TigerPreset};
 pub use error::TigerError;
 pub use eval::RankingMetrics;
 pub use model::{DecoderCache, EncoderOutput, Tiger};
+pub use projection::{ProjectionConfig, ProjectionHead};
 pub use score::CandidateScores;
+pub use specgr_pp::{
+    ItemEmbeddings, SpecGrPp, evaluate_retrieval, retrieval_loss, unique_targets,
+};
+pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
+pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
 pub use train::{TrainConfig, TrainEvent, TrainState, train};

@@ -149,12 +149,42 @@ impl<B: Backend> Tiger<B> {
         lengths: Vec<usize>,
     ) -> EncoderOutput<B> {
         let _span = tracing::trace_span!("tiger_encode").entered();
+        let hidden = self.encode_states(tokens, &lengths);
+        let memory = self.memory(hidden.clone());
+        EncoderOutput {
+            hidden,
+            lengths,
+            memory,
+        }
+    }
+
+    /// The decoder layers' cross-attention keys and values over encoder states.
+    ///
+    /// # Shapes
+    ///
+    /// - hidden: `[queries, src_len, d_model]`
+    /// - output: per decoder layer, `[queries, heads, src_len, d_kv]`
+    pub fn memory(&self, hidden: Tensor<B, 3>) -> Vec<KeyValue<B>> {
+        self.decoder_layers
+            .iter()
+            .map(|layer| layer.cross_attention.memory(hidden.clone()))
+            .collect()
+    }
+
+    /// Runs the encoder stack only (no cross-attention memory): the final encoder
+    /// states, as in [`EncoderOutput::hidden`]. SpecGR++ embeds single items this way.
+    ///
+    /// # Shapes
+    ///
+    /// - tokens: `[queries, src_len]`, `lengths[q]` real tokens then PAD
+    /// - output: `[queries, src_len, d_model]`
+    pub fn encode_states(&self, tokens: Tensor<B, 2, Int>, lengths: &[usize]) -> Tensor<B, 3> {
         let device = tokens.device();
         let [queries, src_len] = tokens.dims();
         let heads = self.config.num_heads;
         let position = self.encoder_bias.forward(0, src_len, src_len); // [1, heads, src, src]
         // The position bias and the padding mask are added once and shared by all layers.
-        let bias = match padding_mask::<B>(&lengths, src_len, heads * src_len, &device) {
+        let bias = match padding_mask::<B>(lengths, src_len, heads * src_len, &device) {
             Some(mask) => {
                 let rest = heads * src_len * src_len;
                 (position.reshape([1, rest]) + mask.reshape([queries, rest]))
@@ -166,17 +196,7 @@ impl<B: Backend> Tiger<B> {
         for layer in &self.encoder_layers {
             x = layer.forward(x, bias.clone(), &self.dropout);
         }
-        let hidden = self.dropout.forward(self.encoder_norm.forward(x));
-        let memory = self
-            .decoder_layers
-            .iter()
-            .map(|layer| layer.cross_attention.memory(hidden.clone()))
-            .collect();
-        EncoderOutput {
-            hidden,
-            lengths,
-            memory,
-        }
+        self.dropout.forward(self.encoder_norm.forward(x))
     }
 
     /// Decodes `len` new positions per row after the positions held in `cache`

@@ -5,4 +5,5 @@ mod common;
 mod decoding;
 mod errors;
 mod score;
+mod specgr_pp;
 mod train;

@@ -2,6 +2,7 @@
 
 mod baselines;
 mod common;
+mod encoder_drafter;
 mod engine;
 mod tiger;
 mod trained;

@@ -23,6 +23,12 @@ pub enum EvalMethod {
     SemanticKnn,
     /// SpecGR with the SemanticKNN drafter and TIGER verifying.
     SpecgrKnn,
+    /// SpecGR++: the SpecGR++ model's encoder drafts (`specgr train specgr++`), its TIGER verifies.
+    SpecgrPp,
+    /// UniSRec alone (`specgr train unisrec`; checkpoint in `<runs>/<dataset>/unisrec/`).
+    Unisrec,
+    /// SpecGR_Aux: SpecGR with the UniSRec drafter and TIGER verifying.
+    SpecgrUnisrec,
 }
 
 /// `specgr eval` arguments.
@@ -128,7 +134,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let in_sample: ItemSet = split.in_sample_items().into_iter().collect();
     let space = ItemSpace::new(ids, &in_sample);
     let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
-    let needs_tiger = args.methods.iter().any(|m| *m != EvalMethod::SemanticKnn);
+    let needs_tiger = args.methods.iter().any(|m| !matches!(m, EvalMethod::SemanticKnn | EvalMethod::SpecgrPp | EvalMethod::Unisrec));
     let model = if needs_tiger {
         Some(Tiger::<CpuBackend>::load(&tiger_dir, &device).with_context(|| format!("loading {}", tiger_dir.display()))?)
     } else {
@@ -138,20 +144,39 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let (embeddings, _) = text_encoder::Embeddings::load(&emb_path).with_context(|| format!("reading {}", emb_path.display()))?;
     let items: Vec<ItemId> = resolved.dataset.catalog.ids().collect();
     let knn = SemanticKnn::new(SemanticKnnConfig::new(embeddings.dim()), &items, embeddings.as_slice())?;
+    let unisrec = match args.methods.iter().any(|m| matches!(m, EvalMethod::Unisrec | EvalMethod::SpecgrUnisrec)) {
+        true => {
+            let dir = run_dir.join("unisrec");
+            let knn_config = drafters::KnnConfig::new(0);
+            Some(
+                drafters::UniSRec::<CpuBackend>::load(&dir, knn_config, &device, &items, embeddings.as_slice())
+                    .with_context(|| format!("loading {} (run `specgr train unisrec` first)", dir.display()))?,
+            )
+        }
+        false => None,
+    };
     let requests: Vec<Request<'_>> = examples.iter().map(|e| Request::new(&e.history)).collect();
     let ks = [10, 50];
+    let specgr_pp = match args.methods.contains(&EvalMethod::SpecgrPp) {
+        true => Some(crate::cmd::specgr_pp::SpecGrPpEval::load(&run_dir, args.ids, args.preset, ids)?),
+        false => None,
+    };
 
     let mut results = Vec::new();
     for &method in &args.methods {
         let bar = progress_bar(examples.len() as u64, &format!("{method:?}"));
         let start = Instant::now();
         let lists: Vec<Vec<ItemId>> = match method {
-            EvalMethod::SemanticKnn => {
+            EvalMethod::SemanticKnn | EvalMethod::Unisrec => {
+                let drafter: &dyn Drafter = match method {
+                    EvalMethod::Unisrec => unisrec.as_ref().expect("loaded above"),
+                    _ => &knn,
+                };
                 let mut lists = Vec::with_capacity(examples.len());
                 for chunk in examples.chunks(args.batch_size.max(1)) {
                     let queries: Vec<Query<'_>> = chunk.iter().map(|e| Query::new(&e.history)).collect();
                     let filters = vec![DraftFilter::all(); queries.len()];
-                    for found in knn.draft(&queries, &filters, args.k)? {
+                    for found in drafter.draft(&queries, &filters, args.k)? {
                         lists.push(found.into_iter().map(|n| n.item).collect());
                     }
                     bar.set_position(lists.len() as u64);
@@ -170,16 +195,29 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 }
                 lists
             }
-            EvalMethod::SpecgrKnn => {
+            EvalMethod::SpecgrKnn | EvalMethod::SpecgrUnisrec => {
                 let model = model.as_ref().expect("loaded above");
+                let drafter: &dyn Drafter = match method {
+                    EvalMethod::SpecgrUnisrec => unisrec.as_ref().expect("loaded above"),
+                    _ => &knn,
+                };
                 let engine = SpecGr::new(
                     SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold),
                     ItemSpace::new(ids, &in_sample),
                 )?;
                 let verifier = TigerVerifier::new(model, ids, Constraint::Trie(engine.space().trie()), device);
-                let out = engine.recommend_batched(&verifier, &knn, &requests, args.batch_size, &mut |n| {
+                let out = engine.recommend_batched(&verifier, drafter, &requests, args.batch_size, &mut |n| {
                     bar.set_position(n as u64)
                 })?;
+                out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect()
+            }
+            EvalMethod::SpecgrPp => {
+                let pp = specgr_pp.as_ref().expect("loaded above");
+                let engine = SpecGr::new(
+                    SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold),
+                    ItemSpace::new(ids, &in_sample),
+                )?;
+                let out = pp.recommend(&engine, ids, &requests, args.batch_size, &mut |n| bar.set_position(n as u64))?;
                 out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect()
             }
         };

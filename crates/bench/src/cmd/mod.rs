@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod embed;
 pub mod eval;
 pub mod semid;
+pub mod specgr_pp;
 pub mod train;
 
 use std::path::PathBuf;

@@ -16,6 +16,9 @@ pub enum TrainCommand {
     Tiger(TigerArgs),
     /// Train the UniSRec drafter on the items' text embeddings.
     Unisrec(UniSRecArgs),
+    /// Train SpecGR++: contrastive pre-training, then learning-to-rank fine-tuning.
+    #[command(name = "specgr++", alias = "specgr-pp")]
+    SpecgrPp(crate::cmd::specgr_pp::SpecGrPpArgs),
 }
 
 /// `specgr train unisrec` arguments.
@@ -132,6 +135,7 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
     let args = match command {
         TrainCommand::Tiger(args) => args,
         TrainCommand::Unisrec(args) => return train_unisrec(args),
+        TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
     };
     type Train = burn::backend::Autodiff<CpuBackend>;
     let resolved = args.dataset.load()?;

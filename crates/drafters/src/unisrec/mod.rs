@@ -3,11 +3,15 @@
 //! cosine softmax over all in-sample items.
 
 mod drafter;
+mod dropout;
+mod encoder;
 mod model;
 mod moe;
 mod train;
 
 pub use drafter::{CONFIG_FILE, MODEL_FILE, UniSRec, load_checkpoint, save_checkpoint};
+pub use dropout::{DropoutRng, HostDropout};
+pub use encoder::EncoderLayer;
 pub use model::{UniSRecConfig, UniSRecModel, l2_normalize};
 pub use moe::{MoeAdaptor, MoeAdaptorConfig};
 pub use train::{EvalMetrics, TrainProgress, TrainReport, UniSRecData, UniSRecTrainConfig, evaluate, train_unisrec};

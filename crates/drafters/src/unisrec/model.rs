@@ -1,11 +1,11 @@
 //! The UniSRec sequence model: adapted item embeddings, positions, a post-LN
 //! transformer, and the representation at the last position.
 
-use burn::nn::attention::generate_autoregressive_mask;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
+use super::dropout::{DropoutRng, HostDropout};
+use super::encoder::{EncoderLayer, causal_bias, init_layer, last_position_bias};
 use super::moe::{MoeAdaptor, MoeAdaptorConfig};
 
 /// UniSRec hyperparameters (defaults from the reference configuration).
@@ -55,31 +55,34 @@ pub struct UniSRecModel<B: Backend> {
     /// LayerNorm on the input sum.
     pub norm: LayerNorm<B>,
     /// Dropout on the normalised input.
-    pub dropout: Dropout,
-    /// The post-LN transformer.
-    pub encoder: TransformerEncoder<B>,
+    pub dropout: HostDropout,
+    /// The post-LN transformer layers.
+    pub layers: Vec<EncoderLayer<B>>,
     /// Longest history.
     pub max_history: usize,
+    /// The generator behind every dropout mask of the model.
+    #[module(skip)]
+    pub rng: DropoutRng,
 }
 
 impl UniSRecConfig {
     /// Builds a freshly initialised model.
     pub fn init<B: Backend>(&self, device: &B::Device) -> UniSRecModel<B> {
+        let rng = DropoutRng::default();
         UniSRecModel {
             adaptor: MoeAdaptorConfig::new(self.d_text)
                 .with_d_output(self.d_model)
                 .with_n_experts(self.n_experts)
                 .with_dropout(self.adaptor_dropout)
-                .init(device),
+                .init(device, &rng),
             position: EmbeddingConfig::new(self.max_history, self.d_model).init(device),
             norm: LayerNormConfig::new(self.d_model).with_epsilon(self.layer_norm_eps).init(device),
-            dropout: DropoutConfig::new(self.hidden_dropout).init(),
-            encoder: TransformerEncoderConfig::new(self.d_model, self.d_inner, self.n_heads, self.n_layers)
-                .with_dropout(self.hidden_dropout)
-                .with_norm_first(false)
-                .with_layer_norm_eps(self.layer_norm_eps)
-                .init(device),
+            dropout: HostDropout::new(self.hidden_dropout, rng.clone()),
+            layers: (0..self.n_layers)
+                .map(|_| init_layer(self.d_model, self.d_inner, self.n_heads, self.hidden_dropout, self.layer_norm_eps, &rng, device))
+                .collect(),
             max_history: self.max_history,
+            rng,
         }
     }
 }
@@ -99,7 +102,8 @@ impl<B: Backend> UniSRecModel<B> {
     /// because attention is causal.
     ///
     /// # Shapes
-    /// - `text`: `[batch, seq, d_text]`, history item text embeddings, oldest first
+    /// - `text`: `[batch, seq, d_text]`, history item text embeddings, oldest
+    ///   first, `seq` at most `max_history`
     /// - `lengths`: the number of real items per row, each in `1..=seq`
     /// - output: `[batch, d_model]`
     pub fn sequences(&self, text: Tensor<B, 3>, lengths: &[usize]) -> Tensor<B, 2> {
@@ -114,21 +118,33 @@ impl<B: Backend> UniSRecModel<B> {
     /// batch once.
     ///
     /// # Shapes
-    /// - `items`: `[batch, seq, d_model]`
+    /// - `items`: `[batch, seq, d_model]`, `seq` at most `max_history`
     /// - output: `[batch, d_model]`
     pub fn sequences_from_items(&self, items: Tensor<B, 3>, lengths: &[usize]) -> Tensor<B, 2> {
         let [batch, seq, d_model] = items.dims();
         let device = items.device();
-        let positions = self.position.forward(Tensor::<B, 1, Int>::arange(0..seq as i64, &device).reshape([1, seq])); // [1, seq, d_model]
-        let h = self.dropout.forward(self.norm.forward(items + positions));
-        let mask = generate_autoregressive_mask::<B>(batch, seq, &device);
-        let h = self.encoder.forward(TransformerEncoderInput::new(h).mask_attn(mask)); // [batch, seq, d_model]
-        let mut pick = vec![0.0f32; batch * seq];
-        for (b, &len) in lengths.iter().enumerate() {
-            pick[b * seq + len.clamp(1, seq) - 1] = 1.0;
+        // Positions added on a [batch, seq * d_model] view: a row broadcast.
+        let positions = self.position.weight.val().slice([0..seq, 0..d_model]).reshape([1, seq * d_model]);
+        let x = (items.reshape([batch, seq * d_model]) + positions).reshape([batch * seq, d_model]);
+        let mut h = self.dropout.forward(self.norm.forward(x)); // [batch * seq, d_model]
+        let picks: Vec<i64> = lengths.iter().enumerate().map(|(b, &len)| (b * seq + len.clamp(1, seq) - 1) as i64).collect();
+        let picks = Tensor::<B, 1, Int>::from_data(TensorData::new(picks, [batch]), &device);
+        let Some((last, rest)) = self.layers.split_last() else {
+            return l2_normalize(h.select(0, picks));
+        };
+        if !rest.is_empty() {
+            let causal = causal_bias::<B>(seq, &device);
+            for layer in rest {
+                h = layer.forward(h, batch, seq, causal.clone());
+            }
         }
-        let pick = Tensor::<B, 3>::from_data(TensorData::new(pick, [batch, seq, 1]), &device);
-        l2_normalize((h * pick).sum_dim(1).reshape([batch, d_model]))
+        let keys = last_position_bias::<B>(lengths, last.n_heads, seq, &device);
+        l2_normalize(last.forward_last(h, batch, seq, picks, keys))
+    }
+
+    /// Restarts every dropout mask (and the adaptor's gate noise) from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        self.rng.reseed(seed);
     }
 }
 
@@ -137,6 +153,6 @@ impl<B: Backend> UniSRecModel<B> {
 /// # Shapes
 /// - `x`: `[n, d]`, output `[n, d]`
 pub fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
-    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12); // [n, 1]
+    let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1e-12); // [n, 1]
     x / norm
 }

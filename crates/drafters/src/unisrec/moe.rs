@@ -2,10 +2,10 @@
 //! embeddings, mixed by a softmax gate that is noisy while training.
 
 use burn::module::{Initializer, Param};
-use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
-use burn::tensor::Distribution;
 use burn::tensor::activation::{softmax, softplus};
+
+use super::dropout::{DropoutRng, HostDropout};
 
 /// Settings of the [`MoeAdaptor`].
 #[derive(Config, Debug)]
@@ -29,8 +29,9 @@ pub struct MoeAdaptorConfig {
 /// Eight (by default) parametric-whitening experts `W_e (dropout(x) - b_e)`,
 /// combined by `softmax(x W_gate [+ noise])`.
 ///
-/// Unlike RecBole, one dropout mask is shared by all experts so that every expert
-/// is one slice of a single matrix product.
+/// Unlike RecBole, one dropout mask is shared by all experts. Each expert is its
+/// own matrix product whose `[n, d_output]` result is scaled by its gate column
+/// (a row broadcast), so no `[n, n_experts, d_output]` tensor is materialised.
 #[derive(Module, Debug)]
 pub struct MoeAdaptor<B: Backend> {
     /// Expert projections, `[d_input, n_experts * d_output]`.
@@ -42,7 +43,7 @@ pub struct MoeAdaptor<B: Backend> {
     /// Gate-noise weights, `[d_input, n_experts]`.
     pub w_noise: Param<Tensor<B, 2>>,
     /// Input dropout.
-    pub dropout: Dropout,
+    pub dropout: HostDropout,
     /// Number of experts.
     pub n_experts: usize,
     /// Output dimension.
@@ -54,7 +55,8 @@ pub struct MoeAdaptor<B: Backend> {
 impl MoeAdaptorConfig {
     /// Initialises the adaptor as RecBole does: experts ~ N(0, 0.02), biases and
     /// gates zero (so the gate starts uniform).
-    pub fn init<B: Backend>(&self, device: &B::Device) -> MoeAdaptor<B> {
+    /// Its dropout draws from `rng`.
+    pub fn init<B: Backend>(&self, device: &B::Device, rng: &DropoutRng) -> MoeAdaptor<B> {
         let (d_in, e, d_out) = (self.d_input, self.n_experts, self.d_output);
         let normal = Initializer::Normal { mean: 0.0, std: 0.02 };
         MoeAdaptor {
@@ -62,7 +64,7 @@ impl MoeAdaptorConfig {
             biases: Initializer::Zeros.init([e, d_in], device),
             w_gate: Initializer::Zeros.init([d_in, e], device),
             w_noise: Initializer::Zeros.init([d_in, e], device),
-            dropout: DropoutConfig::new(self.dropout).init(),
+            dropout: HostDropout::new(self.dropout, rng.clone()),
             n_experts: e,
             d_output: d_out,
             noisy_gating: self.noisy_gating,
@@ -79,24 +81,32 @@ impl<B: Backend> MoeAdaptor<B> {
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let [n, d_in] = x.dims();
         let (e, d_out) = (self.n_experts, self.d_output);
-        let experts = self.experts.val();
-        // W_e (x' - b_e) = x' W_e - b_e W_e, all experts in one product.
-        let projected = self.dropout.forward(x.clone()).matmul(experts.clone()).reshape([n, e, d_out]); // [n, e, d_out]
+        let experts = self.experts.val(); // [d_in, e * d_out]
+        let mut logits = x.clone().matmul(self.w_gate.val()); // [n, e]
+        if self.noisy_gating && B::ad_enabled(&x.device()) {
+            let std = softplus(x.clone().matmul(self.w_noise.val()), 1.0) + 1e-2;
+            logits = logits + self.dropout.rng.normal([n, e], &std.device()) * std;
+        }
+        let gates = softmax(logits, 1); // [n, e]
+        // sum_e g_e W_e (x' - b_e) = sum_e g_e (x' W_e) - gates (b_e W_e)_e
+        let dropped = self.dropout.forward(x);
+        let mut out = None;
+        for j in 0..e {
+            let w = experts.clone().slice([0..d_in, j * d_out..(j + 1) * d_out]); // [d_in, d_out]
+            let y = dropped.clone().matmul(w) * gates.clone().slice([0..n, j..j + 1]); // [n, d_out]
+            out = Some(match out {
+                Some(acc) => acc + y,
+                None => y,
+            });
+        }
         let bias_proj = self
             .biases
             .val()
             .reshape([e, 1, d_in])
             .matmul(experts.reshape([d_in, e, d_out]).swap_dims(0, 1)) // [e, 1, d_out]
-            .reshape([1, e, d_out]);
-        let expert_out = projected - bias_proj; // [n, e, d_out]
-
-        let mut logits = x.clone().matmul(self.w_gate.val()); // [n, e]
-        if self.noisy_gating && B::ad_enabled(&x.device()) {
-            let std = softplus(x.matmul(self.w_noise.val()), 1.0) + 1e-2;
-            logits = logits + std.clone().random_like(Distribution::Normal(0.0, 1.0)) * std;
-        }
-        let gates = softmax(logits, 1).reshape([n, e, 1]);
-        (expert_out * gates).sum_dim(1).reshape([n, d_out])
+            .reshape([e, d_out]);
+        let mixed = out.unwrap_or_else(|| Tensor::zeros([n, d_out], &gates.device()));
+        mixed - gates.matmul(bias_proj)
     }
 }
 
@@ -108,8 +118,8 @@ mod tests {
     #[test]
     fn uniform_gate_averages_experts() {
         let device = Default::default();
-        let moe = MoeAdaptorConfig::new(6).with_d_output(4).with_n_experts(3).init::<B>(&device);
-        let x = Tensor::<B, 2>::random([5, 6], Distribution::Normal(0.0, 1.0), &device);
+        let moe = MoeAdaptorConfig::new(6).with_d_output(4).with_n_experts(3).init::<B>(&device, &DropoutRng::default());
+        let x = Tensor::<B, 2>::random([5, 6], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
         let out = moe.forward(x.clone());
         assert_eq!(out.dims(), [5, 4]);
         // With zero gate weights and biases the output is the mean of x W_e.

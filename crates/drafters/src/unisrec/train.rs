@@ -189,6 +189,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
     B::seed(device, train.seed);
     let mut rng = Rng::new(train.seed);
     let mut model: UniSRecModel<B> = config.init(device);
+    model.reseed(train.seed);
     let mut optim = AdamConfig::new().init::<B, UniSRecModel<B>>();
     // Every step adapts each known item once (the softmax classes and all
     // history items), then gathers rows; adapting every history slot separately

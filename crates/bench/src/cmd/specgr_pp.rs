@@ -1,0 +1,268 @@
+//! `specgr train specgr++`: SpecGR++'s two training stages, and where `specgr eval`
+//! finds their result.
+//!
+//! Run directory `<runs>/<dataset>/specgr-pp-<ids>-<preset>/`: `stage1/` (contrastive
+//! pre-training) and `stage2/` (learning-to-rank fine-tuning), each with `best/` and
+//! a resumable `last/`. The model to use is `stage2/best` (or `stage1/best` when
+//! stage 2 was skipped); its `item_embeddings.*` are the vectors the drafter searches.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use gr_model::{
+    ProjectionConfig, SpecGrPp, SpecGrPpData, SpecGrPpEvent, SpecGrPpInit, SpecGrPpState,
+    SpecGrPpTrainConfig, TigerConfig, TigerPreset, TrainExample,
+};
+use semid::{Method, SemanticIdModel};
+
+use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
+
+/// `specgr train specgr++` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SpecGrPpArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Model size: `tiny`, `small`, `games`, `office`, `phones`.
+    #[arg(long, default_value = "small")]
+    pub preset: TigerPreset,
+    /// Which semantic IDs (from `specgr semid fit --method ...`).
+    #[arg(long, default_value = "rqvae")]
+    pub ids: Method,
+    /// Start stage 1 from this checkpoint, e.g. a trained TIGER
+    /// (`runs/<dataset>/tiger-<ids>-<preset>/best`); a fresh head is added.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+    /// Stage-1 epochs (reference: 80); 0 skips stage 1.
+    #[arg(long)]
+    pub stage1_epochs: Option<usize>,
+    /// Stage-2 epochs (reference: 15); 0 skips stage 2.
+    #[arg(long)]
+    pub stage2_epochs: Option<usize>,
+    /// Stage-1 embedding batch (reference: 1024).
+    #[arg(long)]
+    pub emb_batch_size: Option<usize>,
+    /// Stage-1 generation batch, the first rows of each embedding batch (reference: 256).
+    #[arg(long)]
+    pub gen_batch_size: Option<usize>,
+    /// Stage-1 learning rate (reference: 3e-4).
+    #[arg(long)]
+    pub stage1_lr: Option<f64>,
+    /// Stage-2 learning rate (reference: 3e-5).
+    #[arg(long)]
+    pub stage2_lr: Option<f64>,
+    /// Embedding width (reference V2: 128).
+    #[arg(long, default_value_t = 128)]
+    pub proj_dim: usize,
+    /// Train on only the first N training examples (quick runs and measurements).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Validate on only the first N validation examples.
+    #[arg(long)]
+    pub valid_limit: Option<usize>,
+    /// The seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The run directory: reads `<runs>/<dataset>/semid/<ids>/`, writes
+    /// `<runs>/<dataset>/specgr-pp-<ids>-<preset>/`.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// The run directory of a SpecGR++ model.
+pub fn run_dir(dataset_dir: &Path, ids: Method, preset: TigerPreset) -> PathBuf {
+    dataset_dir.join(format!("specgr-pp-{}-{}", ids.name(), preset.name()))
+}
+
+/// The checkpoint `specgr eval` uses: `stage2/best`, else `stage1/best`.
+pub fn best_checkpoint(dataset_dir: &Path, ids: Method, preset: TigerPreset) -> PathBuf {
+    let dir = run_dir(dataset_dir, ids, preset);
+    let stage2 = dir.join("stage2").join("best");
+    if SpecGrPp::<CpuBackend>::has_head(&stage2) { stage2 } else { dir.join("stage1").join("best") }
+}
+
+fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
+    list.iter()
+        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
+        .collect()
+}
+
+/// Runs `specgr train specgr++`.
+pub fn run(args: SpecGrPpArgs) -> anyhow::Result<()> {
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let dataset_dir = args.runs.join(&resolved.dataset.name);
+    let device = Default::default();
+    let semid_dir = dataset_dir.join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| {
+        format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
+    })?;
+    let ids = semid.ids();
+    let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size())
+        .with_max_history(resolved.split.max_history());
+    let head = ProjectionConfig::new(model_config.d_model).with_proj_dim(args.proj_dim);
+    let mut train = examples(&split.train);
+    if let Some(n) = args.train_limit {
+        train.truncate(n);
+    }
+    let mut valid = examples(&split.valid);
+    if let Some(n) = args.valid_limit {
+        valid.truncate(n);
+    }
+    let in_sample: Vec<u32> = split.in_sample_items().iter().map(|i| i.0).collect();
+    let data = SpecGrPpData { ids, train: &train, valid: &valid, in_sample: &in_sample };
+    let out = run_dir(&dataset_dir, args.ids, args.preset);
+
+    let mut stage1 = SpecGrPpTrainConfig::stage1().with_seed(args.seed);
+    if let Some(e) = args.stage1_epochs {
+        stage1 = stage1.with_max_epochs(e);
+    }
+    if let Some(b) = args.emb_batch_size {
+        stage1 = stage1.with_emb_batch_size(b);
+    }
+    if let Some(b) = args.gen_batch_size {
+        stage1 = stage1.with_gen_batch_size(b);
+    }
+    if let Some(lr) = args.stage1_lr {
+        stage1 = stage1.with_lr(lr);
+    }
+    let mut stage2 = SpecGrPpTrainConfig::stage2().with_seed(args.seed);
+    if let Some(e) = args.stage2_epochs {
+        stage2 = stage2.with_max_epochs(e);
+    }
+    if let Some(lr) = args.stage2_lr {
+        stage2 = stage2.with_lr(lr);
+    }
+    let stage1_dir = out.join("stage1");
+    if stage1.max_epochs > 0 {
+        let init = SpecGrPpInit { model: &model_config, head: &head, from: args.init.as_deref() };
+        let state = train_stage("stage 1", init, &stage1, data, &stage1_dir, &device)?;
+        report("stage 1", &state, &stage1_dir);
+    }
+    if stage2.max_epochs > 0 {
+        let from = stage1_dir.join("best");
+        let from = if SpecGrPp::<CpuBackend>::has_head(&from) {
+            from
+        } else {
+            args.init.clone().context("stage 2 needs stage 1's best checkpoint or --init")?
+        };
+        let init = SpecGrPpInit { model: &model_config, head: &head, from: Some(&from) };
+        let dir = out.join("stage2");
+        let state = train_stage("stage 2", init, &stage2, data, &dir, &device)?;
+        report("stage 2", &state, &dir);
+    }
+    Ok(())
+}
+
+fn train_stage(
+    name: &str,
+    init: SpecGrPpInit<'_>,
+    config: &SpecGrPpTrainConfig,
+    data: SpecGrPpData<'_>,
+    dir: &Path,
+    device: &burn::tensor::Device<CpuBackend>,
+) -> anyhow::Result<SpecGrPpState> {
+    type Train = burn::backend::Autodiff<CpuBackend>;
+    let bar = progress_bar(0, name);
+    let mut on_event = |e: &SpecGrPpEvent| {
+        match e {
+            SpecGrPpEvent::Step { epoch, step, total_steps, emb_loss, gen_loss, samples_per_sec, .. } => {
+                bar.set_length(*total_steps as u64);
+                bar.set_position(*step as u64 + 1);
+                bar.set_message(format!("{name} ep {epoch} emb {emb_loss:.3} gen {gen_loss:.3} {samples_per_sec:.0}/s"));
+                // Without a terminal the bar is hidden: log a line now and then instead.
+                if bar.is_hidden() && step % 20 == 0 {
+                    eprintln!(
+                        "{name} step {step}/{total_steps} epoch {epoch} emb {emb_loss:.4} gen {gen_loss:.4} {samples_per_sec:.1} samples/s"
+                    );
+                }
+            }
+            SpecGrPpEvent::Validation { epoch, metrics, improved } => say(
+                &bar,
+                format!(
+                    "{name} epoch {epoch}: valid retrieval recall@{k} {r:.4} ndcg@{k} {n:.4}{best}",
+                    k = metrics.k,
+                    r = metrics.recall,
+                    n = metrics.ndcg,
+                    best = if *improved { " (best)" } else { "" }
+                ),
+            ),
+            SpecGrPpEvent::Checkpoint { epoch } => {
+                if bar.is_hidden() {
+                    eprintln!("{name} epoch {epoch} checkpointed");
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let state = gr_model::train_specgr_pp::<Train>(init, config, data, dir, device, &mut on_event)?;
+    bar.finish_and_clear();
+    Ok(state)
+}
+
+fn report(name: &str, state: &SpecGrPpState, dir: &Path) {
+    let speed = state.samples_per_sec.iter().sum::<f64>() / state.samples_per_sec.len().max(1) as f64;
+    println!(
+        "{name}: {} epochs ({} steps){}, {speed:.1} samples/s; best valid retrieval recall@{}: {}; model in {}",
+        state.epochs_done,
+        state.steps_done,
+        if state.stopped_early { ", stopped early" } else { "" },
+        state.train.eval_k,
+        state.best.map_or("none".into(), |(r, e)| format!("{r:.4} at epoch {e}")),
+        dir.join("best").display()
+    );
+}
+
+/// A trained SpecGR++ model and the drafter over its item vectors, for `specgr eval`.
+pub struct SpecGrPpEval {
+    /// The model (TIGER and the projection head).
+    pub model: SpecGrPp<CpuBackend>,
+    /// The KNN drafter over the checkpoint's item vectors (every item, unseen included).
+    pub drafter: drafters::EncoderDrafter,
+}
+
+impl SpecGrPpEval {
+    /// Loads the best checkpoint of `<dataset_dir>/specgr-pp-<ids>-<preset>/`.
+    pub fn load(dataset_dir: &Path, method: Method, preset: TigerPreset, ids: &semid::SemanticIds) -> anyhow::Result<Self> {
+        let dir = best_checkpoint(dataset_dir, method, preset);
+        let device = Default::default();
+        let model = SpecGrPp::<CpuBackend>::load(&dir, &device)
+            .with_context(|| format!("loading {} (run `specgr train specgr++` first)", dir.display()))?;
+        let items = gr_model::ItemEmbeddings::load(&dir)?;
+        anyhow::ensure!(
+            items.num_items == ids.len(),
+            "{}: item vectors for {} items, but the semantic IDs cover {}",
+            dir.display(),
+            items.num_items,
+            ids.len()
+        );
+        let all: Vec<recdata::ItemId> = (0..items.num_items as u32).map(recdata::ItemId).collect();
+        let drafter = drafters::EncoderDrafter::new(drafters::EncoderDrafterConfig::new(items.dim), &all, &items.rows)?;
+        Ok(Self { model, drafter })
+    }
+
+    /// Runs SpecGR with the encoder drafter: each batch's query vectors are pooled
+    /// from the verifier's own encoder pass (`TigerVerifier::with_query_embedding`).
+    pub fn recommend(
+        &self,
+        engine: &speculative::SpecGr<'_>,
+        ids: &semid::SemanticIds,
+        requests: &[speculative::Request<'_>],
+        batch_size: usize,
+        progress: &mut dyn FnMut(usize),
+    ) -> anyhow::Result<speculative::Output> {
+        let embed = |encoded: &gr_model::EncoderOutput<CpuBackend>| -> speculative::Result<Vec<Vec<f32>>> {
+            Ok(self.model.query_vectors(encoded)?)
+        };
+        let embed: &speculative::QueryEmbedding<'_, CpuBackend> = &embed;
+        let verifier = speculative::TigerVerifier::new(
+            &self.model.tiger,
+            ids,
+            gr_model::Constraint::Trie(engine.space().trie()),
+            Default::default(),
+        )
+        .with_query_embedding(embed);
+        Ok(engine.recommend_batched(&verifier, &self.drafter, requests, batch_size, progress)?)
+    }
+}

@@ -1,0 +1,373 @@
+//! Training SpecGR++ (both stages): AdamW with warm-up and cosine decay, gradient
+//! clipping, seeded shuffling, validation by encoder-retrieval Recall@K over all
+//! items, best checkpoint, early stopping, and resumption from the last epoch.
+//!
+//! Run directory layout, as gr-model's [`crate::train`]: `best/` (a
+//! [`SpecGrPp::save`] checkpoint plus the item vectors the drafter should search),
+//! `last/` (`model-<epoch>.mpk`, `optim-<epoch>.mpk`, then `state.json`). Stage 2
+//! also writes `frozen/` (the item vectors computed once at its start) before its
+//! first step, so a resumed run trains against the same vectors.
+//!
+//! Each step encodes one embedding batch once: its pooled states feed the embedding
+//! loss, and the first `gen_batch_size` rows' states also feed the generation loss.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::{AutodiffModule, Module};
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use semid::SemanticIds;
+
+use crate::batch::validate_examples;
+use crate::checkpoint::{check_same_config, load_record};
+use crate::input::{history_tokens, pad_rows};
+use crate::projection::ProjectionConfig;
+use crate::schedule::{LrSchedule, shuffled};
+use crate::specgr_pp::{ItemEmbeddings, labels_tensor, retrieval_loss, unique_targets};
+use crate::specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
+use crate::specgr_pp_store::{frozen_items, read_state, save_best, save_last};
+use crate::{EncoderOutput, SpecGrPp, TigerConfig, TigerError, TrainExample, evaluate_retrieval};
+
+/// The data of a SpecGR++ training run.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecGrPpData<'a> {
+    /// Semantic IDs of every item (unseen ones included: validation retrieves among all).
+    pub ids: &'a SemanticIds,
+    /// Training examples.
+    pub train: &'a [TrainExample],
+    /// Validation examples (empty: the latest model is saved as the best).
+    pub valid: &'a [TrainExample],
+    /// The in-sample items (stage 2's softmax runs over them).
+    pub in_sample: &'a [u32],
+}
+
+/// Where a run's model starts.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecGrPpInit<'a> {
+    /// The TIGER sizes (a checkpoint in `from` must have been written for them).
+    pub model: &'a TigerConfig,
+    /// The head's sizes (used when `from` has no head).
+    pub head: &'a ProjectionConfig,
+    /// A checkpoint to start from: a trained TIGER (`tiger-<ids>-<preset>/best`, a
+    /// fresh head is added) or a SpecGR++ checkpoint (stage 1's `best` for stage 2).
+    pub from: Option<&'a Path>,
+}
+
+/// Trains (or resumes) one SpecGR++ stage in `run_dir` and returns its final state.
+///
+/// `on_event` may return `ControlFlow::Break` to stop after the current step (the
+/// last complete epoch stays resumable).
+pub fn train_specgr_pp<B: AutodiffBackend>(
+    init: SpecGrPpInit<'_>,
+    config: &SpecGrPpTrainConfig,
+    data: SpecGrPpData<'_>,
+    run_dir: &Path,
+    device: &B::Device,
+    on_event: &mut dyn FnMut(&SpecGrPpEvent) -> ControlFlow<()>,
+) -> Result<SpecGrPpState, TigerError> {
+    let ids = data.ids;
+    if data.train.is_empty() {
+        return Err(TigerError::Data("no training examples".into()));
+    }
+    validate_examples(data.train, ids, "train")?;
+    validate_examples(data.valid, ids, "valid")?;
+    let last_dir = run_dir.join("last");
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip_norm)))
+        .init::<B, SpecGrPp<B>>();
+    B::seed(device, config.seed);
+    let mut model = match init.from {
+        Some(dir) => {
+            check_same_config(dir, &crate::checkpoint::read_config(dir)?, init.model)?;
+            SpecGrPp::<B>::load_or_new_head(dir, init.head, device)?
+        }
+        None => SpecGrPp {
+            tiger: init.model.init::<B>(device)?,
+            head: init.head.init::<B>(device)?,
+        },
+    };
+    model.tiger.check_ids(ids)?;
+    let head_config =
+        ProjectionConfig::new(init.model.d_model).with_proj_dim(model.head.proj_dim());
+    let mut state = match read_state(&last_dir)? {
+        Some(state) => {
+            check_same_config(&last_dir, &state.model, init.model)?;
+            if &state.train != config || state.head != head_config {
+                return Err(TigerError::InvalidConfig(format!(
+                    "{}: run was started with another training or head config; use a new run directory",
+                    last_dir.display()
+                )));
+            }
+            let epoch = state.epochs_done;
+            model = model.load_record(load_record::<B, _>(
+                &last_dir.join(format!("model-{epoch}.mpk")),
+                device,
+            )?);
+            optim = optim.load_record(load_record::<B, _>(
+                &last_dir.join(format!("optim-{epoch}.mpk")),
+                device,
+            )?);
+            tracing::info!(epoch, "resuming SpecGR++ training");
+            state
+        }
+        None => SpecGrPpState {
+            model: init.model.clone(),
+            head: head_config,
+            train: config.clone(),
+            epochs_done: 0,
+            steps_done: 0,
+            best: None,
+            since_best: 0,
+            validations: Vec::new(),
+            stopped_early: false,
+            epoch_losses: Vec::new(),
+            samples_per_sec: Vec::new(),
+        },
+    };
+    // Stage 2's item vectors: computed once from the starting model, then frozen.
+    let frozen = match config.stage {
+        Stage::Contrastive => None,
+        Stage::Rank => Some(frozen_items(
+            &model,
+            ids,
+            config,
+            &run_dir.join("frozen"),
+            device,
+        )?),
+    };
+    let rank_table = match &frozen {
+        Some(items) => Some(in_sample_table::<B>(items, data.in_sample, device)?),
+        None => None,
+    };
+    let batch_size = config.emb_batch_size.max(1);
+    let steps_per_epoch = data.train.len().div_ceil(batch_size);
+    let schedule = LrSchedule::new(
+        config.lr,
+        steps_per_epoch * config.max_epochs,
+        config.warmup_fraction,
+    );
+    while state.epochs_done < config.max_epochs && !state.stopped_early {
+        let epoch = state.epochs_done;
+        model.tiger.seed_dropout(
+            config
+                .seed
+                .wrapping_mul(0x2545_F491_4F6C_DD1D)
+                .wrapping_add(epoch as u64),
+        );
+        let order = shuffled(data.train.len(), config.seed, epoch as u64);
+        let started = Instant::now();
+        let (mut emb_sum, mut gen_sum, mut seen) = (0.0f64, 0.0f64, 0usize);
+        for chunk in order.chunks(batch_size) {
+            let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &data.train[i]).collect();
+            let (emb, generation) =
+                step_losses(&model, &examples, ids, config, rank_table.as_ref(), device)?;
+            let emb_value = emb.clone().into_scalar().elem::<f32>();
+            let gen_value = generation
+                .as_ref()
+                .map_or(0.0, |g| g.clone().into_scalar().elem::<f32>());
+            let mut loss = emb.mul_scalar(config.lambda_emb);
+            if let Some(generation) = generation {
+                loss = loss + generation.mul_scalar(config.lambda_gen);
+            }
+            let lr = schedule.at(state.steps_done);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            state.steps_done += 1;
+            emb_sum += f64::from(emb_value) * chunk.len() as f64;
+            gen_sum += f64::from(gen_value) * chunk.len() as f64;
+            seen += chunk.len();
+            let event = SpecGrPpEvent::Step {
+                epoch,
+                step: state.steps_done - 1,
+                total_steps: schedule.total_steps(),
+                emb_loss: emb_value,
+                gen_loss: gen_value,
+                lr,
+                samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            };
+            if on_event(&event).is_break() {
+                return Ok(state);
+            }
+        }
+        let n = seen.max(1) as f64;
+        state.epoch_losses.push((emb_sum / n, gen_sum / n));
+        state
+            .samples_per_sec
+            .push(seen as f64 / started.elapsed().as_secs_f64().max(1e-9));
+        state.epochs_done += 1;
+        let is_last = state.epochs_done == config.max_epochs;
+        let inner = model.valid();
+        if !data.valid.is_empty() && (state.epochs_done % config.eval_every.max(1) == 0 || is_last)
+        {
+            let items = match &frozen {
+                Some(items) => items.clone(),
+                None => inner.embed_all_items(ids, config.eval_batch_size, device)?,
+            };
+            let limit = match config.eval_limit {
+                0 => data.valid.len(),
+                n => n.min(data.valid.len()),
+            };
+            let metrics = evaluate_retrieval(
+                &inner,
+                &items,
+                ids,
+                &data.valid[..limit],
+                &[config.eval_k],
+                config.eval_batch_size,
+                device,
+            )?[0];
+            let improved = state.best.is_none_or(|(best, _)| metrics.recall > best);
+            if improved {
+                state.best = Some((metrics.recall, epoch));
+                state.since_best = 0;
+                save_best(&inner, &items, &run_dir.join("best"))?;
+            } else {
+                state.since_best += 1;
+                state.stopped_early = state.since_best >= config.patience;
+            }
+            state.validations.push((epoch, metrics));
+            if on_event(&SpecGrPpEvent::Validation {
+                epoch,
+                metrics,
+                improved,
+            })
+            .is_break()
+            {
+                save_last(&model, &optim, &state, &last_dir)?;
+                return Ok(state);
+            }
+        } else if data.valid.is_empty() {
+            // Without validation data the latest model is the best one.
+            let items = match &frozen {
+                Some(items) => items.clone(),
+                None => inner.embed_all_items(ids, config.eval_batch_size, device)?,
+            };
+            save_best(&inner, &items, &run_dir.join("best"))?;
+        }
+        save_last(&model, &optim, &state, &last_dir)?;
+        if on_event(&SpecGrPpEvent::Checkpoint { epoch }).is_break() {
+            return Ok(state);
+        }
+    }
+    Ok(state)
+}
+
+/// The embedding loss of one batch and, when `gen_batch_size > 0` and `lambda_gen > 0`,
+/// the generation loss of its first rows, from one encoder pass.
+fn step_losses<B: Backend>(
+    model: &SpecGrPp<B>,
+    examples: &[&TrainExample],
+    ids: &SemanticIds,
+    config: &SpecGrPpTrainConfig,
+    rank_table: Option<&(Tensor<B, 2>, Vec<Option<usize>>)>,
+    device: &B::Device,
+) -> Result<(Tensor<B, 1>, Option<Tensor<B, 1>>), TigerError> {
+    let tiger = &model.tiger;
+    let rows = examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| history_tokens(&e.history, ids, tiger.config.max_history, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (tokens, lengths) = pad_rows::<B>(&rows, device);
+    let hidden = tiger.encode_states(tokens, &lengths); // [batch, src_len, d_model]
+    let queries = model.head.embed_states(hidden.clone(), &lengths); // [batch, proj_dim]
+    let targets: Vec<u32> = examples.iter().map(|e| e.target).collect();
+    let emb = match rank_table {
+        None => {
+            let (items, labels) = unique_targets(&targets);
+            let table = tiger.embed_items(&model.head, &items, ids, device)?; // [unique, proj_dim]
+            retrieval_loss(
+                queries,
+                table,
+                labels_tensor(labels, device),
+                config.temperature,
+            )
+        }
+        Some((table, position)) => {
+            let labels = targets
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    position.get(t as usize).copied().flatten().map(|p| p as i64).ok_or_else(|| {
+                        TigerError::Data(format!(
+                            "training example {i} of a batch: target item {t} is not in-sample, so stage 2's softmax has no row for it"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            retrieval_loss(
+                queries,
+                table.clone(),
+                labels_tensor(labels, device),
+                config.temperature,
+            )
+        }
+    };
+    let g = config.gen_batch_size.min(examples.len());
+    if g == 0 || config.lambda_gen == 0.0 {
+        return Ok((emb, None));
+    }
+    let [_, src_len, d_model] = hidden.dims();
+    let hidden = hidden.slice([0..g, 0..src_len, 0..d_model]);
+    let encoded = EncoderOutput {
+        memory: tiger.memory(hidden.clone()),
+        hidden,
+        lengths: lengths[..g].to_vec(),
+    };
+    let (input, labels) = decoder_rows::<B>(&targets[..g], ids, device);
+    Ok((emb, Some(tiger.generation_loss(&encoded, input, labels))))
+}
+
+/// Decoder inputs `[PAD d1 .. dn]` and labels `[d1 .. dn EOS]` of the targets.
+fn decoder_rows<B: Backend>(
+    targets: &[u32],
+    ids: &SemanticIds,
+    device: &B::Device,
+) -> (Tensor<B, 2, Int>, Tensor<B, 2, Int>) {
+    let layout = ids.layout();
+    let n = layout.num_digits();
+    let (mut input, mut labels) = (Vec::new(), Vec::new());
+    for &t in targets {
+        let tokens: Vec<i64> = ids.tokens(t).map(i64::from).collect();
+        input.push(i64::from(layout.pad()));
+        input.extend_from_slice(&tokens);
+        labels.extend_from_slice(&tokens);
+        labels.push(i64::from(layout.eos()));
+    }
+    let rows = targets.len();
+    (
+        Tensor::from_data(TensorData::new(input, [rows, n + 1]), device),
+        Tensor::from_data(TensorData::new(labels, [rows, n + 1]), device),
+    )
+}
+
+/// The in-sample rows of `items` as a constant tensor, and each item's row in it.
+#[allow(clippy::type_complexity)]
+fn in_sample_table<B: Backend>(
+    items: &ItemEmbeddings,
+    in_sample: &[u32],
+    device: &B::Device,
+) -> Result<(Tensor<B, 2>, Vec<Option<usize>>), TigerError> {
+    if in_sample.is_empty() {
+        return Err(TigerError::Data("stage 2 needs in-sample items".into()));
+    }
+    let mut rows = Vec::with_capacity(in_sample.len() * items.dim);
+    let mut position = vec![None; items.num_items];
+    for (p, &item) in in_sample.iter().enumerate() {
+        if item as usize >= items.num_items {
+            return Err(TigerError::Data(format!(
+                "in-sample item {item} has no semantic ID ({} items)",
+                items.num_items
+            )));
+        }
+        rows.extend_from_slice(items.row(item as usize));
+        position[item as usize] = Some(p);
+    }
+    let table = Tensor::from_data(TensorData::new(rows, [in_sample.len(), items.dim]), device);
+    Ok((table, position))
+}
