@@ -17,8 +17,10 @@ use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EvalMethod {
-    /// TIGER: constrained beam search.
+    /// TIGER: beam search over the IDs `--tiger-beams` allows.
     Tiger,
+    /// TIGER_C: TIGER's list with up to ε·K unseen items whose code prefix it generated.
+    TigerC,
     /// SemanticKNN alone: nearest items to the mean of the last five history embeddings.
     SemanticKnn,
     /// SpecGR with the SemanticKNN drafter and TIGER verifying.
@@ -64,6 +66,26 @@ pub struct EvalArgs {
     /// Acceptance threshold γ.
     #[arg(long, default_value_t = -1.4, allow_hyphen_values = true)]
     pub threshold: f32,
+    /// Which semantic IDs the TIGER and TIGER_C baselines' beams may spell: `all`
+    /// catalog items, only `in-sample` items (what TIGER was trained to emit), or
+    /// `free` (any tokens, as the reference code; sequences that are no item are dropped).
+    /// SpecGR's own beams always stay on real items.
+    #[arg(long, value_enum, default_value = "all")]
+    pub tiger_beams: TigerBeams,
+    /// TIGER_C: the largest share ε of the list given to unseen items.
+    #[arg(long, default_value_t = 0.1)]
+    pub epsilon: f64,
+    /// Which of the authors' code versions SpecGR follows where they differ: `v1`
+    /// (re-draft from round 1, best K accepted by score, unseen items scored without
+    /// the identification digit) or `v2` (re-draft from round 2, first K accepted in
+    /// drafting order, unseen items scored over the prefix they share with in-sample
+    /// items: at least 3 digits for SpecGR++, 2 with another drafter).
+    #[arg(long, value_enum, default_value = "v1")]
+    pub reference: Reference,
+    /// SpecGR components to switch off (the paper's Table 3): `inductive-drafting`
+    /// (δ = 0), `likelihood-adjustment`, `guided-redrafting`, `rerank`, `adaptive-exit`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub without: Vec<Component>,
     /// Queries per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
@@ -83,6 +105,59 @@ pub struct EvalArgs {
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// The authors' code version whose choices SpecGR follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reference {
+    /// The paper's equations and the first code version.
+    V1,
+    /// The second code version ("AAAI 2026").
+    V2,
+}
+
+/// A SpecGR component an ablation switches off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Component {
+    /// Drafting (δ = 0: SpecGR becomes beam search).
+    InductiveDrafting,
+    /// Scoring unseen items without their identification digit.
+    LikelihoodAdjustment,
+    /// Restricting later drafts to the beams' prefixes.
+    GuidedRedrafting,
+    /// Ranking the final list by verification score.
+    Rerank,
+    /// Stopping once K items are accepted.
+    AdaptiveExit,
+}
+
+/// The SpecGR settings of `args`; `own_drafter` is SpecGR++ (whose V2 unseen prefix is 3 digits).
+fn spec_config(args: &EvalArgs, own_drafter: bool) -> SpecGrConfig {
+    let mut c = SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold);
+    if args.reference == Reference::V2 {
+        c = c.with_v2_choices(if own_drafter { 3 } else { 2 });
+    }
+    for component in &args.without {
+        match component {
+            Component::InductiveDrafting => c.draft_size = 0,
+            Component::LikelihoodAdjustment => c.likelihood_adjustment = false,
+            Component::GuidedRedrafting => c.guided_redrafting = false,
+            Component::Rerank => c.rerank = false,
+            Component::AdaptiveExit => c.adaptive_exit = false,
+        }
+    }
+    c
+}
+
+/// The IDs the TIGER baselines' beam search may spell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TigerBeams {
+    /// Any catalog item, unseen ones included (a prefix trie over every item).
+    All,
+    /// Only in-sample items.
+    InSample,
+    /// Any token sequence (the reference code's unconstrained beam search).
+    Free,
 }
 
 /// `n` of `examples` drawn uniformly without replacement, in their original order.
@@ -183,12 +258,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 }
                 lists
             }
-            EvalMethod::Tiger => {
+            EvalMethod::Tiger | EvalMethod::TigerC => {
                 let model = model.as_ref().expect("loaded above");
-                let verifier = TigerVerifier::new(model, ids, Constraint::Trie(space.trie()), device);
+                let in_sample_trie;
+                let constraint = match args.tiger_beams {
+                    TigerBeams::All => Constraint::Trie(space.trie()),
+                    TigerBeams::InSample => {
+                        in_sample_trie = space.subset_trie(&in_sample);
+                        Constraint::Trie(&in_sample_trie)
+                    }
+                    TigerBeams::Free => Constraint::None,
+                };
+                let verifier = TigerVerifier::new(model, ids, constraint, device);
                 let mut lists = Vec::with_capacity(examples.len());
                 for chunk in requests.chunks(args.batch_size.max(1)) {
                     for list in speculative::baselines::tiger(&verifier, &space, chunk, args.k, args.beam_size)? {
+                        let list = match method {
+                            EvalMethod::TigerC => speculative::baselines::tiger_c(&list, &space, args.k, args.epsilon, None),
+                            _ => list,
+                        };
                         lists.push(list.into_iter().map(|r| r.item).collect());
                     }
                     bar.set_position(lists.len() as u64);
@@ -202,7 +290,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                     _ => &knn,
                 };
                 let engine = SpecGr::new(
-                    SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold),
+                    spec_config(&args, false),
                     ItemSpace::new(ids, &in_sample),
                 )?;
                 let verifier = TigerVerifier::new(model, ids, Constraint::Trie(engine.space().trie()), device);
@@ -214,7 +302,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             EvalMethod::SpecgrPp => {
                 let pp = specgr_pp.as_ref().expect("loaded above");
                 let engine = SpecGr::new(
-                    SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold),
+                    spec_config(&args, true),
                     ItemSpace::new(ids, &in_sample),
                 )?;
                 let out = pp.recommend(&engine, ids, &requests, args.batch_size, &mut |n| bar.set_position(n as u64))?;
@@ -244,14 +332,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
             notes: vec![format!(
-                "K = {}, δ = {}, β = {}, γ = {}, batch {}; TIGER `{}` on {} IDs",
+                "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {:?}; SpecGR as {:?}, without {:?}",
                 args.k,
                 args.draft_size,
                 args.beam_size,
                 args.threshold,
+                args.epsilon,
                 args.batch_size,
                 args.preset.name(),
-                args.ids
+                args.ids,
+                args.tiger_beams,
+                args.reference,
+                args.without
             )],
             provenance: crate::report::Provenance::current(
                 args.seed,
@@ -259,6 +351,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                     "dataset": resolved.dataset.name, "part": args.part, "limit": args.limit, "sample": args.sample,
                     "k": args.k, "draft_size": args.draft_size, "beam_size": args.beam_size,
                     "threshold": args.threshold, "batch_size": args.batch_size,
+                    "epsilon": args.epsilon, "tiger_beams": format!("{:?}", args.tiger_beams),
+                    "reference": format!("{:?}", args.reference),
+                    "without": args.without.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>(),
                     "ids": args.ids.name(), "preset": args.preset.name(),
                     "methods": args.methods.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>(),
                 }),
