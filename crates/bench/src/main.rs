@@ -33,6 +33,9 @@ enum Command {
     /// Measure speed and memory.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// Draw PNG figures (e.g. a sweep from `cargo xtask sweep`, like the paper's Figure 3).
+    #[command(subcommand)]
+    Plot(cmd::plot::PlotCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +54,6 @@ fn main() -> anyhow::Result<()> {
         Command::Semid(c) => cmd::semid::run(c),
         Command::Train(c) => cmd::train::run(c),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Plot(c) => cmd::plot::run(c),
     }
 }

@@ -6,6 +6,7 @@ pub mod data;
 pub mod diagnose;
 pub mod embed;
 pub mod eval;
+pub mod plot;
 pub mod semid;
 pub mod specgr_pp;
 pub mod train;

@@ -1,0 +1,405 @@
+//! `specgr plot sweep`: a PNG figure from a sweep directory, like the paper's Figure 3.
+//!
+//! `cargo xtask sweep` writes one report per value of the swept setting, as
+//! `<dir>/<setting>=<value>/results.json`. The figure has two panels: on the left the
+//! chosen metric against the setting, one line per method × subset (in-sample and
+//! unseen by default); on the right the seconds per query, one line per method. The
+//! right panel alone is Figure A2 (subset-ranking latency against subset size) when
+//! the sweep is over the subset size.
+//!
+//! Text is drawn with DejaVu Sans, embedded from the `dejavu` crate through plotters'
+//! `ab_glyph` feature, so plotting needs no system fonts or fontconfig. The picture is
+//! rendered into memory, encoded with `png`, and written atomically.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use plotters::prelude::*;
+
+use crate::report::write_atomic;
+
+/// Width of the figure in pixels (two panels side by side).
+pub const WIDTH: u32 = 1400;
+/// Height of the figure in pixels.
+pub const HEIGHT: u32 = 520;
+
+/// `specgr plot` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum PlotCommand {
+    /// A sweep directory (`<setting>=<value>/results.json`, written by `cargo xtask sweep`):
+    /// the metric and the seconds per query against the setting.
+    Sweep(SweepArgs),
+}
+
+/// `specgr plot sweep` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// The sweep directory, holding one `<setting>=<value>/` per value.
+    pub dir: PathBuf,
+    /// The metric on the left panel.
+    #[arg(long, value_enum, default_value = "recall@50")]
+    pub metric: Metric,
+    /// The subsets to draw on the left panel, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "in-sample,unseen")]
+    pub subsets: Vec<String>,
+    /// Space the values evenly (labelled with the values) instead of on a numeric axis;
+    /// always so when some value is not a number.
+    #[arg(long)]
+    pub evenly: bool,
+    /// The PNG to write; defaults to `<DIR>/plot-<metric>.png`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// A ranking metric of `results.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Recall@10.
+    #[value(name = "recall@10")]
+    Recall10,
+    /// NDCG@10.
+    #[value(name = "ndcg@10")]
+    Ndcg10,
+    /// Recall@50.
+    #[value(name = "recall@50")]
+    Recall50,
+    /// NDCG@50.
+    #[value(name = "ndcg@50")]
+    Ndcg50,
+}
+
+impl Metric {
+    /// The field name in `results.json` (also the name on the command line).
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Recall10 => "recall@10",
+            Metric::Ndcg10 => "ndcg@10",
+            Metric::Recall50 => "recall@50",
+            Metric::Ndcg50 => "ndcg@50",
+        }
+    }
+}
+
+/// One row of a `results.json`, as far as plotting needs it; missing (`null`) numbers are NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The method's name.
+    pub method: String,
+    /// `overall`, `in-sample` or `unseen`.
+    pub subset: String,
+    /// The chosen metric.
+    pub metric: f64,
+    /// Wall seconds per query.
+    pub seconds_per_query: f64,
+}
+
+/// One value of the swept setting and its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// The value as the directory name spells it.
+    pub label: String,
+    /// The value as a number, when it is one.
+    pub value: Option<f64>,
+    /// The report's rows.
+    pub rows: Vec<Row>,
+}
+
+/// A sweep directory, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// The swept setting (the part of the directory names before `=`).
+    pub setting: String,
+    /// One point per value, sorted by numeric value (by name when some value is not a number).
+    pub points: Vec<Point>,
+}
+
+/// Runs `specgr plot`.
+pub fn run(command: PlotCommand) -> anyhow::Result<()> {
+    match command {
+        PlotCommand::Sweep(args) => {
+            let out = plot_sweep(&args)?;
+            println!("{}", out.display());
+            Ok(())
+        }
+    }
+}
+
+/// Reads the sweep in `args.dir`, draws it, and writes the PNG; returns where it went.
+pub fn plot_sweep(args: &SweepArgs) -> anyhow::Result<PathBuf> {
+    let sweep = read_sweep(&args.dir, args.metric)?;
+    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly)?;
+    let out = args.out.clone().unwrap_or_else(|| args.dir.join(format!("plot-{}.png", args.metric.key())));
+    write_atomic(&out, &png)?;
+    Ok(out)
+}
+
+/// Reads every `<setting>=<value>/results.json` under `dir`.
+///
+/// Other entries (`tune/`, `results.md`, earlier plots) are ignored. It is an error
+/// when there is no such subdirectory, when the subdirectories name different
+/// settings, or when a `results.json` is missing or malformed.
+pub fn read_sweep(dir: &Path, metric: Metric) -> anyhow::Result<Sweep> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading sweep directory {}", dir.display()))?;
+    let mut setting: Option<String> = None;
+    let mut points = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading sweep directory {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((s, v)) = name.split_once('=') else { continue };
+        if s.is_empty() || v.is_empty() || !entry.path().is_dir() {
+            continue;
+        }
+        match &setting {
+            None => setting = Some(s.to_owned()),
+            Some(prev) if prev != s => {
+                bail!("{} mixes sweeps over `{prev}` and `{s}`; plot one setting at a time", dir.display())
+            }
+            Some(_) => {}
+        }
+        let rows = read_rows(&entry.path().join("results.json"), metric)?;
+        points.push(Point { label: v.to_owned(), value: v.parse::<f64>().ok().filter(|x| x.is_finite()), rows });
+    }
+    let Some(setting) = setting else {
+        bail!("{} has no `<setting>=<value>/` subdirectories (as `cargo xtask sweep` writes)", dir.display())
+    };
+    if points.iter().all(|p| p.value.is_some()) {
+        points.sort_by(|a, b| a.value.partial_cmp(&b.value).expect("finite values"));
+    } else {
+        points.sort_by(|a, b| a.label.cmp(&b.label));
+    }
+    Ok(Sweep { setting, points })
+}
+
+/// Reads the rows of one `results.json`, with errors that name the file and the row.
+fn read_rows(path: &Path, metric: Metric) -> anyhow::Result<Vec<Row>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let Some(rows) = json.get("rows").and_then(|r| r.as_array()) else {
+        bail!("{} has no `rows` array (is it a specgr report?)", path.display())
+    };
+    let field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<f64> {
+        // serde_json writes NaN as null: a metric the run did not compute.
+        match r.get(key) {
+            Some(serde_json::Value::Null) => Ok(f64::NAN),
+            Some(v) => v.as_f64().with_context(|| format!("{}: rows[{i}].{key} is not a number", path.display())),
+            None => bail!("{}: rows[{i}] has no `{key}`", path.display()),
+        }
+    };
+    let text_field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<String> {
+        r.get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("{}: rows[{i}] has no string `{key}`", path.display()))
+    };
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Ok(Row {
+                method: text_field(i, r, "method")?,
+                subset: text_field(i, r, "subset")?,
+                metric: field(i, r, metric.key())?,
+                seconds_per_query: field(i, r, "seconds_per_query")?,
+            })
+        })
+        .collect()
+}
+
+/// Registers the embedded font under the name the figure asks for, once per process.
+fn register_font() -> anyhow::Result<()> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
+    });
+    if !ok {
+        bail!("the embedded DejaVu Sans font could not be parsed");
+    }
+    Ok(())
+}
+
+/// Line colours (Tableau 10), one per method × subset.
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// One line of a panel.
+struct Line {
+    label: String,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+}
+
+/// Draws the sweep as a `WIDTH` × `HEIGHT` PNG and returns its bytes.
+pub fn render_sweep(sweep: &Sweep, metric: Metric, subsets: &[String], evenly: bool) -> anyhow::Result<Vec<u8>> {
+    register_font()?;
+    let numeric = !evenly && sweep.points.iter().all(|p| p.value.is_some());
+    // Evenly spaced values sit at 0, 1, 2, ... and the tick labels give the values.
+    let xs: Vec<f64> =
+        sweep.points.iter().enumerate().map(|(i, p)| if numeric { p.value.expect("numeric") } else { i as f64 }).collect();
+    let mut methods: Vec<&str> = Vec::new();
+    for r in sweep.points.iter().flat_map(|p| &p.rows) {
+        if !methods.contains(&r.method.as_str()) {
+            methods.push(&r.method);
+        }
+    }
+    let mut metric_lines = Vec::new();
+    let mut time_lines = Vec::new();
+    for (mi, m) in methods.iter().enumerate() {
+        for (si, s) in subsets.iter().enumerate() {
+            let points = series(sweep, &xs, |r| (r.method == *m && r.subset == *s).then_some(r.metric));
+            let color = COLORS[(mi * subsets.len() + si) % COLORS.len()];
+            metric_lines.push(Line { label: format!("{m}, {s}"), color, points });
+        }
+        // Seconds per query is the same on every subset row of a method: take the first.
+        let points = series(sweep, &xs, |r| (r.method == *m).then_some(r.seconds_per_query));
+        time_lines.push(Line { label: (*m).to_owned(), color: COLORS[(mi * subsets.len()) % COLORS.len()], points });
+    }
+
+    let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (left, right) = root.split_horizontally(WIDTH / 2);
+        let x_label = |x: &f64| -> String {
+            if numeric {
+                format!("{}", (x * 1e6).round() / 1e6)
+            } else {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 { sweep.points.get(i as usize).map_or(String::new(), |p| p.label.clone()) } else { String::new() }
+            }
+        };
+        let panel = Panel { xs: &xs, numeric, setting: &sweep.setting, x_label: &x_label };
+        panel.draw(&left, &format!("{} against {}", metric.key(), sweep.setting), metric.key(), &metric_lines, false)?;
+        panel.draw(&right, &format!("seconds per query against {}", sweep.setting), "seconds per query", &time_lines, true)?;
+        root.present()?;
+    }
+    encode_png(&buf, WIDTH, HEIGHT)
+}
+
+/// The points of one line: the first row that `pick` accepts at each value, if finite.
+fn series(sweep: &Sweep, xs: &[f64], pick: impl Fn(&Row) -> Option<f64>) -> Vec<(f64, f64)> {
+    sweep
+        .points
+        .iter()
+        .zip(xs)
+        .filter_map(|(p, &x)| p.rows.iter().find_map(&pick).filter(|y| y.is_finite()).map(|y| (x, y)))
+        .collect()
+}
+
+/// What the two panels share: the x positions and their labels.
+struct Panel<'a> {
+    xs: &'a [f64],
+    numeric: bool,
+    setting: &'a str,
+    x_label: &'a dyn Fn(&f64) -> String,
+}
+
+impl Panel<'_> {
+    /// Draws one panel; `from_zero` starts the y axis at 0 (times), otherwise it fits the data.
+    fn draw(
+        &self,
+        area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+        caption: &str,
+        y_desc: &str,
+        lines: &[Line],
+        from_zero: bool,
+    ) -> anyhow::Result<()> {
+        let (x0, x1) = padded(self.xs.iter().copied(), false);
+        let (y0, y1) = padded(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), from_zero);
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(RGBColor(238, 238, 238)).x_desc(self.setting).y_desc(y_desc).x_label_formatter(self.x_label).y_label_formatter(&|y| format!("{y:.3}"));
+        if !self.numeric {
+            // One tick per value: the formatter names only the integer positions.
+            mesh.x_labels(self.xs.len().max(2));
+        }
+        mesh.draw()?;
+        for line in lines {
+            let color = line.color;
+            chart
+                .draw_series(LineSeries::new(line.points.iter().copied(), color.stroke_width(2)))?
+                .label(line.label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        }
+        if !lines.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(emptiest_corner(lines, (x0, x1), (y0, y1)))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 15))
+                .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// The corner of the panel with the fewest points, for the legend.
+fn emptiest_corner(lines: &[Line], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4]; // upper left, upper right, lower left, lower right
+    for &(x, y) in lines.iter().flat_map(|l| &l.points) {
+        let right = x > (x0 + x1) / 2.0;
+        let lower = y < (y0 + y1) / 2.0;
+        counts[2 * usize::from(lower) + usize::from(right)] += 1;
+    }
+    // The first minimum: upper left wins ties, as in most figures.
+    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+    match best {
+        0 => SeriesLabelPosition::UpperLeft,
+        1 => SeriesLabelPosition::UpperRight,
+        2 => SeriesLabelPosition::LowerLeft,
+        _ => SeriesLabelPosition::LowerRight,
+    }
+}
+
+/// The range of the values with 5% room either side (from 0 when asked); 0..1 when empty.
+fn padded(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
+    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let lo = if from_zero { lo.min(0.0) } else { lo };
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.05 * hi.abs().max(1e-3) };
+    (if from_zero && lo >= 0.0 { 0.0 } else { lo - pad }, hi + pad)
+}
+
+/// Encodes an RGB buffer as an 8-bit PNG.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().context("encoding the PNG header")?;
+    writer.write_image_data(rgb).context("encoding the PNG")?;
+    writer.finish().context("finishing the PNG")?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_padded_and_never_empty() {
+        assert_eq!(padded(std::iter::empty(), false), (0.0, 1.0));
+        let (lo, hi) = padded([1.0, 3.0].into_iter(), false);
+        assert!((lo - 0.9).abs() < 1e-12 && (hi - 3.1).abs() < 1e-12);
+        assert_eq!(padded([2.0, 4.0, f64::NAN].into_iter(), true).0, 0.0);
+        let (lo, hi) = padded([0.5].into_iter(), false);
+        assert!(lo < 0.5 && hi > 0.5);
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of `bench`, one module per topic (one test binary keeps links short).
+
+mod plot;
