@@ -1,5 +1,6 @@
 //! Integration tests of gr-model against independent oracles.
 
+mod backends;
 mod beam;
 mod common;
 mod decoding;

@@ -10,12 +10,14 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use burn::tensor::backend::Backend;
 use gr_model::{
     ProjectionConfig, SpecGrPp, SpecGrPpData, SpecGrPpEvent, SpecGrPpInit, SpecGrPpState,
     SpecGrPpTrainConfig, TigerConfig, TigerPreset, TrainExample,
 };
 use semid::{Method, SemanticIdModel};
 
+use crate::cmd::backend::DeviceKind;
 use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
 
 /// `specgr train specgr++` arguments.
@@ -64,6 +66,9 @@ pub struct SpecGrPpArgs {
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// The run directory: reads `<runs>/<dataset>/semid/<ids>/`, writes
     /// `<runs>/<dataset>/specgr-pp-<ids>-<preset>/`.
     #[arg(long, default_value = "runs")]
@@ -90,12 +95,15 @@ fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
 
 /// Runs `specgr train specgr++`.
 pub fn run(args: SpecGrPpArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
+}
+
+fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let dataset_dir = args.runs.join(&resolved.dataset.name);
-    let device = Default::default();
     let semid_dir = dataset_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| {
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
     })?;
     let ids = semid.ids();
@@ -137,33 +145,32 @@ pub fn run(args: SpecGrPpArgs) -> anyhow::Result<()> {
     let stage1_dir = out.join("stage1");
     if stage1.max_epochs > 0 {
         let init = SpecGrPpInit { model: &model_config, head: &head, from: args.init.as_deref() };
-        let state = train_stage("stage 1", init, &stage1, data, &stage1_dir, &device)?;
+        let state = train_stage::<B>("stage 1", init, &stage1, data, &stage1_dir, device)?;
         report("stage 1", &state, &stage1_dir);
     }
     if stage2.max_epochs > 0 {
         let from = stage1_dir.join("best");
-        let from = if SpecGrPp::<CpuBackend>::has_head(&from) {
+        let from = if SpecGrPp::<B>::has_head(&from) {
             from
         } else {
             args.init.clone().context("stage 2 needs stage 1's best checkpoint or --init")?
         };
         let init = SpecGrPpInit { model: &model_config, head: &head, from: Some(&from) };
         let dir = out.join("stage2");
-        let state = train_stage("stage 2", init, &stage2, data, &dir, &device)?;
+        let state = train_stage::<B>("stage 2", init, &stage2, data, &dir, device)?;
         report("stage 2", &state, &dir);
     }
     Ok(())
 }
 
-fn train_stage(
+fn train_stage<B: Backend>(
     name: &str,
     init: SpecGrPpInit<'_>,
     config: &SpecGrPpTrainConfig,
     data: SpecGrPpData<'_>,
     dir: &Path,
-    device: &burn::tensor::Device<CpuBackend>,
+    device: &B::Device,
 ) -> anyhow::Result<SpecGrPpState> {
-    type Train = burn::backend::Autodiff<CpuBackend>;
     let bar = progress_bar(0, name);
     let mut on_event = |e: &SpecGrPpEvent| {
         match e {
@@ -196,7 +203,7 @@ fn train_stage(
         }
         ControlFlow::Continue(())
     };
-    let state = gr_model::train_specgr_pp::<Train>(init, config, data, dir, device, &mut on_event)?;
+    let state = gr_model::train_specgr_pp::<burn::backend::Autodiff<B>>(init, config, data, dir, device, &mut on_event)?;
     bar.finish_and_clear();
     Ok(state)
 }

@@ -4,10 +4,12 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use burn::tensor::backend::Backend;
 use gr_model::{TigerConfig, TigerPreset, TrainConfig, TrainEvent, TrainExample};
 use semid::{Method, SemanticIdModel};
 
-use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
+use crate::cmd::backend::DeviceKind;
+use crate::cmd::{DatasetArgs, progress_bar, say};
 
 /// `specgr train` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -36,15 +38,21 @@ pub struct UniSRecArgs {
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/unisrec/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
 }
 
 fn train_unisrec(args: UniSRecArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| train_unisrec_on::<B>(&args, &device))
+}
+
+fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Result<()> {
     use drafters::unisrec::{TrainProgress, UniSRecData};
     use drafters::{EmbeddingTable, UniSRecConfig, UniSRecTrainConfig};
-    type Train = burn::backend::Autodiff<CpuBackend>;
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
@@ -71,12 +79,11 @@ fn train_unisrec(args: UniSRecArgs) -> anyhow::Result<()> {
             say(&bar, format!("epoch {}: valid {v:?}", p.epoch));
         }
     };
-    let device = Default::default();
-    let (_, report) = drafters::train_unisrec::<Train>(
+    let (_, report) = drafters::train_unisrec::<burn::backend::Autodiff<B>>(
         &UniSRecConfig::new(embeddings.dim()),
         &config,
         data,
-        &device,
+        device,
         Some(&out),
         &mut progress,
     )?;
@@ -119,6 +126,9 @@ pub struct TigerArgs {
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// The run directory: reads `<runs>/<dataset>/semid/<ids>/`, writes `<runs>/<dataset>/tiger-<ids>-<preset>/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -137,13 +147,15 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
         TrainCommand::Unisrec(args) => return train_unisrec(args),
         TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
     };
-    type Train = burn::backend::Autodiff<CpuBackend>;
+    crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, &device))
+}
+
+fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let device = Default::default();
     let semid_dir = run_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device).with_context(|| {
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
     })?;
     let ids = semid.ids();
@@ -195,7 +207,16 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
         }
         ControlFlow::Continue(())
     };
-    let state = gr_model::train::<Train>(&model_config, &config, ids, &train, &valid, &out, &device, &mut on_event)?;
+    let state = gr_model::train::<burn::backend::Autodiff<B>>(
+        &model_config,
+        &config,
+        ids,
+        &train,
+        &valid,
+        &out,
+        device,
+        &mut on_event,
+    )?;
     bar.finish_and_clear();
     println!(
         "trained {} epochs ({} steps){}; best valid ndcg@{}: {}; model in {}",

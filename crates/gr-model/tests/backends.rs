@@ -1,0 +1,165 @@
+//! The same model on two CPU backends, Flex and NdArray, gives the same results.
+//!
+//! The `specgr` binary runs one generic code path on whichever backend `--device`
+//! names, and a checkpoint trained on one backend is evaluated on another (a GPU for
+//! training, the CPU for `specgr eval`). These tests check both halves on the two
+//! backends a CPU-only machine can build: a model saved on Flex and loaded on NdArray
+//! encodes, scores, beam-searches and back-propagates to the same numbers.
+
+use std::path::PathBuf;
+
+use burn::backend::Autodiff;
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+use burn_ndarray::{NdArray, NdArrayDevice};
+use gr_model::{Beam, CandidateScores, Constraint, Tiger, TrainBatch, TrainExample};
+use semid::SemanticIds;
+
+use crate::common::{TestBackend, device, histories, ids, layout, max_diff, model, trie};
+
+/// Float results of two backends agree to this (f32 kernels that sum in a different
+/// order; the tiny model's values are O(1)).
+const TOLERANCE: f32 = 1e-4;
+
+fn values<const D: usize, B: Backend>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec().unwrap()
+}
+
+/// Saves the seeded tiny Flex model and loads its weights on backends `A` and `B`.
+fn both<A: Backend, B: Backend>(
+    seed: u64,
+    name: &str,
+    a: &A::Device,
+    b: &B::Device,
+) -> (Tiger<A>, Tiger<B>) {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("gr-model-backends-{name}-{}", std::process::id()));
+    model(seed).save(&dir).unwrap();
+    let loaded = (
+        Tiger::<A>::load(&dir, a).unwrap(),
+        Tiger::<B>::load(&dir, b).unwrap(),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    loaded
+}
+
+fn encode<B: Backend>(
+    model: &Tiger<B>,
+    ids: &SemanticIds,
+    device: &B::Device,
+) -> gr_model::EncoderOutput<B> {
+    let h = histories();
+    let refs: Vec<&[u32]> = h.iter().map(Vec::as_slice).collect();
+    model.encode(&refs, ids, device).unwrap()
+}
+
+/// Asserts that two beam lists hold the same code sequences in the same order, with
+/// log-probabilities within [`TOLERANCE`].
+fn check_beams(what: &str, a: &[Vec<Vec<Beam>>], b: &[Vec<Vec<Beam>>]) {
+    assert_eq!(a.len(), b.len(), "{what}: steps");
+    for (step, (a, b)) in a.iter().zip(b).enumerate() {
+        for (q, (a, b)) in a.iter().zip(b).enumerate() {
+            let codes = |beams: &[Beam]| beams.iter().map(|x| x.codes.clone()).collect::<Vec<_>>();
+            assert_eq!(codes(a), codes(b), "{what}: step {step} query {q}");
+            for (x, y) in a.iter().zip(b) {
+                assert!(
+                    (x.log_prob - y.log_prob).abs() < TOLERANCE,
+                    "{what}: step {step} query {q} beam {:?}: {} vs {}",
+                    x.codes,
+                    x.log_prob,
+                    y.log_prob
+                );
+            }
+        }
+    }
+}
+
+fn flat(scores: &CandidateScores) -> Vec<f32> {
+    scores
+        .log_probs
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect()
+}
+
+#[test]
+fn flex_and_ndarray_agree_on_encoder_scores_and_beam_search() {
+    let ids = ids();
+    let trie = trie(&ids);
+    let layout = layout();
+    for seed in [5, 6] {
+        let (flex, nd) = both::<TestBackend, NdArray>(
+            seed,
+            &format!("infer-{seed}"),
+            &device(),
+            &NdArrayDevice::Cpu,
+        );
+        let (ef, en) = (
+            encode(&flex, &ids, &device()),
+            encode(&nd, &ids, &NdArrayDevice::Cpu),
+        );
+        assert_eq!(ef.lengths, en.lengths);
+        let d = max_diff(&values(ef.hidden.clone()), &values(en.hidden.clone()));
+        assert!(d < TOLERANCE, "seed {seed}: encoder states differ by {d}");
+
+        // Every item for every query, plus partial codes.
+        let all: Vec<Vec<u32>> = (0..ids.len() as u32)
+            .map(|i| ids.codes(i).to_vec())
+            .collect();
+        let mut candidates = vec![all; ef.num_queries()];
+        candidates[1].extend([vec![1, 3], vec![2]]);
+        let (sf, sn) = (
+            flex.score(&ef, &candidates, &layout).unwrap(),
+            nd.score(&en, &candidates, &layout).unwrap(),
+        );
+        let d = max_diff(&flat(&sf), &flat(&sn));
+        assert!(d < TOLERANCE, "seed {seed}: score log-probs differ by {d}");
+
+        for (name, constraint) in [
+            ("trie", Constraint::Trie(&trie)),
+            ("free", Constraint::None),
+        ] {
+            let bf = flex.beam_search(&ef, &layout, 6, 4, constraint).unwrap();
+            let bn = nd.beam_search(&en, &layout, 6, 4, constraint).unwrap();
+            check_beams(&format!("seed {seed} {name}"), &bf, &bn);
+        }
+    }
+}
+
+#[test]
+fn flex_and_ndarray_agree_on_the_training_loss_and_its_gradient() {
+    let ids = ids();
+    let (flex, nd) =
+        both::<Autodiff<TestBackend>, Autodiff<NdArray>>(7, "grad", &device(), &NdArrayDevice::Cpu);
+    let examples: Vec<TrainExample> = (0..6u32)
+        .map(|i| TrainExample {
+            history: vec![i, (i + 4) % 14],
+            target: (i * 3 + 2) % 14,
+        })
+        .collect();
+    let refs: Vec<&TrainExample> = examples.iter().collect();
+
+    // The tiny preset has no dropout, so the autodiff forward pass is deterministic.
+    let lf = flex
+        .loss(&TrainBatch::<Autodiff<TestBackend>>::new(&refs, &ids, 20, 0, &device()).unwrap());
+    let ln = nd.loss(
+        &TrainBatch::<Autodiff<NdArray>>::new(&refs, &ids, 20, 0, &NdArrayDevice::Cpu).unwrap(),
+    );
+    let (vf, vn) = (values(lf.clone()), values(ln.clone()));
+    assert!(
+        (vf[0] - vn[0]).abs() < TOLERANCE,
+        "loss {} vs {}",
+        vf[0],
+        vn[0]
+    );
+
+    // The gradient of the shared embedding touches every part of the model (tied
+    // input and output embeddings).
+    let (gf, gn) = (lf.backward(), ln.backward());
+    let gf = flex.shared.weight.grad(&gf).unwrap();
+    let gn = nd.shared.weight.grad(&gn).unwrap();
+    let d = max_diff(&values(gf), &values(gn));
+    assert!(d < TOLERANCE, "embedding gradients differ by {d}");
+}
