@@ -26,6 +26,12 @@ pub const EVAL_SETTINGS: &[&str] = &[
     "threshold",
     "batch-size",
     "runs",
+    "without",
+    "reference",
+    "tiger-beams",
+    "epsilon",
+    "method-threshold",
+    "repeat",
 ];
 
 /// A setting's value.
@@ -146,10 +152,14 @@ impl Experiment {
         Ok(e)
     }
 
-    /// The `specgr eval` arguments for `settings` (in a stable order).
+    /// The `specgr eval` arguments for `settings` (in a stable order); an empty
+    /// string means "not set" (a sweep's baseline, e.g. `without = ""`).
     pub fn args(dataset: &str, settings: &BTreeMap<String, Value>) -> Vec<String> {
         let mut args = vec!["eval".to_owned(), "--dataset".to_owned(), dataset.to_owned()];
         for (k, v) in settings {
+            if matches!(v, Value::Str(s) if s.is_empty()) {
+                continue;
+            }
             args.push(format!("--{k}"));
             args.push(v.to_string());
         }

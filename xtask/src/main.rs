@@ -152,12 +152,37 @@ struct Reproduce {
     /// TIGER training epochs (training resumes where a previous run stopped).
     #[arg(long, default_value_t = 10)]
     epochs: usize,
-    /// SpecGR's acceptance threshold γ.
-    #[arg(long, default_value_t = -1.8, allow_hyphen_values = true)]
-    threshold: f32,
+    /// UniSRec training epochs (at most; early stopping on valid).
+    #[arg(long, default_value_t = 3)]
+    unisrec_epochs: usize,
+    /// UniSRec examples per step.
+    #[arg(long, default_value_t = 256)]
+    unisrec_batch_size: usize,
+    /// SpecGR++ stage-1 (contrastive) epochs, starting from the trained TIGER.
+    #[arg(long, default_value_t = 2)]
+    pp_stage1_epochs: usize,
+    /// SpecGR++ stage-2 (learning-to-rank) epochs.
+    #[arg(long, default_value_t = 2)]
+    pp_stage2_epochs: usize,
+    /// The γ values tried on valid for each SpecGR method; each method then runs on
+    /// test with the γ of its best overall NDCG@50. The paper's grid is −1.1 … −1.8
+    /// (`--gammas=-1.1,-1.2,-1.3,-1.4,-1.5,-1.6,-1.7,-1.8`); the default is coarser and
+    /// reaches lower, since small, briefly trained verifiers give lower likelihoods.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-1.2,-1.5,-1.8,-2.2,-2.6,-3")]
+    gammas: Vec<f32>,
+    /// Tune γ on a random sample of this many validation examples (0 = all).
+    #[arg(long, default_value_t = 300)]
+    tune_sample: usize,
     /// Evaluate on the first N test examples only (all by default).
     #[arg(long)]
     limit: Option<usize>,
+    /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`.
+    #[arg(long, default_value = "experiments/results")]
+    out: PathBuf,
+    /// Where to compute: `cpu` (Flex), `wgpu`, `cuda`, `tch` or `tch-cuda`; a GPU
+    /// device builds `specgr` with that cargo feature.
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu", "cuda", "tch", "tch-cuda"])]
+    device: String,
 }
 
 fn encoder_dir(r: &Reproduce) -> PathBuf {
@@ -169,6 +194,10 @@ fn encoder_dir(r: &Reproduce) -> PathBuf {
     })
 }
 
+/// The SpecGR methods whose γ is tuned, and the baselines beside them.
+const SPECGR_METHODS: [&str; 3] = ["specgr-knn", "specgr-unisrec", "specgr-pp"];
+const BASELINES: [&str; 4] = ["tiger", "tiger-c", "semantic-knn", "unisrec"];
+
 fn reproduce(r: &Reproduce) -> Result<()> {
     let encoder = encoder_dir(r);
     if !encoder.join("model.safetensors").is_file() {
@@ -179,37 +208,121 @@ fn reproduce(r: &Reproduce) -> Result<()> {
             encoder.display()
         );
     }
-    let ds = r.dataset.as_str();
-    let k = r.codebook_size.unwrap_or(if ds == "synthetic" { 32 } else { 256 }).to_string();
-    let epochs = r.epochs.to_string();
-    let threshold = r.threshold.to_string();
-    let enc = encoder.display().to_string();
-    let mut eval = vec!["eval", "--dataset", ds, "--ids", &r.ids, "--preset", &r.preset, "--threshold", &threshold];
-    let limit = r.limit.map(|n| n.to_string());
-    if let Some(n) = &limit {
-        eval.extend(["--limit", n.as_str()]);
+    if r.gammas.is_empty() {
+        bail!("--gammas needs at least one value");
     }
-    let stages: Vec<(&str, Vec<&str>)> = vec![
-        ("data: load, split, statistics", vec!["data", "stats", "--dataset", ds]),
-        ("embeddings (cached by text hash)", vec!["embed", "--dataset", ds, "--encoder", &enc]),
-        ("semantic IDs", vec!["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k]),
-        (
-            "train TIGER (resumes a previous run)",
-            vec!["train", "tiger", "--dataset", ds, "--ids", &r.ids, "--preset", &r.preset, "--epochs", &epochs, "--eval-every", "2"],
-        ),
-        ("evaluate TIGER, SemanticKNN and SpecGR", eval),
-    ];
+    let ds = r.dataset.as_str();
+    let data_root = r.data_root.as_deref();
+    let feature = match r.device.as_str() {
+        "cpu" => None,
+        "tch-cuda" => Some("tch"),
+        other => Some(other),
+    };
+    let dev = ["--device", r.device.as_str()];
+    let specgr = |args: &[&str], data_root: Option<&Path>| specgr_with(args, data_root, feature);
+    let specgr_owned = |args: &[String], data_root: Option<&Path>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        specgr_with(&refs, data_root, feature)
+    };
+    let k = r.codebook_size.unwrap_or(if ds == "synthetic" { 32 } else { 256 }).to_string();
+    let (epochs, u_epochs, u_batch) = (r.epochs.to_string(), r.unisrec_epochs.to_string(), r.unisrec_batch_size.to_string());
+    let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
+    let enc = encoder.display().to_string();
+    let tiger_best = format!("runs/{ds}/tiger-{}-{}/best", r.ids, r.preset);
+    let report_dir = r.out.join(ds).join(format!("reproduce-{}", r.preset));
+    let common = ["--dataset", ds, "--ids", r.ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
+    };
     println!("== reproduce: dataset `{ds}`, TIGER `{}` on {} IDs (K = {k})", r.preset, r.ids);
     let start = std::time::Instant::now();
-    for (i, (name, args)) in stages.iter().enumerate() {
-        println!("-- stage {}/{}: {name}", i + 1, stages.len());
-        specgr(args, r.data_root.as_deref())?;
+    let total = 8;
+    let stage = |i: usize, name: &str| println!("-- stage {i}/{total}: {name}");
+
+    stage(1, "data: load, split, statistics");
+    specgr(&["data", "stats", "--dataset", ds], data_root)?;
+    stage(2, "embeddings (cached by text hash)");
+    specgr(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]], data_root)?;
+    stage(3, "semantic IDs");
+    specgr(&["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, dev[0], dev[1]], data_root)?;
+    stage(4, "train TIGER (resumes a previous run)");
+    specgr_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", "2"]), data_root)?;
+    stage(5, "train UniSRec (skipped when a run with these settings finished)");
+    let stamp_path = PathBuf::from("runs").join(ds).join("unisrec").join("reproduce-stamp.json");
+    let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        println!("UniSRec already trained with these settings ({})", stamp_path.display());
+    } else {
+        specgr(
+            &["train", "unisrec", "--dataset", ds, "--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]],
+            data_root,
+        )?;
+        xtask::download::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
-    println!(
-        "-- done in {:.0} s. Not run here yet: UniSRec and SpecGR++ training, experiment tables and plots (issue 8).",
-        start.elapsed().as_secs_f64()
-    );
+    stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
+    specgr_owned(
+        &with(&["train", "specgr++"], &["--init", &tiger_best, "--stage1-epochs", &s1, "--stage2-epochs", &s2]),
+        data_root,
+    )?;
+
+    stage(7, "tune γ of each SpecGR method on valid");
+    let methods = SPECGR_METHODS.join(",");
+    let sample = r.tune_sample.to_string();
+    let mut best: Vec<Option<(f64, f32)>> = vec![None; SPECGR_METHODS.len()];
+    let mut tune_table = String::from("# γ tuned on valid (overall NDCG@50)\n\n| γ |");
+    for m in SPECGR_METHODS {
+        tune_table += &format!(" {m} |");
+    }
+    tune_table += &format!("\n|---:|{}\n", "---:|".repeat(SPECGR_METHODS.len()));
+    for &g in &r.gammas {
+        let gamma = g.to_string();
+        let dir = report_dir.join("tune").join(format!("gamma={g}"));
+        let dir_s = dir.display().to_string();
+        let mut tail = vec!["--part", "valid", "--methods", &methods, "--threshold", &gamma, "--report", &dir_s];
+        if r.tune_sample > 0 {
+            tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
+        }
+        println!("-- γ = {g}");
+        specgr_owned(&with(&["eval"], &tail), data_root)?;
+        tune_table += &format!("| {g} |");
+        for (i, m) in SPECGR_METHODS.iter().enumerate() {
+            let v = xtask::experiment::read_metric(&dir.join("results.json"), &eval_name(m), "ndcg@50")?;
+            tune_table += &format!(" {v:.4} |");
+            if best[i].is_none_or(|(b, _)| v > b) {
+                best[i] = Some((v, g));
+            }
+        }
+        tune_table += "\n";
+    }
+    let chosen: Vec<String> = SPECGR_METHODS
+        .iter()
+        .zip(&best)
+        .map(|(m, b)| format!("{m}={}", b.expect("at least one γ").1))
+        .collect();
+    tune_table += &format!("\nChosen: {}.\n", chosen.join(", "));
+    xtask::download::write_atomic(&report_dir.join("tune.md"), tune_table.as_bytes())?;
+    println!("-- chose {}", chosen.join(", "));
+
+    stage(8, "evaluate every method on test");
+    let all = BASELINES.iter().chain(SPECGR_METHODS.iter()).copied().collect::<Vec<_>>().join(",");
+    let chosen = chosen.join(",");
+    let dir_s = report_dir.display().to_string();
+    let limit = r.limit.map(|n| n.to_string());
+    let mut tail = vec!["--part", "test", "--methods", &all, "--method-threshold", &chosen, "--report", &dir_s];
+    if let Some(n) = &limit {
+        tail.extend(["--limit", n.as_str()]);
+    }
+    specgr_owned(&with(&["eval"], &tail), data_root)?;
+    let table = std::fs::read_to_string(report_dir.join("results.md"))
+        .with_context(|| format!("reading {}", report_dir.join("results.md").display()))?;
+    println!("\n{table}");
+    println!("-- done in {:.0} s; report in {}", start.elapsed().as_secs_f64(), report_dir.display());
     Ok(())
+}
+
+/// The name `specgr eval` gives a method in its reports (`specgr-knn` -> `SpecgrKnn`).
+fn eval_name(cli: &str) -> String {
+    cli.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
 fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Path>) -> Result<()> {
@@ -284,8 +397,17 @@ fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Pa
 
 /// Runs `specgr <args>` through cargo (the dev profile, which shares its build with the tests).
 fn specgr(args: &[&str], data_root: Option<&Path>) -> Result<()> {
+    specgr_with(args, data_root, None)
+}
+
+/// Runs `specgr <args>` built with an optional backend feature (`wgpu`, `cuda`, `tch`).
+fn specgr_with(args: &[&str], data_root: Option<&Path>, feature: Option<&str>) -> Result<()> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(["run", "--quiet", "--package", "bench", "--bin", "specgr", "--"]).args(args);
+    cmd.args(["run", "--quiet", "--package", "bench", "--bin", "specgr"]);
+    if let Some(f) = feature {
+        cmd.args(["--features", f]);
+    }
+    cmd.arg("--").args(args);
     if let Some(root) = data_root {
         cmd.env("SPECGR_DATA", root);
     }

@@ -142,6 +142,12 @@ mod experiments {
             Experiment::args(&e.dataset, &e.eval),
             ["eval", "--dataset", "d", "--k", "50", "--methods", "tiger", "--threshold", "-1.4"]
         );
+        // An empty string leaves the flag out: the baseline row of an ablation sweep.
+        let mut settings = e.eval.clone();
+        settings.insert("without".into(), Value::Str(String::new()));
+        assert_eq!(Experiment::args(&e.dataset, &settings), Experiment::args(&e.dataset, &e.eval));
+        settings.insert("without".into(), Value::Str("rerank".into()));
+        assert!(Experiment::args(&e.dataset, &settings).ends_with(&["--without".into(), "rerank".into()]));
     }
 
     #[test]

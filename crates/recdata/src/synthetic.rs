@@ -8,6 +8,12 @@
 //! - Items belong to a leaf; their text names the brand, a descriptive adjective,
 //!   the leaf's product noun and the category. A share of items exists from the
 //!   start; the rest are released uniformly over time.
+//! - Catalogs change over time: every era (`era_days`) launches its own brands and
+//!   an ingredient trend, and the items released in it carry them in their text.
+//!   Items released after the training period therefore describe things no
+//!   training item did, so their text embeddings (and semantic IDs) leave the
+//!   regions a generative model was trained on, as new items on real platforms
+//!   do. Initial items carry neither.
 //! - A user starts at a random time in a random leaf. At each interaction they stay
 //!   in their leaf, move to its successor, or jump elsewhere; within the leaf they
 //!   pick a released item, favouring popular and recently released ones.
@@ -39,6 +45,13 @@ pub struct SyntheticConfig {
     pub novelty: f64,
     /// The time span, in days.
     pub days: u32,
+    /// Length of an era, in days: items released in one share its brands and trend.
+    #[serde(default = "default_era_days")]
+    pub era_days: u32,
+}
+
+fn default_era_days() -> u32 {
+    60
 }
 
 impl Default for SyntheticConfig {
@@ -53,6 +66,7 @@ impl Default for SyntheticConfig {
             follow: 0.45,
             novelty: 5.0,
             days: 720,
+            era_days: default_era_days(),
         }
     }
 }
@@ -79,8 +93,10 @@ impl SyntheticConfig {
         if !prob(self.initial_item_share) || !prob(self.stay) || !prob(self.follow) || self.stay + self.follow > 1.0 {
             return Err(DataError::Config("synthetic shares and probabilities must lie in [0, 1], stay + follow <= 1".into()));
         }
-        if self.mean_interactions < 5.0 || self.days == 0 || self.novelty < 0.0 {
-            return Err(DataError::Config("mean_interactions >= 5, days > 0 and novelty >= 0 are required".into()));
+        if self.mean_interactions < 5.0 || self.days == 0 || self.era_days == 0 || self.novelty < 0.0 {
+            return Err(DataError::Config(
+                "mean_interactions >= 5, days > 0, era_days > 0 and novelty >= 0 are required".into(),
+            ));
         }
         Ok(())
     }
@@ -118,15 +134,19 @@ impl SyntheticConfig {
             let popularity = (0.8 * rng.normal()).exp();
             let (c, l) = leaves[leaf];
             let cat = &TAXONOMY[c];
-            let text = format!(
-                "{} {} {} {} for {}, {}.",
-                BRANDS[rng.below(BRANDS.len())],
-                ADJECTIVES[rng.below(ADJECTIVES.len())],
-                cat.leaves[l].1[rng.below(cat.leaves[l].1.len())],
-                cat.leaves[l].0,
-                AUDIENCES[rng.below(AUDIENCES.len())],
-                cat.name,
-            );
+            let adjective = ADJECTIVES[rng.below(ADJECTIVES.len())];
+            let noun = cat.leaves[l].1[rng.below(cat.leaves[l].1.len())];
+            let audience = AUDIENCES[rng.below(AUDIENCES.len())];
+            let text = if release > 0.0 {
+                // The era's brands (two per era) and trend, cycling through the lists.
+                let era = (release / self.era_days as f64) as usize;
+                let brand = ERA_BRANDS[(2 * era + rng.below(2)) % ERA_BRANDS.len()];
+                let trend = TRENDS[era % TRENDS.len()];
+                format!("{brand} {trend} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
+            } else {
+                let brand = BRANDS[rng.below(BRANDS.len())];
+                format!("{brand} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
+            };
             let key = format!("S{i:06}");
             texts.insert(key.clone(), text);
             by_leaf[leaf].push(i);
@@ -266,6 +286,20 @@ const TAXONOMY: &[Category] = &[
 const BRANDS: &[&str] = &[
     "Lumina", "Verdant", "Aurelia", "Nordic Bloom", "Solstice", "Kiri", "Maison Rue", "Pure Atlas",
     "Coral Bay", "Velvet Fox", "Halcyon", "Ember & Oak", "Mira", "Blue Fern", "Opaline", "Sable",
+];
+
+/// Brands launched over time, two per era.
+const ERA_BRANDS: &[&str] = &[
+    "Zephyra", "Quillon", "Brisa Lab", "Tamarind Co", "Orbelle", "Nuvique", "Saffrane", "Kelpwise",
+    "Glacier Muse", "Driftwood Apothecary", "Yuzura", "Peony Forge", "Cobalt Petal", "Inkberry", "Vantablu",
+    "Moss & Ion", "Lyra Botanics", "Fenwick", "Celestine", "Rookwood", "Amberlune", "Tidal Grove", "Noctua",
+    "Palisade",
+];
+
+/// Ingredient or technology trends, one per era.
+const TRENDS: &[&str] = &[
+    "peptide-infused", "probiotic", "snail mucin", "bakuchiol", "ceramide-rich", "niacinamide", "squalane",
+    "charcoal-activated", "rice water", "blue-light shield", "mushroom extract", "bio-fermented",
 ];
 
 const ADJECTIVES: &[&str] = &[

@@ -9,9 +9,12 @@ use gr_model::{Constraint, Tiger, TigerPreset};
 use recdata::ItemId;
 use recdata::metrics::{Subset, SubsetMetrics};
 use semid::{Method, SemanticIdModel};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, TigerVerifier};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, TigerVerifier};
 
-use crate::cmd::{CpuBackend, DatasetArgs, progress_bar};
+use burn::tensor::backend::Backend;
+
+use crate::cmd::backend::DeviceKind;
+use crate::cmd::{DatasetArgs, progress_bar};
 
 /// A method `specgr eval` can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -40,7 +43,11 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub dataset: DatasetArgs,
     /// Methods to evaluate.
-    #[arg(long, value_delimiter = ',', default_value = "tiger,semantic-knn,specgr-knn")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tiger,semantic-knn,specgr-knn"
+    )]
     pub methods: Vec<EvalMethod>,
     /// Which semantic IDs the TIGER model was trained on.
     #[arg(long, default_value = "rqvae")]
@@ -66,6 +73,10 @@ pub struct EvalArgs {
     /// Acceptance threshold γ.
     #[arg(long, default_value_t = -1.4, allow_hyphen_values = true)]
     pub threshold: f32,
+    /// A SpecGR method's own γ, overriding `--threshold` for it: `specgr-knn=-2.5`
+    /// (repeat the flag or separate pairs with commas), e.g. each tuned on valid.
+    #[arg(long, value_delimiter = ',', value_parser = parse_method_threshold, allow_hyphen_values = true)]
+    pub method_threshold: Vec<(EvalMethod, f32)>,
     /// Which semantic IDs the TIGER and TIGER_C baselines' beams may spell: `all`
     /// catalog items, only `in-sample` items (what TIGER was trained to emit), or
     /// `free` (any tokens, as the reference code; sequences that are no item are dropped).
@@ -89,6 +100,10 @@ pub struct EvalArgs {
     /// Queries per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Run the methods this many times, interleaved (all methods once, then again),
+    /// and report the median time: latency compared side by side in one run.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
     /// Evaluate a uniform random sample of N examples of the part (drawn with `--seed`,
     /// kept in time order); applied after `--limit`.
     #[arg(long)]
@@ -102,6 +117,9 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -131,9 +149,58 @@ pub enum Component {
     AdaptiveExit,
 }
 
-/// The SpecGR settings of `args`; `own_drafter` is SpecGR++ (whose V2 unseen prefix is 3 digits).
-fn spec_config(args: &EvalArgs, own_drafter: bool) -> SpecGrConfig {
-    let mut c = SpecGrConfig::new(args.k, args.draft_size, args.beam_size, args.threshold);
+/// Parses `method=γ` for `--method-threshold`.
+fn parse_method_threshold(s: &str) -> Result<(EvalMethod, f32), String> {
+    use clap::ValueEnum;
+    let (m, g) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected METHOD=γ, e.g. specgr-knn=-2.5"))?;
+    let method = EvalMethod::from_str(m.trim(), true).map_err(|_| {
+        let names: Vec<_> = EvalMethod::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_owned())
+            .collect();
+        format!(
+            "`{m}` is not a method (expected one of {})",
+            names.join(", ")
+        )
+    })?;
+    if !matches!(
+        method,
+        EvalMethod::SpecgrKnn | EvalMethod::SpecgrUnisrec | EvalMethod::SpecgrPp
+    ) {
+        return Err(format!(
+            "`{m}` has no threshold: only specgr-knn, specgr-unisrec and specgr-pp do"
+        ));
+    }
+    let gamma: f32 = g
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{g}` is not a number (in `{s}`)"))?;
+    Ok((method, gamma))
+}
+
+impl EvalArgs {
+    /// The γ a method runs with: its `--method-threshold` if given, else `--threshold`.
+    pub fn threshold_of(&self, method: EvalMethod) -> f32 {
+        self.method_threshold
+            .iter()
+            .rev()
+            .find(|(m, _)| *m == method)
+            .map_or(self.threshold, |&(_, g)| g)
+    }
+}
+
+/// The SpecGR settings of `args` for `method`; SpecGR++'s V2 unseen prefix is 3 digits.
+fn spec_config(args: &EvalArgs, method: EvalMethod) -> SpecGrConfig {
+    let own_drafter = method == EvalMethod::SpecgrPp;
+    let mut c = SpecGrConfig::new(
+        args.k,
+        args.draft_size,
+        args.beam_size,
+        args.threshold_of(method),
+    );
     if args.reference == Reference::V2 {
         c = c.with_v2_choices(if own_drafter { 3 } else { 2 });
     }
@@ -147,6 +214,15 @@ fn spec_config(args: &EvalArgs, own_drafter: bool) -> SpecGrConfig {
         }
     }
     c
+}
+
+/// `γ` as the report states it: the global value and any per-method ones.
+fn gammas_text(args: &EvalArgs) -> String {
+    let mut t = args.threshold.to_string();
+    for (m, g) in &args.method_threshold {
+        t += &format!(", {m:?} {g}");
+    }
+    t
 }
 
 /// The IDs the TIGER baselines' beam search may spell.
@@ -173,7 +249,11 @@ fn sample_examples(examples: Vec<recdata::Example>, n: usize, seed: u64) -> Vec<
     }
     let mut keep = vec![false; examples.len()];
     index[..n].iter().for_each(|&i| keep[i] = true);
-    examples.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
+    examples
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect()
 }
 
 /// One method's results.
@@ -181,16 +261,58 @@ fn sample_examples(examples: Vec<recdata::Example>, n: usize, seed: u64) -> Vec<
 struct MethodResult {
     method: EvalMethod,
     metrics: SubsetMetrics,
+    /// The median over the repetitions.
     seconds: f64,
+    /// Every repetition's time, sorted.
+    seconds_all: Vec<f64>,
     unseen_share_of_output: f64,
+    /// The SpecGR loop's counters (first repetition), for SpecGR methods.
+    stats: Option<StepStats>,
+}
+
+/// One line per round (drafted, accepted, acceptance rate, exits) and the time split,
+/// for the report's notes and the terminal.
+fn describe_stats(method: EvalMethod, s: &StepStats, seconds: f64) -> String {
+    let rounds: Vec<String> = s
+        .rounds
+        .iter()
+        .enumerate()
+        .map(|(r, x)| {
+            format!(
+                "r{r}: {} drafted, {} accepted ({:.1}%), {} exited",
+                x.drafted,
+                x.accepted,
+                100.0 * x.acceptance_rate(),
+                x.exited
+            )
+        })
+        .collect();
+    let ms = |d: std::time::Duration| 1e3 * d.as_secs_f64() / s.queries.max(1) as f64;
+    format!(
+        "{method:?}: {}; per query: encode {:.2} ms, draft {:.2} ms, verify {:.2} ms, beam {:.2} ms of {:.2} ms total; {} beam steps, {} scoring passes; from rejected {}, from beams {}",
+        rounds.join("; "),
+        ms(s.encode_time),
+        ms(s.draft_time),
+        ms(s.verify_time),
+        ms(s.beam_time),
+        1e3 * seconds / s.queries.max(1) as f64,
+        s.beam_steps,
+        s.verify_passes,
+        s.from_rejected,
+        s.from_beams
+    )
 }
 
 /// Runs `specgr eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| run_on::<B>(args, &device))
+}
+
+fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let device = Default::default();
+    let device = device.clone();
     let mut examples = match args.part.as_str() {
         "test" => split.test.clone(),
         "valid" => split.valid.clone(),
@@ -203,29 +325,59 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         examples = sample_examples(examples, n, args.seed);
     }
     let semid_dir = run_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<CpuBackend>::load(&semid_dir, &device)
+    let semid = SemanticIdModel::<B>::load(&semid_dir, &device)
         .with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
     let in_sample: ItemSet = split.in_sample_items().into_iter().collect();
     let space = ItemSpace::new(ids, &in_sample);
-    let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
-    let needs_tiger = args.methods.iter().any(|m| !matches!(m, EvalMethod::SemanticKnn | EvalMethod::SpecgrPp | EvalMethod::Unisrec));
+    let tiger_dir = run_dir
+        .join(format!("tiger-{}-{}", args.ids.name(), args.preset.name()))
+        .join("best");
+    let needs_tiger = args.methods.iter().any(|m| {
+        !matches!(
+            m,
+            EvalMethod::SemanticKnn | EvalMethod::SpecgrPp | EvalMethod::Unisrec
+        )
+    });
     let model = if needs_tiger {
-        Some(Tiger::<CpuBackend>::load(&tiger_dir, &device).with_context(|| format!("loading {}", tiger_dir.display()))?)
+        Some(
+            Tiger::<B>::load(&tiger_dir, &device)
+                .with_context(|| format!("loading {}", tiger_dir.display()))?,
+        )
     } else {
         None
     };
     let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path).with_context(|| format!("reading {}", emb_path.display()))?;
+    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
+        .with_context(|| format!("reading {}", emb_path.display()))?;
     let items: Vec<ItemId> = resolved.dataset.catalog.ids().collect();
-    let knn = SemanticKnn::new(SemanticKnnConfig::new(embeddings.dim()), &items, embeddings.as_slice())?;
-    let unisrec = match args.methods.iter().any(|m| matches!(m, EvalMethod::Unisrec | EvalMethod::SpecgrUnisrec)) {
+    let knn = SemanticKnn::new(
+        SemanticKnnConfig::new(embeddings.dim()),
+        &items,
+        embeddings.as_slice(),
+    )?;
+    let unisrec = match args
+        .methods
+        .iter()
+        .any(|m| matches!(m, EvalMethod::Unisrec | EvalMethod::SpecgrUnisrec))
+    {
         true => {
             let dir = run_dir.join("unisrec");
             let knn_config = drafters::KnnConfig::new(0);
             Some(
-                drafters::UniSRec::<CpuBackend>::load(&dir, knn_config, &device, &items, embeddings.as_slice())
-                    .with_context(|| format!("loading {} (run `specgr train unisrec` first)", dir.display()))?,
+                drafters::UniSRec::<B>::load(
+                    &dir,
+                    knn_config,
+                    &device,
+                    &items,
+                    embeddings.as_slice(),
+                )
+                .with_context(|| {
+                    format!(
+                        "loading {} (run `specgr train unisrec` first)",
+                        dir.display()
+                    )
+                })?,
             )
         }
         false => None,
@@ -233,91 +385,150 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let requests: Vec<Request<'_>> = examples.iter().map(|e| Request::new(&e.history)).collect();
     let ks = [10, 50];
     let specgr_pp = match args.methods.contains(&EvalMethod::SpecgrPp) {
-        true => Some(crate::cmd::specgr_pp::SpecGrPpEval::load(&run_dir, args.ids, args.preset, ids)?),
+        true => Some(crate::cmd::specgr_pp::SpecGrPpEval::<B>::load(
+            &run_dir,
+            args.ids,
+            args.preset,
+            ids,
+            &device,
+        )?),
         false => None,
     };
 
+    let repeat = args.repeat.max(1);
+    let mut runs: Vec<Option<(Vec<Vec<ItemId>>, Option<StepStats>)>> =
+        vec![None; args.methods.len()];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); args.methods.len()];
+    for rep in 0..repeat {
+        for (m_index, &method) in args.methods.iter().enumerate() {
+            let label = if repeat > 1 {
+                format!("{method:?} ({}/{repeat})", rep + 1)
+            } else {
+                format!("{method:?}")
+            };
+            let bar = progress_bar(examples.len() as u64, &label);
+            let start = Instant::now();
+            let mut stats = None;
+            let lists: Vec<Vec<ItemId>> = match method {
+                EvalMethod::SemanticKnn | EvalMethod::Unisrec => {
+                    let drafter: &dyn Drafter = match method {
+                        EvalMethod::Unisrec => unisrec.as_ref().expect("loaded above"),
+                        _ => &knn,
+                    };
+                    let mut lists = Vec::with_capacity(examples.len());
+                    for chunk in examples.chunks(args.batch_size.max(1)) {
+                        let queries: Vec<Query<'_>> =
+                            chunk.iter().map(|e| Query::new(&e.history)).collect();
+                        let filters = vec![DraftFilter::all(); queries.len()];
+                        for found in drafter.draft(&queries, &filters, args.k)? {
+                            lists.push(found.into_iter().map(|n| n.item).collect());
+                        }
+                        bar.set_position(lists.len() as u64);
+                    }
+                    lists
+                }
+                EvalMethod::Tiger | EvalMethod::TigerC => {
+                    let model = model.as_ref().expect("loaded above");
+                    let in_sample_trie;
+                    let constraint = match args.tiger_beams {
+                        TigerBeams::All => Constraint::Trie(space.trie()),
+                        TigerBeams::InSample => {
+                            in_sample_trie = space.subset_trie(&in_sample);
+                            Constraint::Trie(&in_sample_trie)
+                        }
+                        TigerBeams::Free => Constraint::None,
+                    };
+                    let verifier = TigerVerifier::new(model, ids, constraint, device.clone());
+                    let mut lists = Vec::with_capacity(examples.len());
+                    for chunk in requests.chunks(args.batch_size.max(1)) {
+                        for list in speculative::baselines::tiger(
+                            &verifier,
+                            &space,
+                            chunk,
+                            args.k,
+                            args.beam_size,
+                        )? {
+                            let list = match method {
+                                EvalMethod::TigerC => speculative::baselines::tiger_c(
+                                    &list,
+                                    &space,
+                                    args.k,
+                                    args.epsilon,
+                                    None,
+                                ),
+                                _ => list,
+                            };
+                            lists.push(list.into_iter().map(|r| r.item).collect());
+                        }
+                        bar.set_position(lists.len() as u64);
+                    }
+                    lists
+                }
+                EvalMethod::SpecgrKnn | EvalMethod::SpecgrUnisrec => {
+                    let model = model.as_ref().expect("loaded above");
+                    let drafter: &dyn Drafter = match method {
+                        EvalMethod::SpecgrUnisrec => unisrec.as_ref().expect("loaded above"),
+                        _ => &knn,
+                    };
+                    let engine =
+                        SpecGr::new(spec_config(&args, method), ItemSpace::new(ids, &in_sample))?;
+                    let verifier = TigerVerifier::new(
+                        model,
+                        ids,
+                        Constraint::Trie(engine.space().trie()),
+                        device.clone(),
+                    );
+                    let out = engine.recommend_batched(
+                        &verifier,
+                        drafter,
+                        &requests,
+                        args.batch_size,
+                        &mut |n| bar.set_position(n as u64),
+                    )?;
+                    stats = Some(out.stats);
+                    out.lists
+                        .into_iter()
+                        .map(|l| l.into_iter().map(|r| r.item).collect())
+                        .collect()
+                }
+                EvalMethod::SpecgrPp => {
+                    let pp = specgr_pp.as_ref().expect("loaded above");
+                    let engine =
+                        SpecGr::new(spec_config(&args, method), ItemSpace::new(ids, &in_sample))?;
+                    let out = pp.recommend(&engine, ids, &requests, args.batch_size, &mut |n| {
+                        bar.set_position(n as u64)
+                    })?;
+                    stats = Some(out.stats);
+                    out.lists
+                        .into_iter()
+                        .map(|l| l.into_iter().map(|r| r.item).collect())
+                        .collect()
+                }
+            };
+            bar.finish_and_clear();
+            times[m_index].push(start.elapsed().as_secs_f64());
+            if rep == 0 {
+                runs[m_index] = Some((lists, stats));
+            }
+        }
+    }
     let mut results = Vec::new();
-    for &method in &args.methods {
-        let bar = progress_bar(examples.len() as u64, &format!("{method:?}"));
-        let start = Instant::now();
-        let lists: Vec<Vec<ItemId>> = match method {
-            EvalMethod::SemanticKnn | EvalMethod::Unisrec => {
-                let drafter: &dyn Drafter = match method {
-                    EvalMethod::Unisrec => unisrec.as_ref().expect("loaded above"),
-                    _ => &knn,
-                };
-                let mut lists = Vec::with_capacity(examples.len());
-                for chunk in examples.chunks(args.batch_size.max(1)) {
-                    let queries: Vec<Query<'_>> = chunk.iter().map(|e| Query::new(&e.history)).collect();
-                    let filters = vec![DraftFilter::all(); queries.len()];
-                    for found in drafter.draft(&queries, &filters, args.k)? {
-                        lists.push(found.into_iter().map(|n| n.item).collect());
-                    }
-                    bar.set_position(lists.len() as u64);
-                }
-                lists
-            }
-            EvalMethod::Tiger | EvalMethod::TigerC => {
-                let model = model.as_ref().expect("loaded above");
-                let in_sample_trie;
-                let constraint = match args.tiger_beams {
-                    TigerBeams::All => Constraint::Trie(space.trie()),
-                    TigerBeams::InSample => {
-                        in_sample_trie = space.subset_trie(&in_sample);
-                        Constraint::Trie(&in_sample_trie)
-                    }
-                    TigerBeams::Free => Constraint::None,
-                };
-                let verifier = TigerVerifier::new(model, ids, constraint, device);
-                let mut lists = Vec::with_capacity(examples.len());
-                for chunk in requests.chunks(args.batch_size.max(1)) {
-                    for list in speculative::baselines::tiger(&verifier, &space, chunk, args.k, args.beam_size)? {
-                        let list = match method {
-                            EvalMethod::TigerC => speculative::baselines::tiger_c(&list, &space, args.k, args.epsilon, None),
-                            _ => list,
-                        };
-                        lists.push(list.into_iter().map(|r| r.item).collect());
-                    }
-                    bar.set_position(lists.len() as u64);
-                }
-                lists
-            }
-            EvalMethod::SpecgrKnn | EvalMethod::SpecgrUnisrec => {
-                let model = model.as_ref().expect("loaded above");
-                let drafter: &dyn Drafter = match method {
-                    EvalMethod::SpecgrUnisrec => unisrec.as_ref().expect("loaded above"),
-                    _ => &knn,
-                };
-                let engine = SpecGr::new(
-                    spec_config(&args, false),
-                    ItemSpace::new(ids, &in_sample),
-                )?;
-                let verifier = TigerVerifier::new(model, ids, Constraint::Trie(engine.space().trie()), device);
-                let out = engine.recommend_batched(&verifier, drafter, &requests, args.batch_size, &mut |n| {
-                    bar.set_position(n as u64)
-                })?;
-                out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect()
-            }
-            EvalMethod::SpecgrPp => {
-                let pp = specgr_pp.as_ref().expect("loaded above");
-                let engine = SpecGr::new(
-                    spec_config(&args, true),
-                    ItemSpace::new(ids, &in_sample),
-                )?;
-                let out = pp.recommend(&engine, ids, &requests, args.batch_size, &mut |n| bar.set_position(n as u64))?;
-                out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect()
-            }
-        };
-        bar.finish_and_clear();
-        let seconds = start.elapsed().as_secs_f64();
+    for ((&method, run), mut seconds_all) in args.methods.iter().zip(runs).zip(times) {
+        let (lists, stats) = run.expect("every method ran");
+        seconds_all.sort_by(f64::total_cmp);
         let total: usize = lists.iter().map(Vec::len).sum();
-        let unseen: usize = lists.iter().flatten().filter(|&&i| !split.is_in_sample(i)).count();
+        let unseen: usize = lists
+            .iter()
+            .flatten()
+            .filter(|&&i| !split.is_in_sample(i))
+            .count();
         results.push(MethodResult {
             method,
             metrics: SubsetMetrics::evaluate(&examples, &lists, &split, &ks),
-            seconds,
+            seconds: seconds_all[seconds_all.len() / 2],
+            seconds_all,
             unseen_share_of_output: unseen as f64 / total.max(1) as f64,
+            stats,
         });
     }
     if let Some(dir) = &args.report {
@@ -336,7 +547,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 args.k,
                 args.draft_size,
                 args.beam_size,
-                args.threshold,
+                gammas_text(&args),
                 args.epsilon,
                 args.batch_size,
                 args.preset.name(),
@@ -344,13 +555,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 args.tiger_beams,
                 args.reference,
                 args.without
-            )],
+            )]
+            .into_iter()
+            .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
+            .chain(results.iter().filter_map(|r| r.stats.as_ref().map(|s| describe_stats(r.method, s, r.seconds))))
+            .collect(),
             provenance: crate::report::Provenance::current(
                 args.seed,
                 serde_json::json!({
                     "dataset": resolved.dataset.name, "part": args.part, "limit": args.limit, "sample": args.sample,
                     "k": args.k, "draft_size": args.draft_size, "beam_size": args.beam_size,
-                    "threshold": args.threshold, "batch_size": args.batch_size,
+                    "threshold": args.threshold, "batch_size": args.batch_size, "repeat": repeat,
+                    "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m:?}={g}")).collect::<Vec<_>>(),
                     "epsilon": args.epsilon, "tiger_beams": format!("{:?}", args.tiger_beams),
                     "reference": format!("{:?}", args.reference),
                     "without": args.without.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>(),
@@ -365,11 +581,27 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
-    println!("{} {} examples of `{}` (K = {}, δ = {}, β = {}, γ = {})", examples.len(), args.part, resolved.dataset.name, args.k, args.draft_size, args.beam_size, args.threshold);
-    println!("{:<14} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}", "method", "subset", "R@10", "N@10", "R@50", "N@50", "unseen%", "s/query");
+    println!(
+        "{} {} examples of `{}` (K = {}, δ = {}, β = {}, γ = {})",
+        examples.len(),
+        args.part,
+        resolved.dataset.name,
+        args.k,
+        args.draft_size,
+        args.beam_size,
+        gammas_text(&args)
+    );
+    println!(
+        "{:<14} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
+        "method", "subset", "R@10", "N@10", "R@50", "N@50", "unseen%", "s/query"
+    );
     for r in &results {
         for s in Subset::ALL {
-            let m = |k| r.metrics.get(s, k).map_or((0.0, 0.0), |m| (m.recall, m.ndcg));
+            let m = |k| {
+                r.metrics
+                    .get(s, k)
+                    .map_or((0.0, 0.0), |m| (m.recall, m.ndcg))
+            };
             let ((r10, n10), (r50, n50)) = (m(10), m(50));
             println!(
                 "{:<14} {:<10} {r10:>8.4} {n10:>8.4} {r50:>8.4} {n50:>8.4} {:>8.1}% {:>8.4}",
@@ -378,6 +610,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 100.0 * r.unseen_share_of_output,
                 r.seconds / examples.len().max(1) as f64
             );
+        }
+    }
+    for r in &results {
+        if let Some(s) = &r.stats {
+            println!("{}", describe_stats(r.method, s, r.seconds));
         }
     }
     Ok(())

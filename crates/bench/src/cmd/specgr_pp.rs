@@ -222,19 +222,26 @@ fn report(name: &str, state: &SpecGrPpState, dir: &Path) {
 }
 
 /// A trained SpecGR++ model and the drafter over its item vectors, for `specgr eval`.
-pub struct SpecGrPpEval {
+pub struct SpecGrPpEval<B: Backend> {
     /// The model (TIGER and the projection head).
-    pub model: SpecGrPp<CpuBackend>,
+    pub model: SpecGrPp<B>,
     /// The KNN drafter over the checkpoint's item vectors (every item, unseen included).
     pub drafter: drafters::EncoderDrafter,
+    /// Where the model lives.
+    pub device: B::Device,
 }
 
-impl SpecGrPpEval {
+impl<B: Backend> SpecGrPpEval<B> {
     /// Loads the best checkpoint of `<dataset_dir>/specgr-pp-<ids>-<preset>/`.
-    pub fn load(dataset_dir: &Path, method: Method, preset: TigerPreset, ids: &semid::SemanticIds) -> anyhow::Result<Self> {
+    pub fn load(
+        dataset_dir: &Path,
+        method: Method,
+        preset: TigerPreset,
+        ids: &semid::SemanticIds,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
         let dir = best_checkpoint(dataset_dir, method, preset);
-        let device = Default::default();
-        let model = SpecGrPp::<CpuBackend>::load(&dir, &device)
+        let model = SpecGrPp::<B>::load(&dir, device)
             .with_context(|| format!("loading {} (run `specgr train specgr++` first)", dir.display()))?;
         let items = gr_model::ItemEmbeddings::load(&dir)?;
         anyhow::ensure!(
@@ -246,7 +253,7 @@ impl SpecGrPpEval {
         );
         let all: Vec<recdata::ItemId> = (0..items.num_items as u32).map(recdata::ItemId).collect();
         let drafter = drafters::EncoderDrafter::new(drafters::EncoderDrafterConfig::new(items.dim), &all, &items.rows)?;
-        Ok(Self { model, drafter })
+        Ok(Self { model, drafter, device: device.clone() })
     }
 
     /// Runs SpecGR with the encoder drafter: each batch's query vectors are pooled
@@ -259,15 +266,15 @@ impl SpecGrPpEval {
         batch_size: usize,
         progress: &mut dyn FnMut(usize),
     ) -> anyhow::Result<speculative::Output> {
-        let embed = |encoded: &gr_model::EncoderOutput<CpuBackend>| -> speculative::Result<Vec<Vec<f32>>> {
+        let embed = |encoded: &gr_model::EncoderOutput<B>| -> speculative::Result<Vec<Vec<f32>>> {
             Ok(self.model.query_vectors(encoded)?)
         };
-        let embed: &speculative::QueryEmbedding<'_, CpuBackend> = &embed;
+        let embed: &speculative::QueryEmbedding<'_, B> = &embed;
         let verifier = speculative::TigerVerifier::new(
             &self.model.tiger,
             ids,
             gr_model::Constraint::Trie(engine.space().trie()),
-            Default::default(),
+            self.device.clone(),
         )
         .with_query_embedding(embed);
         Ok(engine.recommend_batched(&verifier, &self.drafter, requests, batch_size, progress)?)
