@@ -45,7 +45,13 @@ pub struct EncoderLayer<B: Backend> {
     pub n_heads: usize,
 }
 
-/// Builds a layer with Burn's default initialisation for linear maps.
+/// The reference's `initializer_range`: linear and embedding weights are drawn from
+/// N(0, 0.02²). Burn's defaults (Kaiming-uniform linears, N(0, 1) embeddings) give
+/// position vectors ~50× longer than adapted item vectors, which drowns the items
+/// and made training crawl.
+pub(crate) const INIT_STD: f64 = 0.02;
+
+/// Builds a layer initialised as the reference does (N(0, 0.02²) linear weights).
 pub(crate) fn init_layer<B: Backend>(
     d_model: usize,
     d_inner: usize,
@@ -55,7 +61,8 @@ pub(crate) fn init_layer<B: Backend>(
     rng: &DropoutRng,
     device: &B::Device,
 ) -> EncoderLayer<B> {
-    let linear = |i, o| LinearConfig::new(i, o).init(device);
+    let init = burn::nn::Initializer::Normal { mean: 0.0, std: INIT_STD };
+    let linear = |i, o| LinearConfig::new(i, o).with_initializer(init.clone()).init(device);
     let norm = || LayerNormConfig::new(d_model).with_epsilon(eps).init(device);
     EncoderLayer {
         query: linear(d_model, d_model),

@@ -75,7 +75,9 @@ impl UniSRecConfig {
                 .with_n_experts(self.n_experts)
                 .with_dropout(self.adaptor_dropout)
                 .init(device, &rng),
-            position: EmbeddingConfig::new(self.max_history, self.d_model).init(device),
+            position: EmbeddingConfig::new(self.max_history, self.d_model)
+                .with_initializer(burn::nn::Initializer::Normal { mean: 0.0, std: super::encoder::INIT_STD })
+                .init(device),
             norm: LayerNormConfig::new(self.d_model).with_epsilon(self.layer_norm_eps).init(device),
             dropout: HostDropout::new(self.hidden_dropout, rng.clone()),
             layers: (0..self.n_layers)
