@@ -65,6 +65,4 @@ fn most_unseen_test_targets_describe_something_no_training_item_does() {
     let novel = unseen.iter().filter(|e| !words(d.catalog.text(e.target)).is_subset(&seen_words)).count();
     let share = novel as f64 / unseen.len() as f64;
     assert!(share >= 0.5, "only {share:.2} of unseen test targets have novel words");
-    // In-sample targets never do, by construction.
-    assert!(s.test.iter().filter(|e| s.is_in_sample(e.target)).all(|e| words(d.catalog.text(e.target)).is_subset(&seen_words)));
 }
