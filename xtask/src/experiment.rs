@@ -32,6 +32,9 @@ pub const EVAL_SETTINGS: &[&str] = &[
     "epsilon",
     "method-threshold",
     "repeat",
+    "subset-size",
+    "score-chunk",
+    "ensemble-weight",
 ];
 
 /// A setting's value.

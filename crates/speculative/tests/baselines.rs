@@ -2,7 +2,7 @@
 
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
-use speculative::baselines::{Ensemble, EnsembleConfig, ensemble, tiger, tiger_c};
+use speculative::baselines::{Ensemble, EnsembleConfig, batch_scoring, ensemble, tiger, tiger_c};
 use speculative::{ItemSpace, Recommendation, Request, Source};
 
 use crate::common::{TableDrafter, TableVerifier, catalogue, first, histories, items, layout};
@@ -134,4 +134,55 @@ fn ensembles_follow_their_definitions() {
             "query {q}"
         );
     }
+}
+
+#[test]
+fn batch_scoring_ranks_the_subset_by_verification_score_in_any_chunking() {
+    let n = 40;
+    let ids = catalogue(n, 90);
+    let verifier = TableVerifier::new(91, Some(PrefixTrie::from_ids(&ids)));
+    let in_sample = first(30);
+    let space = ItemSpace::new(&ids, &in_sample);
+    let hs = histories(3, n, 92);
+    // Query 0 ranks the whole catalog, 1 and 2 a subset each (2's smaller than a chunk).
+    let subset_a: drafters::ItemSet = (0..n as u32).filter(|i| i % 3 != 0).map(ItemId).collect();
+    let subset_b: drafters::ItemSet = [5, 31, 17, 38].into_iter().map(ItemId).collect();
+    let requests = vec![
+        Request::new(&hs[0]),
+        Request::new(&hs[1]).within(&subset_a),
+        Request::new(&hs[2]).within(&subset_b),
+    ];
+    let allowed = |q: usize, i: ItemId| match q {
+        1 => subset_a.contains(i),
+        2 => subset_b.contains(i),
+        _ => true,
+    };
+    for adjust in [true, false] {
+        let score = |h: &[ItemId], i: ItemId| {
+            let d = if adjust && i.index() >= 30 { 3 } else { 4 };
+            verifier.sequence(h, &ids.codes(i.0)[..d]) / d as f32
+        };
+        let one_pass = batch_scoring(&verifier, &space, &requests, 7, 1000, adjust).unwrap();
+        let chunked = batch_scoring(&verifier, &space, &requests, 7, 6, adjust).unwrap();
+        assert_eq!(items(&one_pass[0]), items(&chunked[0]));
+        for q in 0..3 {
+            assert_eq!(items(&one_pass[q]), items(&chunked[q]), "query {q}");
+            // Brute force: every allowed item's score, sorted.
+            let mut expected: Vec<ItemId> =
+                (0..n as u32).map(ItemId).filter(|&i| allowed(q, i)).collect();
+            expected.sort_by(|&a, &b| score(&hs[q], b).total_cmp(&score(&hs[q], a)));
+            expected.truncate(7);
+            assert_eq!(
+                one_pass[q].iter().map(|r| r.item).collect::<Vec<_>>(),
+                expected,
+                "query {q}, adjust {adjust}"
+            );
+        }
+        assert_eq!(one_pass[2].len(), 4, "a subset smaller than K gives all it has");
+    }
+    // Without the adjustment the best item is the exhaustive argmax that a
+    // constrained beam search as wide as the catalog finds.
+    let best = batch_scoring(&verifier, &space, &requests[..1], 1, 5, false).unwrap();
+    let beams = tiger(&verifier, &space, &requests[..1], 1, n).unwrap();
+    assert_eq!(items(&best[0]), items(&beams[0]));
 }

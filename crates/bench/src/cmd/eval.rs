@@ -34,6 +34,30 @@ pub enum EvalMethod {
     Unisrec,
     /// SpecGR_Aux: SpecGR with the UniSRec drafter and TIGER verifying.
     SpecgrUnisrec,
+    /// TIGER by batch scoring: every allowed item scored, `--score-chunk` per pass (subset ranking's "BS").
+    TigerBs,
+    /// Score-based ensemble (Table A5): `w`·TIGER score + (1 − `w`)·UniSRec similarity, `w` = `--ensemble-weight`.
+    EnsembleScore,
+    /// Rank-based ensemble (Table A5): mean position in TIGER's and UniSRec's lists.
+    EnsembleRank,
+    /// 2-stage ensemble (Table A5): UniSRec's top K re-ranked by TIGER.
+    #[value(name = "ensemble-2stage")]
+    #[serde(rename = "ensemble-2stage")]
+    Ensemble2Stage,
+}
+
+impl EvalMethod {
+    /// Whether the method uses the UniSRec drafter.
+    fn uses_unisrec(self) -> bool {
+        matches!(
+            self,
+            Self::Unisrec
+                | Self::SpecgrUnisrec
+                | Self::EnsembleScore
+                | Self::EnsembleRank
+                | Self::Ensemble2Stage
+        )
+    }
 }
 
 /// `specgr eval` arguments.
@@ -83,6 +107,17 @@ pub struct EvalArgs {
     /// SpecGR's own beams always stay on real items.
     #[arg(long, value_enum, default_value = "all")]
     pub tiger_beams: TigerBeams,
+    /// Subset ranking (Figure A2): each example ranks only a seeded random subset of
+    /// this many catalog items that includes its target (drawn with `--seed`). TIGER
+    /// then runs one query at a time with its beams constrained to the subset (CBS).
+    #[arg(long)]
+    pub subset_size: Option<usize>,
+    /// TIGER by batch scoring: candidates scored per query per pass.
+    #[arg(long, default_value_t = 1000)]
+    pub score_chunk: usize,
+    /// The score-based ensemble's weight on TIGER's score.
+    #[arg(long, default_value_t = 0.5)]
+    pub ensemble_weight: f32,
     /// TIGER_C: the largest share ε of the list given to unseen items.
     #[arg(long, default_value_t = 0.1)]
     pub epsilon: f64,
@@ -256,6 +291,34 @@ fn sample_examples(examples: Vec<recdata::Example>, n: usize, seed: u64) -> Vec<
         .collect()
 }
 
+/// Per example, a subset of `size` distinct catalog items (of `num_items`) that holds
+/// the example's target: a partial Fisher–Yates shuffle per example, one seeded stream.
+fn draw_subsets(
+    examples: &[recdata::Example],
+    num_items: usize,
+    size: usize,
+    seed: u64,
+) -> Vec<ItemSet> {
+    let size = size.clamp(1, num_items.max(1));
+    let mut rng = recdata::rng::Rng::new(seed ^ 0x5B5E_7000);
+    let mut perm: Vec<u32> = (0..num_items as u32).collect();
+    examples
+        .iter()
+        .map(|e| {
+            for i in 0..size {
+                let j = i + rng.below(num_items - i);
+                perm.swap(i, j);
+            }
+            let mut set: ItemSet = perm[..size].iter().map(|&i| ItemId(i)).collect();
+            if !set.contains(e.target) {
+                set.remove(ItemId(perm[size - 1]));
+                set.insert(e.target);
+            }
+            set
+        })
+        .collect()
+}
+
 /// One method's results.
 #[derive(Debug, serde::Serialize)]
 struct MethodResult {
@@ -356,11 +419,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         &items,
         embeddings.as_slice(),
     )?;
-    let unisrec = match args
-        .methods
-        .iter()
-        .any(|m| matches!(m, EvalMethod::Unisrec | EvalMethod::SpecgrUnisrec))
-    {
+    let unisrec = match args.methods.iter().any(|m| m.uses_unisrec()) {
         true => {
             let dir = run_dir.join("unisrec");
             let knn_config = drafters::KnnConfig::new(0);
@@ -382,7 +441,17 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         }
         false => None,
     };
-    let requests: Vec<Request<'_>> = examples.iter().map(|e| Request::new(&e.history)).collect();
+    let subsets: Option<Vec<ItemSet>> = args
+        .subset_size
+        .map(|n| draw_subsets(&examples, items.len(), n, args.seed));
+    let requests: Vec<Request<'_>> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match &subsets {
+            Some(s) => Request::new(&e.history).within(&s[i]),
+            None => Request::new(&e.history),
+        })
+        .collect();
     let ks = [10, 50];
     let specgr_pp = match args.methods.contains(&EvalMethod::SpecgrPp) {
         true => Some(crate::cmd::specgr_pp::SpecGrPpEval::<B>::load(
@@ -416,10 +485,16 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
                         _ => &knn,
                     };
                     let mut lists = Vec::with_capacity(examples.len());
-                    for chunk in examples.chunks(args.batch_size.max(1)) {
+                    for chunk in requests.chunks(args.batch_size.max(1)) {
                         let queries: Vec<Query<'_>> =
-                            chunk.iter().map(|e| Query::new(&e.history)).collect();
-                        let filters = vec![DraftFilter::all(); queries.len()];
+                            chunk.iter().map(|r| Query::new(r.history)).collect();
+                        let filters: Vec<DraftFilter<'_>> = chunk
+                            .iter()
+                            .map(|r| match r.allowed {
+                                Some(a) => DraftFilter::all().allowed(a),
+                                None => DraftFilter::all(),
+                            })
+                            .collect();
                         for found in drafter.draft(&queries, &filters, args.k)? {
                             lists.push(found.into_iter().map(|n| n.item).collect());
                         }
@@ -438,26 +513,102 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
                         }
                         TigerBeams::Free => Constraint::None,
                     };
-                    let verifier = TigerVerifier::new(model, ids, constraint, device.clone());
+                    let finish = |list: Vec<speculative::Recommendation>, allowed| {
+                        let list = match method {
+                            EvalMethod::TigerC => speculative::baselines::tiger_c(
+                                &list, &space, args.k, args.epsilon, allowed,
+                            ),
+                            _ => list,
+                        };
+                        list.into_iter().map(|r| r.item).collect::<Vec<ItemId>>()
+                    };
+                    let mut lists = Vec::with_capacity(examples.len());
+                    if subsets.is_some() {
+                        // Constrained beam search over each query's own subset (CBS):
+                        // one query at a time, its trie built per query.
+                        for request in &requests {
+                            let allowed = request.allowed.expect("every request has a subset");
+                            let trie = space.subset_trie(allowed);
+                            let verifier = TigerVerifier::new(
+                                model,
+                                ids,
+                                Constraint::Trie(&trie),
+                                device.clone(),
+                            );
+                            for list in speculative::baselines::tiger(
+                                &verifier,
+                                &space,
+                                std::slice::from_ref(request),
+                                args.k,
+                                args.beam_size,
+                            )? {
+                                lists.push(finish(list, Some(allowed)));
+                            }
+                            bar.set_position(lists.len() as u64);
+                        }
+                    } else {
+                        let verifier = TigerVerifier::new(model, ids, constraint, device.clone());
+                        for chunk in requests.chunks(args.batch_size.max(1)) {
+                            for list in speculative::baselines::tiger(
+                                &verifier,
+                                &space,
+                                chunk,
+                                args.k,
+                                args.beam_size,
+                            )? {
+                                lists.push(finish(list, None));
+                            }
+                            bar.set_position(lists.len() as u64);
+                        }
+                    }
+                    lists
+                }
+                EvalMethod::TigerBs => {
+                    let model = model.as_ref().expect("loaded above");
+                    let verifier =
+                        TigerVerifier::new(model, ids, Constraint::Trie(space.trie()), device.clone());
+                    let adjust = !args.without.contains(&Component::LikelihoodAdjustment);
                     let mut lists = Vec::with_capacity(examples.len());
                     for chunk in requests.chunks(args.batch_size.max(1)) {
-                        for list in speculative::baselines::tiger(
+                        for list in speculative::baselines::batch_scoring(
                             &verifier,
                             &space,
                             chunk,
                             args.k,
-                            args.beam_size,
+                            args.score_chunk,
+                            adjust,
                         )? {
-                            let list = match method {
-                                EvalMethod::TigerC => speculative::baselines::tiger_c(
-                                    &list,
-                                    &space,
-                                    args.k,
-                                    args.epsilon,
-                                    None,
-                                ),
-                                _ => list,
-                            };
+                            lists.push(list.into_iter().map(|r| r.item).collect());
+                        }
+                        bar.set_position(lists.len() as u64);
+                    }
+                    lists
+                }
+                EvalMethod::EnsembleScore | EvalMethod::EnsembleRank | EvalMethod::Ensemble2Stage => {
+                    let model = model.as_ref().expect("loaded above");
+                    let drafter: &dyn Drafter = unisrec.as_ref().expect("loaded above");
+                    let verifier =
+                        TigerVerifier::new(model, ids, Constraint::Trie(space.trie()), device.clone());
+                    let config = speculative::baselines::EnsembleConfig {
+                        kind: match method {
+                            EvalMethod::EnsembleScore => speculative::baselines::Ensemble::Score {
+                                weight: args.ensemble_weight,
+                            },
+                            EvalMethod::EnsembleRank => speculative::baselines::Ensemble::Rank,
+                            _ => speculative::baselines::Ensemble::TwoStage,
+                        },
+                        k: args.k,
+                        beam_size: args.beam_size,
+                        pool: args.draft_size.max(args.k),
+                        likelihood_adjustment: !args
+                            .without
+                            .contains(&Component::LikelihoodAdjustment),
+                    };
+                    let mut lists = Vec::with_capacity(examples.len());
+                    for chunk in requests.chunks(args.batch_size.max(1)) {
+                        for list in speculative::baselines::ensemble(
+                            &verifier, drafter, &space, chunk, &config,
+                        )? {
                             lists.push(list.into_iter().map(|r| r.item).collect());
                         }
                         bar.set_position(lists.len() as u64);
@@ -543,7 +694,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
                 })
                 .collect(),
             notes: vec![format!(
-                "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {:?}; SpecGR as {:?}, without {:?}",
+                "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {:?}; SpecGR as {:?}, without {:?}{}",
                 args.k,
                 args.draft_size,
                 args.beam_size,
@@ -554,7 +705,11 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
                 args.ids,
                 args.tiger_beams,
                 args.reference,
-                args.without
+                args.without,
+                match args.subset_size {
+                    Some(n) => format!("; subset ranking: {n} items per example (target included, seed {}), TIGER constrained per query", args.seed),
+                    None => String::new(),
+                }
             )]
             .into_iter()
             .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
@@ -571,6 +726,8 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
                     "reference": format!("{:?}", args.reference),
                     "without": args.without.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>(),
                     "ids": args.ids.name(), "preset": args.preset.name(),
+                    "subset_size": args.subset_size, "score_chunk": args.score_chunk,
+                    "ensemble_weight": args.ensemble_weight,
                     "methods": args.methods.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>(),
                 }),
             ),
