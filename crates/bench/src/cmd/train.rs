@@ -123,6 +123,9 @@ pub struct TigerArgs {
     /// Use only this many validation examples (faster validation; all by default).
     #[arg(long)]
     pub valid_limit: Option<usize>,
+    /// Train on only the first N training examples (quick runs and tests; all by default).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -171,7 +174,10 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     if let Some(e) = args.eval_every {
         config = config.with_eval_every(e);
     }
-    let train = examples(&split.train);
+    let mut train = examples(&split.train);
+    if let Some(n) = args.train_limit {
+        train.truncate(n);
+    }
     let mut valid = examples(&split.valid);
     if let Some(n) = args.valid_limit {
         valid.truncate(n);
