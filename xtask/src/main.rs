@@ -152,6 +152,10 @@ struct Reproduce {
     /// TIGER training epochs (training resumes where a previous run stopped).
     #[arg(long, default_value_t = 10)]
     epochs: usize,
+    /// Validate TIGER every this many epochs (part of its training config: a resumed
+    /// run must use the value it started with).
+    #[arg(long, default_value_t = 2)]
+    eval_every: usize,
     /// UniSRec training epochs (at most; early stopping on valid).
     #[arg(long, default_value_t = 3)]
     unisrec_epochs: usize,
@@ -164,6 +168,9 @@ struct Reproduce {
     /// SpecGR++ stage-2 (learning-to-rank) epochs.
     #[arg(long, default_value_t = 2)]
     pp_stage2_epochs: usize,
+    /// Train SpecGR++ on only the first N training examples (all by default).
+    #[arg(long)]
+    pp_train_limit: Option<usize>,
     /// The γ values tried on valid for each SpecGR method; each method then runs on
     /// test with the γ of its best overall NDCG@50. The paper's grid is −1.1 … −1.8
     /// (`--gammas=-1.1,-1.2,-1.3,-1.4,-1.5,-1.6,-1.7,-1.8`); the default is coarser and
@@ -176,6 +183,9 @@ struct Reproduce {
     /// Evaluate on the first N test examples only (all by default).
     #[arg(long)]
     limit: Option<usize>,
+    /// Evaluate on a uniform random sample of N test examples (seed 1), after `--limit`.
+    #[arg(long)]
+    test_sample: Option<usize>,
     /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`.
     #[arg(long, default_value = "experiments/results")]
     out: PathBuf,
@@ -246,7 +256,8 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     stage(3, "semantic IDs");
     specgr(&["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, dev[0], dev[1]], data_root)?;
     stage(4, "train TIGER (resumes a previous run)");
-    specgr_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", "2"]), data_root)?;
+    let eval_every = r.eval_every.to_string();
+    specgr_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every]), data_root)?;
     stage(5, "train UniSRec (skipped when a run with these settings finished)");
     let stamp_path = PathBuf::from("runs").join(ds).join("unisrec").join("reproduce-stamp.json");
     let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
@@ -260,10 +271,12 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         xtask::download::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
-    specgr_owned(
-        &with(&["train", "specgr++"], &["--init", &tiger_best, "--stage1-epochs", &s1, "--stage2-epochs", &s2]),
-        data_root,
-    )?;
+    let pp_limit = r.pp_train_limit.map(|n| n.to_string());
+    let mut pp_tail = vec!["--init", tiger_best.as_str(), "--stage1-epochs", &s1, "--stage2-epochs", &s2];
+    if let Some(n) = &pp_limit {
+        pp_tail.extend(["--train-limit", n.as_str()]);
+    }
+    specgr_owned(&with(&["train", "specgr++"], &pp_tail), data_root)?;
 
     stage(7, "tune γ of each SpecGR method on valid");
     let methods = SPECGR_METHODS.join(",");
@@ -311,6 +324,10 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let mut tail = vec!["--part", "test", "--methods", &all, "--method-threshold", &chosen, "--report", &dir_s];
     if let Some(n) = &limit {
         tail.extend(["--limit", n.as_str()]);
+    }
+    let test_sample = r.test_sample.map(|n| n.to_string());
+    if let Some(n) = &test_sample {
+        tail.extend(["--sample", n.as_str(), "--seed", "1"]);
     }
     specgr_owned(&with(&["eval"], &tail), data_root)?;
     let table = std::fs::read_to_string(report_dir.join("results.md"))

@@ -37,6 +37,10 @@ pub struct FitArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Refit even when `<out>/fit-stamp.json` says these settings were already fitted
+    /// on these embeddings.
+    #[arg(long)]
+    pub force: bool,
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: crate::cmd::backend::DeviceKind,
@@ -65,6 +69,26 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
         embeddings.len(),
         resolved.dataset.num_items()
     );
+    // Refitting changes the IDs that trained models were trained on, so a fit with the
+    // same settings on the same embeddings is kept (the stamp is written last).
+    let out = run_dir.join("semid").join(args.method.name());
+    let stamp_path = out.join("fit-stamp.json");
+    let stamp = serde_json::json!({
+        "method": args.method.name(),
+        "codebook_size": args.codebook_size,
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "in_sample_items": split.in_sample.iter().filter(|&&b| b).count(),
+        "embeddings_sha256": text_encoder::sha256_file(&emb_path)?,
+    })
+    .to_string();
+    if !args.force && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        println!(
+            "semantic IDs in {} were fitted with these settings on these embeddings; kept (--force refits)",
+            out.display()
+        );
+        return Ok(());
+    }
     let matrix = semid::EmbeddingMatrix::new(embeddings.as_slice().to_vec(), embeddings.dim())?;
     let mut config = FitConfig::new(args.method);
     config.codebook_size = args.codebook_size;
@@ -81,8 +105,8 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     let (model, report) =
         semid::fit::<burn::backend::Autodiff<B>>(&config, &matrix, &split.in_sample, device, &mut progress)?;
     bar.finish_and_clear();
-    let out = run_dir.join("semid").join(args.method.name());
     model.save(&out)?;
+    crate::report::write_atomic(&stamp_path, stamp.as_bytes())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
