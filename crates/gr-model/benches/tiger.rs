@@ -6,7 +6,10 @@
 //!   KV cache, constrained vs unconstrained;
 //! - `score <preset> [queries] [candidates]`: candidates/s with vs without prefix sharing;
 //! - `ops <preset> [batch]`: forward+backward of our building blocks against the Burn
-//!   equivalents we replaced (where the training time went).
+//!   equivalents we replaced (where the training time went);
+//! - `flops <preset> [queries] [beam]`: counted FLOPs of a KV-cached beam search per query
+//!   against the backend's measured matmul rate: how far above the arithmetic floor
+//!   the measured latency is.
 
 use std::time::Instant;
 
@@ -116,7 +119,15 @@ fn main() {
             &mut rng,
             &device,
         ),
-        other => panic!("unknown benchmark {other}: expected train, beam or score"),
+        "flops" => bench_flops(
+            &config,
+            &ids,
+            arg(&args, 2, 32),
+            arg(&args, 3, 50),
+            &mut rng,
+            &device,
+        ),
+        other => panic!("unknown benchmark {other}: expected train, beam, score, ops or flops"),
     }
 }
 
@@ -337,6 +348,83 @@ fn bench_ops(config: &TigerConfig, batch: usize, device: &burn::tensor::Device<T
             1e3 * a,
             1e3 * b,
             b / a
+        );
+    }
+}
+
+/// GFLOP/s of an `[m, k] x [k, n]` product on this backend (best of a few timed runs).
+fn matmul_rate(m: usize, k: usize, n: usize, device: &burn::tensor::Device<Cpu>) -> f64 {
+    use burn::tensor::{Distribution, Tensor};
+    let a = Tensor::<Cpu, 2>::random([m, k], Distribution::Default, device);
+    let b = Tensor::<Cpu, 2>::random([k, n], Distribution::Default, device);
+    let reps = (200_000_000 / (2 * m * k * n)).clamp(3, 2000);
+    let _ = a.clone().matmul(b.clone()).into_data();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..reps {
+            let _ = a.clone().matmul(b.clone()).into_data();
+        }
+        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+    }
+    2.0 * (m * k * n) as f64 / best / 1e9
+}
+
+fn bench_flops(
+    config: &TigerConfig,
+    ids: &SemanticIds,
+    queries: usize,
+    beam: usize,
+    rng: &mut Rng,
+    device: &burn::tensor::Device<Cpu>,
+) {
+    Cpu::seed(device, SEED);
+    let model = config.init::<Cpu>(device).unwrap();
+    let data = examples(rng, queries);
+    let layout = ids.layout();
+    let digits = layout.num_digits();
+    // [BOS] + 4 tokens for each of 20 history items + [EOS].
+    let enc_len = 2 + digits * 20;
+    let rows: Vec<usize> = (0..digits).map(|s| if s == 0 { 1 } else { beam }).collect();
+    let flops = config.beam_search_flops(enc_len, &rows);
+    let (d, f, v) = (config.d_model, config.d_ff, config.vocab_size);
+    let rates = [
+        ("beam rows x d_model x d_ff", matmul_rate(beam, d, f, device)),
+        ("beam rows x d_model x vocab", matmul_rate(beam, d, v, device)),
+        ("encoder tokens x d_model x d_ff", matmul_rate(enc_len, d, f, device)),
+        ("4096 x d_model x d_ff (large)", matmul_rate(4096, d, f, device)),
+    ];
+    for (name, r) in &rates {
+        println!("matmul {name}: {r:.2} GFLOP/s");
+    }
+    let peak = rates.iter().map(|r| r.1).fold(0.0, f64::max);
+    let at_shape = rates[0].1;
+    let run = |batch: usize| {
+        let t = Instant::now();
+        for chunk in data.chunks(batch) {
+            let histories: Vec<&[u32]> = chunk.iter().map(|e| e.history.as_slice()).collect();
+            let enc = model.encode(&histories, ids, device).unwrap();
+            let mut search = BeamSearch::<Cpu>::new(histories.len(), beam, true);
+            for _ in 0..digits {
+                search.step(&model, &enc, layout, Constraint::None).unwrap();
+            }
+        }
+        t.elapsed().as_secs_f64() / queries as f64
+    };
+    run(queries); // warm-up
+    println!(
+        "counted FLOPs per query (beam {beam}, {digits} steps, history 20 items = {enc_len} tokens): {:.1} MFLOP",
+        flops as f64 / 1e6
+    );
+    for batch in [1, queries] {
+        let s = run(batch);
+        println!(
+            "batch {batch}: {:.2} ms/query; floor at the best matmul rate {:.3} ms ({:.1}x above), at the beam-shape rate {:.3} ms ({:.1}x above)",
+            1e3 * s,
+            1e3 * flops as f64 / (peak * 1e9),
+            s / (flops as f64 / (peak * 1e9)),
+            1e3 * flops as f64 / (at_shape * 1e9),
+            s / (flops as f64 / (at_shape * 1e9)),
         );
     }
 }

@@ -7,6 +7,7 @@ mod beam;
 pub mod checkpoint;
 mod config;
 mod error;
+mod flops;
 pub mod eval;
 pub mod input;
 pub mod layers;

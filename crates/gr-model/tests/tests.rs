@@ -8,3 +8,4 @@ mod errors;
 mod score;
 mod specgr_pp;
 mod train;
+mod flops;
