@@ -182,7 +182,19 @@ pub(crate) fn verify_scores<V: Verifier>(
 ) -> Result<Vec<Vec<f32>>> {
     let histories: Vec<&[ItemId]> = requests.iter().map(|r| r.history).collect();
     let mut session = verifier.begin(&histories)?;
-    let queries: Vec<usize> = (0..requests.len()).collect();
+    score_in_session(verifier, &mut session, space, items, adjust)
+}
+
+/// The verification score of every item in `items[q]` for query `q` of an open
+/// session (one scoring pass; the histories are not encoded again).
+pub(crate) fn score_in_session<V: Verifier>(
+    verifier: &V,
+    session: &mut V::Session,
+    space: &ItemSpace<'_>,
+    items: &[Vec<ItemId>],
+    adjust: bool,
+) -> Result<Vec<Vec<f32>>> {
+    let queries: Vec<usize> = (0..items.len()).collect();
     let digits: Vec<Vec<usize>> = items
         .iter()
         .map(|list| {
@@ -203,7 +215,7 @@ pub(crate) fn verify_scores<V: Verifier>(
     if codes.iter().all(Vec::is_empty) {
         return Ok(vec![Vec::new(); items.len()]);
     }
-    let log_probs = verifier.score(&mut session, &queries, &codes)?;
+    let log_probs = verifier.score(session, &queries, &codes)?;
     if log_probs.len() != items.len() {
         return Err(SpecError::VerifierShape {
             what: "verifier score lists",

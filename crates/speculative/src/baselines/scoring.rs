@@ -4,11 +4,11 @@
 
 use recdata::ItemId;
 
-use crate::config::UnseenDigits;
+use super::ensemble::score_in_session;
 use crate::engine::Request;
-use crate::error::{Result, SpecError};
+use crate::error::Result;
 use crate::space::{ItemSpace, Recommendation, Source};
-use crate::verifier::{Verifier, mean_log_prob};
+use crate::verifier::Verifier;
 
 /// Ranks every item a request allows (its `allowed` subset, else the whole catalog)
 /// by the verifier's length-normalised log-likelihood and returns the best `k`.
@@ -42,7 +42,6 @@ pub fn batch_scoring<V: Verifier>(
         .collect();
     let histories: Vec<&[ItemId]> = requests.iter().map(|r| r.history).collect();
     let mut session = verifier.begin(&histories)?;
-    let queries: Vec<usize> = (0..requests.len()).collect();
     let mut scores: Vec<Vec<f32>> = candidates
         .iter()
         .map(|c| Vec::with_capacity(c.len()))
@@ -53,35 +52,13 @@ pub fn batch_scoring<V: Verifier>(
         .max()
         .unwrap_or(0);
     for pass in 0..passes {
-        let mut digits: Vec<Vec<usize>> = Vec::with_capacity(requests.len());
-        let mut codes: Vec<Vec<&[u32]>> = Vec::with_capacity(requests.len());
-        for (q, list) in candidates.iter().enumerate() {
-            let part = list.get(pass * chunk..).unwrap_or(&[]);
-            let part = &part[..part.len().min(chunk)];
-            let d: Vec<usize> = part
-                .iter()
-                .map(|&i| {
-                    space.scored_digits(i, likelihood_adjustment, UnseenDigits::DropIdentification)
-                })
-                .collect();
-            codes.push(
-                part.iter()
-                    .zip(&d)
-                    .map(|(&i, &n)| Ok(&space.codes(i, q)?[..n]))
-                    .collect::<Result<_>>()?,
-            );
-            digits.push(d);
-        }
-        let log_probs = verifier.score(&mut session, &queries, &codes)?;
-        if log_probs.len() != requests.len() {
-            return Err(SpecError::VerifierShape {
-                what: "verifier score lists",
-                got: log_probs.len(),
-                expected: requests.len(),
-            });
-        }
-        for ((out, lps), d) in scores.iter_mut().zip(&log_probs).zip(&digits) {
-            out.extend(lps.iter().zip(d).map(|(lp, &n)| mean_log_prob(lp, n)));
+        let part: Vec<Vec<ItemId>> = candidates
+            .iter()
+            .map(|list| list.iter().skip(pass * chunk).take(chunk).copied().collect())
+            .collect();
+        let scored = score_in_session(verifier, &mut session, space, &part, likelihood_adjustment)?;
+        for (out, s) in scores.iter_mut().zip(scored) {
+            out.extend(s);
         }
     }
     Ok(candidates
