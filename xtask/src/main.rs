@@ -110,7 +110,7 @@ fn download_dataset(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> 
     if manifest.downloads.is_empty() {
         bail!("dataset `{name}` lists no files to download");
     }
-    let dir = root.join(&manifest.name);
+    let dir = root.join(manifest.dir_name());
     for d in &manifest.downloads {
         let job = Fetch {
             urls: std::iter::once(d.url.clone()).chain(d.mirrors.iter().cloned()).collect(),

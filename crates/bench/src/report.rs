@@ -20,6 +20,12 @@ pub struct ResultRow {
     pub subset: String,
     /// Examples in the subset.
     pub examples: usize,
+    /// Recall@5, when measured (the leave-one-out protocol reports K = 5 and 10).
+    #[serde(rename = "recall@5", default, skip_serializing_if = "Option::is_none")]
+    pub recall_5: Option<f64>,
+    /// NDCG@5, when measured.
+    #[serde(rename = "ndcg@5", default, skip_serializing_if = "Option::is_none")]
+    pub ndcg_5: Option<f64>,
     /// Recall@10.
     #[serde(rename = "recall@10")]
     pub recall_10: f64,
@@ -39,17 +45,20 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
-    /// The three subset rows of one method's metrics (which must hold K = 10 and 50).
+    /// The three subset rows of one method's metrics (which must hold K = 10 and 50;
+    /// K = 5 is kept when present).
     pub fn from_metrics(method: &str, m: &SubsetMetrics, seconds_per_query: f64, unseen_share: f64) -> Vec<Self> {
         Subset::ALL
             .iter()
             .map(|&s| {
                 let at = |k| m.get(s, k);
-                let (r10, r50) = (at(10), at(50));
+                let (r5, r10, r50) = (at(5), at(10), at(50));
                 ResultRow {
                     method: method.to_owned(),
                     subset: s.name().to_owned(),
                     examples: r10.or(r50).map_or(0, |x| x.examples),
+                    recall_5: r5.map(|x| x.recall),
+                    ndcg_5: r5.map(|x| x.ndcg),
                     recall_10: r10.map_or(f64::NAN, |x| x.recall),
                     ndcg_10: r10.map_or(f64::NAN, |x| x.ndcg),
                     recall_50: r50.map_or(f64::NAN, |x| x.recall),
@@ -150,11 +159,11 @@ impl Report {
                 methods.push(&r.method);
             }
         }
-        for m in methods {
+        for m in &methods {
             let _ = write!(s, "| {m} |");
             let mut tail = (0.0, 0.0);
             for sub in &subsets {
-                match self.rows.iter().find(|r| r.method == m && r.subset == *sub) {
+                match self.rows.iter().find(|r| r.method == *m && r.subset == *sub) {
                     Some(r) => {
                         let _ = write!(s, " {:.4} | {:.4} | {:.4} | {:.4} |", r.recall_10, r.ndcg_10, r.recall_50, r.ndcg_50);
                         tail = (r.seconds_per_query, r.unseen_share_of_output);
@@ -163,6 +172,27 @@ impl Report {
                 }
             }
             let _ = writeln!(s, " {:.4} | {:.1}% |", tail.0, 100.0 * tail.1);
+        }
+        if self.rows.iter().any(|r| r.recall_5.is_some()) {
+            s += "\nAt K = 5 (the leave-one-out protocol's other cut-off):\n\n| method |";
+            for sub in &subsets {
+                let _ = write!(s, " {sub} R@5 | N@5 |");
+            }
+            s += "\n|---|";
+            s += &"---:|".repeat(2 * subsets.len());
+            s += "\n";
+            for m in &methods {
+                let _ = write!(s, "| {m} |");
+                for sub in &subsets {
+                    match self.rows.iter().find(|r| r.method == *m && r.subset == *sub) {
+                        Some(ResultRow { recall_5: Some(r), ndcg_5: Some(n), .. }) => {
+                            let _ = write!(s, " {r:.4} | {n:.4} |");
+                        }
+                        _ => s += " – | – |",
+                    }
+                }
+                s += "\n";
+            }
         }
         if !self.notes.is_empty() {
             s += "\n";
@@ -186,11 +216,14 @@ impl Report {
 
     /// One CSV line per row, with a header.
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("method,subset,examples,recall@10,ndcg@10,recall@50,ndcg@50,seconds_per_query,unseen_share_of_output\n");
+        let mut s = String::from(
+            "method,subset,examples,recall@10,ndcg@10,recall@50,ndcg@50,seconds_per_query,unseen_share_of_output,recall@5,ndcg@5\n",
+        );
+        let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
         for r in &self.rows {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(&r.method),
                 r.subset,
                 r.examples,
@@ -199,7 +232,9 @@ impl Report {
                 r.recall_50,
                 r.ndcg_50,
                 r.seconds_per_query,
-                r.unseen_share_of_output
+                r.unseen_share_of_output,
+                opt(r.recall_5),
+                opt(r.ndcg_5)
             );
         }
         s
@@ -264,6 +299,34 @@ mod tests {
         let back: Report = serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap()).unwrap();
         assert_eq!(back.rows, r.rows);
         assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")));
+    }
+
+    #[test]
+    fn k5_metrics_get_their_own_table_and_columns_when_measured() {
+        let plain = report();
+        assert!(!plain.to_markdown().contains("R@5 |"), "no K = 5 table unless measured");
+        assert!(plain.to_csv().lines().nth(1).unwrap().ends_with(",,"), "empty K = 5 cells");
+        let m = |k, r, n| RankingMetrics { k, recall: r, ndcg: n, examples: 4 };
+        let metrics = SubsetMetrics {
+            subsets: vec![
+                (Subset::Overall, vec![m(5, 0.25, 0.125), m(10, 0.5, 0.25), m(50, 0.75, 0.3)]),
+                (Subset::InSample, vec![m(10, 0.5, 0.25), m(50, 0.75, 0.3)]),
+                (Subset::Unseen, vec![m(10, 0.5, 0.25), m(50, 0.75, 0.3)]),
+            ],
+        };
+        let r = Report { rows: ResultRow::from_metrics("TIGER", &metrics, 0.01, 0.0), ..plain };
+        assert_eq!((r.rows[0].recall_5, r.rows[0].ndcg_5), (Some(0.25), Some(0.125)));
+        assert_eq!(r.rows[1].recall_5, None, "subsets measured without K = 5 stay empty");
+        let md = r.to_markdown();
+        assert!(md.contains("| overall R@5 | N@5 |") && md.contains("| TIGER | 0.2500 | 0.1250 | – | – |"), "{md}");
+        assert!(r.to_csv().lines().nth(1).unwrap().ends_with(",0.25,0.125"), "{}", r.to_csv());
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back.rows, r.rows);
+        assert!(serde_json::to_string(&plain_row()).unwrap().find("\"recall@5\"").is_none(), "absent, not null");
+    }
+
+    fn plain_row() -> ResultRow {
+        report().rows.remove(0)
     }
 
     #[test]

@@ -29,8 +29,14 @@ pub struct Download {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    /// The dataset's name, used on the command line and as its directory name.
+    /// The dataset's name, used on the command line and, unless `data_dir` says
+    /// otherwise, as its directory name.
     pub name: String,
+    /// The directory under the data root holding the files, when it is not `name`:
+    /// a second manifest can then read another's files with its own split (e.g.
+    /// `beauty-2014-loo` reads `beauty-2014/` and splits leave-one-out).
+    #[serde(default)]
+    pub data_dir: Option<String>,
     /// One line about the dataset.
     #[serde(default)]
     pub description: String,
@@ -51,6 +57,7 @@ pub struct Manifest {
 /// The manifests shipped with this crate (copies of the repository's `datasets/`).
 const BUILTIN: &[(&str, &str)] = &[
     ("beauty-2014", include_str!("../../../datasets/beauty-2014.toml")),
+    ("beauty-2014-loo", include_str!("../../../datasets/beauty-2014-loo.toml")),
     ("games-2023", include_str!("../../../datasets/games-2023.toml")),
     ("office-2023", include_str!("../../../datasets/office-2023.toml")),
     ("phones-2023", include_str!("../../../datasets/phones-2023.toml")),
@@ -65,6 +72,11 @@ impl Manifest {
             return Err(DataError::Manifest { path: origin.to_owned(), message: "no [[format]] given".into() });
         }
         Ok(m)
+    }
+
+    /// The directory, under the data root, that holds this dataset's files.
+    pub fn dir_name(&self) -> &str {
+        self.data_dir.as_deref().unwrap_or(&self.name)
     }
 
     /// Reads a manifest file.
@@ -152,7 +164,7 @@ pub fn load_dataset_with(name: &str, data_root: &Path, datasets_dir: Option<&Pat
         });
     }
     let manifest = find_manifest(name, datasets_dir)?;
-    let dir = data_root.join(&manifest.name);
+    let dir = data_root.join(manifest.dir_name());
     if !dir.is_dir() {
         return Err(DataError::MissingData {
             name: name.to_owned(),

@@ -53,3 +53,42 @@ fn a_manifest_dir_with_no_matching_layout_lists_what_it_expected() {
     let err = recdata::load_dataset("beauty-2014", dir.path()).unwrap_err().to_string();
     assert!(err.contains("interactions.csv + items.csv") && err.contains("reviews_Beauty_5.json"), "{err}");
 }
+
+#[test]
+fn data_dir_lets_a_second_manifest_split_the_same_files_its_own_way() {
+    let loo = Manifest::builtin("beauty-2014-loo").unwrap();
+    assert_eq!(loo.dir_name(), "beauty-2014");
+    assert_eq!(loo.split, SplitConfig::LeaveOneOut { max_history: 20 });
+    assert_eq!(Manifest::builtin("beauty-2014").unwrap().dir_name(), "beauty-2014");
+
+    // Three users of four interactions, written once under `shop/`.
+    let root = tempfile::tempdir().unwrap();
+    let shop = root.path().join("shop");
+    std::fs::create_dir(&shop).unwrap();
+    let mut rows = String::from("user_id,item_asin,timestamp\n");
+    for u in 0..3 {
+        for t in 0..4 {
+            rows += &format!("u{u},i{},{}\n", (u + t) % 5, 1_000 + 10 * u + t);
+        }
+    }
+    std::fs::write(shop.join("interactions.csv"), rows).unwrap();
+    std::fs::write(shop.join("items.csv"), "item_asin,title\ni0,a\ni1,b\ni2,c\ni3,d\ni4,e\n").unwrap();
+    let manifests = tempfile::tempdir().unwrap();
+    let manifest = |name: &str, extra: &str| {
+        let text = format!(
+            "name = \"{name}\"\n{extra}\n[[format]]\nkind = \"generic-csv\"\nitem_column = \"item_asin\"\n\
+             text_columns = [\"title\"]\n[split]\nkind = \"leave-one-out\"\n"
+        );
+        std::fs::write(manifests.path().join(format!("{name}.toml")), text).unwrap();
+    };
+    manifest("shop-loo", "data_dir = \"shop\"");
+    manifest("elsewhere", "");
+    let r = recdata::load_dataset_with("shop-loo", root.path(), Some(manifests.path())).unwrap();
+    assert_eq!(r.dataset.name, "shop-loo", "the dataset keeps its own name (its runs directory)");
+    assert_eq!(r.dataset.interactions.len(), 12);
+    let split = r.dataset.split(&r.split).unwrap();
+    assert_eq!((split.valid.len(), split.test.len()), (3, 3), "one valid and one test example per user");
+    // Without `data_dir`, the directory is the name, and its absence is the error.
+    let err = recdata::load_dataset_with("elsewhere", root.path(), Some(manifests.path())).unwrap_err().to_string();
+    assert!(err.contains("elsewhere"), "{err}");
+}

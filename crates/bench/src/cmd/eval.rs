@@ -452,7 +452,11 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             None => Request::new(&e.history),
         })
         .collect();
-    let ks = [10, 50];
+    // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol).
+    let ks: &[usize] = match resolved.split {
+        recdata::SplitConfig::LeaveOneOut { .. } => &[5, 10, 50],
+        recdata::SplitConfig::Chronological { .. } => &[10, 50],
+    };
     let specgr_pp = match args.methods.contains(&EvalMethod::SpecgrPp) {
         true => Some(crate::cmd::specgr_pp::SpecGrPpEval::<B>::load(
             &run_dir,
@@ -675,7 +679,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             .count();
         results.push(MethodResult {
             method,
-            metrics: SubsetMetrics::evaluate(&examples, &lists, &split, &ks),
+            metrics: SubsetMetrics::evaluate(&examples, &lists, &split, ks),
             seconds: seconds_all[seconds_all.len() / 2],
             seconds_all,
             unseen_share_of_output: unseen as f64 / total.max(1) as f64,
