@@ -5,3 +5,4 @@
 pub mod download;
 pub mod encoder;
 pub mod experiment;
+pub mod stamp;

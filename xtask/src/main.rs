@@ -177,6 +177,12 @@ struct Reproduce {
     /// reaches lower, since small, briefly trained verifiers give lower likelihoods.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-1.2,-1.5,-1.8,-2.2,-2.6,-3")]
     gammas: Vec<f32>,
+    /// Which of the authors' code versions SpecGR follows where they differ (see
+    /// `specgr eval --help`): `v1` (the paper's equations) or `v2` (unseen items scored
+    /// over the code prefix they share with in-sample items, drafting-order selection,
+    /// re-drafting from round 2; the default, as in `specgr eval`).
+    #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+    reference: String,
     /// Tune γ on a random sample of this many validation examples (0 = all).
     #[arg(long, default_value_t = 300)]
     tune_sample: usize,
@@ -255,11 +261,42 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     specgr(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]], data_root)?;
     stage(3, "semantic IDs");
     specgr(&["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, dev[0], dev[1]], data_root)?;
+    // What each trained model is made from: a model trained on other inputs is set
+    // aside (never resumed or kept) when they change.
+    let runs = PathBuf::from("runs").join(ds);
+    let data_hash = {
+        let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
+        let loaded = recdata::load_dataset(ds, &root)?;
+        xtask::stamp::dataset_fingerprint(&loaded.dataset)
+    };
+    let file_hash = |p: PathBuf| xtask::download::sha256_file(&p);
+    let ids_hash = file_hash(runs.join("semid").join(&r.ids).join("ids.json"))?;
+    let emb_hash = file_hash(runs.join("embeddings").join("embeddings.safetensors"))?;
+    // The stamp is written before training, so a run killed midway is resumed only
+    // with the inputs it started from.
+    let guard = |dir: &Path, stamp: &str| -> Result<()> {
+        match xtask::stamp::check(dir, stamp)? {
+            xtask::stamp::Status::SetAside(to) => {
+                println!("{}: trained from other inputs; moved aside to {}", dir.display(), to.display())
+            }
+            xtask::stamp::Status::Unstamped => {
+                println!("{}: no input stamp (an older run); assuming it matches", dir.display())
+            }
+            _ => {}
+        }
+        xtask::stamp::write(dir, stamp)
+    };
+
     stage(4, "train TIGER (resumes a previous run)");
+    let tiger_dir = runs.join(format!("tiger-{}-{}", r.ids, r.preset));
+    let tiger_stamp = xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("ids", ids_hash.clone())]);
+    guard(&tiger_dir, &tiger_stamp)?;
     let eval_every = r.eval_every.to_string();
     specgr_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every]), data_root)?;
     stage(5, "train UniSRec (skipped when a run with these settings finished)");
-    let stamp_path = PathBuf::from("runs").join(ds).join("unisrec").join("reproduce-stamp.json");
+    let unisrec_dir = runs.join("unisrec");
+    guard(&unisrec_dir, &xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
+    let stamp_path = unisrec_dir.join("reproduce-stamp.json");
     let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
         println!("UniSRec already trained with these settings ({})", stamp_path.display());
@@ -270,7 +307,15 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         )?;
         xtask::download::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
+
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
+    let pp_dir = runs.join(format!("specgr-pp-{}-{}", r.ids, r.preset));
+    let pp_stamp = xtask::stamp::stamp_text(&[
+        ("data", data_hash),
+        ("ids", ids_hash),
+        ("tiger", file_hash(tiger_dir.join("best").join("model.mpk"))?),
+    ]);
+    guard(&pp_dir, &pp_stamp)?;
     let pp_limit = r.pp_train_limit.map(|n| n.to_string());
     let mut pp_tail = vec!["--init", tiger_best.as_str(), "--stage1-epochs", &s1, "--stage2-epochs", &s2];
     if let Some(n) = &pp_limit {
@@ -291,7 +336,9 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         let gamma = g.to_string();
         let dir = report_dir.join("tune").join(format!("gamma={g}"));
         let dir_s = dir.display().to_string();
-        let mut tail = vec!["--part", "valid", "--methods", &methods, "--threshold", &gamma, "--report", &dir_s];
+        let mut tail = vec![
+            "--part", "valid", "--methods", &methods, "--threshold", &gamma, "--reference", &r.reference, "--report", &dir_s,
+        ];
         if r.tune_sample > 0 {
             tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
         }
@@ -321,7 +368,9 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let chosen = chosen.join(",");
     let dir_s = report_dir.display().to_string();
     let limit = r.limit.map(|n| n.to_string());
-    let mut tail = vec!["--part", "test", "--methods", &all, "--method-threshold", &chosen, "--report", &dir_s];
+    let mut tail = vec![
+        "--part", "test", "--methods", &all, "--method-threshold", &chosen, "--reference", &r.reference, "--report", &dir_s,
+    ];
     if let Some(n) = &limit {
         tail.extend(["--limit", n.as_str()]);
     }

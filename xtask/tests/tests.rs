@@ -160,3 +160,45 @@ mod experiments {
         assert!(xtask::experiment::read_metric(&path, "B", "ndcg@50").is_err());
     }
 }
+
+mod stamps {
+    use xtask::stamp::{Status, check, dataset_fingerprint, stamp_text, write};
+
+    #[test]
+    fn a_run_trained_from_other_inputs_is_set_aside_not_resumed() {
+        let root = tempfile::tempdir().unwrap();
+        let run = root.path().join("tiger-rqvae-small");
+        let a = stamp_text(&[("data", "d1".into()), ("ids", "i1".into())]);
+        let b = stamp_text(&[("data", "d1".into()), ("ids", "i2".into())]);
+        assert_eq!(a, "data d1\nids i1\n");
+        assert_eq!(check(&run, &a).unwrap(), Status::Fresh);
+
+        std::fs::create_dir_all(run.join("last")).unwrap();
+        std::fs::write(run.join("last").join("model-3.mpk"), b"old model").unwrap();
+        assert_eq!(check(&run, &a).unwrap(), Status::Unstamped, "older runs are kept");
+        write(&run, &a).unwrap();
+        assert_eq!(check(&run, &a).unwrap(), Status::Matches);
+
+        // New IDs: the old run moves aside with its files; the stage starts afresh.
+        let aside = root.path().join("tiger-rqvae-small.stale-1");
+        assert_eq!(check(&run, &b).unwrap(), Status::SetAside(aside.clone()));
+        assert!(!run.exists());
+        assert_eq!(std::fs::read(aside.join("last").join("model-3.mpk")).unwrap(), b"old model");
+        write(&run, &b).unwrap();
+        assert_eq!(
+            check(&run, &a).unwrap(),
+            Status::SetAside(root.path().join("tiger-rqvae-small.stale-2")),
+            "earlier set-aside runs are never overwritten"
+        );
+        assert!(aside.join("inputs-stamp.txt").exists());
+    }
+
+    #[test]
+    fn the_dataset_fingerprint_follows_the_content() {
+        let config = recdata::synthetic::SyntheticConfig::tiny();
+        let a = config.generate(1).unwrap();
+        assert_eq!(dataset_fingerprint(&a), dataset_fingerprint(&config.generate(1).unwrap()));
+        assert_ne!(dataset_fingerprint(&a), dataset_fingerprint(&config.generate(2).unwrap()));
+        assert_eq!(dataset_fingerprint(&a).len(), 64);
+    }
+}

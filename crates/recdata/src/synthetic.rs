@@ -137,15 +137,18 @@ impl SyntheticConfig {
             let adjective = ADJECTIVES[rng.below(ADJECTIVES.len())];
             let noun = cat.leaves[l].1[rng.below(cat.leaves[l].1.len())];
             let audience = AUDIENCES[rng.below(AUDIENCES.len())];
+            // Every product has its own line name and number, as real titles do
+            // ("Hydro Boost 50"): item-specific words keep semantic IDs apart.
+            let line = product_line(&mut rng);
             let text = if release > 0.0 {
                 // The era's brands (two per era) and trend, cycling through the lists.
                 let era = (release / self.era_days as f64) as usize;
                 let brand = ERA_BRANDS[(2 * era + rng.below(2)) % ERA_BRANDS.len()];
                 let trend = TRENDS[era % TRENDS.len()];
-                format!("{brand} {trend} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
+                format!("{brand} {line} {trend} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
             } else {
                 let brand = BRANDS[rng.below(BRANDS.len())];
-                format!("{brand} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
+                format!("{brand} {line} {adjective} {noun} {} for {audience}, {}.", cat.leaves[l].0, cat.name)
             };
             let key = format!("S{i:06}");
             texts.insert(key.clone(), text);
@@ -190,6 +193,16 @@ impl SyntheticConfig {
         let report = LoadReport { rows_read: raw.len(), ..LoadReport::default() };
         Ok(build("synthetic", raw, &mut texts, report))
     }
+}
+
+/// A made-up product line: two or three syllables and a model number ("Velora 240").
+fn product_line(rng: &mut Rng) -> String {
+    let n = 2 + rng.below(2);
+    let mut name: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+    if let Some(first) = name.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    format!("{name} {}", 10 * (1 + rng.below(99)))
 }
 
 /// A geometric count with the given mean.
@@ -300,6 +313,11 @@ const ERA_BRANDS: &[&str] = &[
 const TRENDS: &[&str] = &[
     "peptide-infused", "probiotic", "snail mucin", "bakuchiol", "ceramide-rich", "niacinamide", "squalane",
     "charcoal-activated", "rice water", "blue-light shield", "mushroom extract", "bio-fermented",
+];
+
+const SYLLABLES: &[&str] = &[
+    "ve", "lo", "ra", "mi", "sa", "no", "ta", "ki", "zu", "bel", "dor", "fin", "gal", "hes", "jun", "lor",
+    "mar", "nev", "pel", "quin", "ros", "sil", "tor", "vex",
 ];
 
 const ADJECTIVES: &[&str] = &[
