@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 
 use crate::error::{Error, Result};
 use crate::files::{read_bytes, write_atomic};
@@ -68,16 +68,32 @@ impl Embeddings {
 
     /// Writes the matrix atomically as a safetensors file with one `F32` tensor
     /// `embeddings` of shape `[n, dim]`, with `metadata` in its header.
+    ///
+    /// The same matrix and metadata always give the same bytes: the header's keys are
+    /// written in sorted order (the `safetensors` crate's writer follows a `HashMap`'s
+    /// random order), so a file's SHA-256, which the semantic-ID and reproduce stamps
+    /// key on, changes only when its content does.
     pub fn save(&self, path: &Path, metadata: HashMap<String, String>) -> Result<()> {
-        let bytes: Vec<u8> = self.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let malformed = |e: safetensors::SafeTensorError| Error::Safetensors {
+        let data: Vec<u8> = self.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let metadata: std::collections::BTreeMap<String, String> = metadata.into_iter().collect();
+        let header = serde_json::json!({
+            "__metadata__": metadata,
+            EMBEDDINGS_TENSOR: {
+                "dtype": "F32",
+                "shape": [self.len(), self.dim],
+                "data_offsets": [0, data.len()],
+            },
+        });
+        let mut header = serde_json::to_vec(&header).map_err(|e| Error::Safetensors {
             path: path.to_path_buf(),
             message: e.to_string(),
-        };
-        let view =
-            TensorView::new(Dtype::F32, vec![self.len(), self.dim], &bytes).map_err(malformed)?;
-        let file = safetensors::serialize([(EMBEDDINGS_TENSOR, view)], Some(metadata))
-            .map_err(malformed)?;
+        })?;
+        // The format pads the header with spaces to a multiple of 8 bytes.
+        header.resize(header.len().div_ceil(8) * 8, b' ');
+        let mut file = Vec::with_capacity(8 + header.len() + data.len());
+        file.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        file.extend_from_slice(&header);
+        file.extend_from_slice(&data);
         write_atomic(path, &file)
     }
 
@@ -130,6 +146,27 @@ mod tests {
         assert_eq!(loaded, embeddings);
         assert_eq!(loaded_metadata, metadata);
         assert_eq!(loaded.row(1), &[3.25, 0.0, -0.125]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_same_content_gives_the_same_bytes_and_safetensors_reads_it() {
+        let dir = std::env::temp_dir().join(format!("text-encoder-det-{}", std::process::id()));
+        let embeddings = Embeddings::new(2, vec![0.5, -1.0, 2.0, 4.0]).unwrap();
+        let metadata: HashMap<String, String> =
+            (0..12).map(|i| (format!("key{i}"), format!("value{i}"))).collect();
+        let mut files = Vec::new();
+        for i in 0..3 {
+            // A fresh HashMap each time: its iteration order differs between instances.
+            let path = dir.join(format!("e{i}.safetensors"));
+            embeddings.save(&path, metadata.clone().into_iter().collect()).unwrap();
+            files.push(std::fs::read(&path).unwrap());
+        }
+        assert!(files.windows(2).all(|w| w[0] == w[1]), "bytes differ between saves");
+        let parsed = safetensors::SafeTensors::deserialize(&files[0]).unwrap();
+        let t = parsed.tensor(EMBEDDINGS_TENSOR).unwrap();
+        assert_eq!((t.dtype(), t.shape()), (Dtype::F32, &[2usize, 2][..]));
+        assert_eq!(t.data(), &files[0][files[0].len() - 16..]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
