@@ -125,6 +125,32 @@ pub struct TrainState {
     pub stopped_early: bool,
     /// Mean training loss of each completed epoch.
     pub epoch_losses: Vec<f64>,
+    /// Fingerprint of what the run trains on: the semantic-ID table and the training
+    /// examples ([`inputs_fingerprint`]). A run is resumed only with the same inputs.
+    /// `None` in states written before it was recorded (not checked then).
+    #[serde(default)]
+    pub inputs: Option<u64>,
+}
+
+/// A fingerprint of a run's inputs, stable across processes and platforms (FNV-1a
+/// over the ID table's digits and the examples' item indices).
+pub fn inputs_fingerprint(ids: &SemanticIds, train: &[TrainExample]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |x: u32| {
+        for b in x.to_le_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(ids.num_digits() as u32);
+    for item in 0..ids.len() as u32 {
+        ids.codes(item).iter().for_each(|&c| eat(c));
+    }
+    for e in train {
+        eat(e.history.len() as u32);
+        e.history.iter().for_each(|&i| eat(i));
+        eat(e.target);
+    }
+    h
 }
 
 /// Trains (or resumes training of) a TIGER model in `run_dir` and returns the final state.
@@ -154,8 +180,16 @@ pub fn train<B: AutodiffBackend>(
     B::seed(device, config.seed);
     let mut model = model_config.init::<B>(device)?;
     model.check_ids(ids)?;
+    let inputs = inputs_fingerprint(ids, train);
     let mut state = match read_state(&last_dir)? {
         Some(state) => {
+            if state.inputs.is_some_and(|f| f != inputs) {
+                return Err(TigerError::InvalidConfig(format!(
+                    "{}: run was started on other semantic IDs or training examples; \
+                     use a new run directory (or move this one aside) to train on these",
+                    last_dir.display()
+                )));
+            }
             check_same_config(&last_dir, &state.model, model_config)?;
             if &state.train != config {
                 return Err(TigerError::InvalidConfig(format!(
@@ -185,6 +219,7 @@ pub fn train<B: AutodiffBackend>(
             validations: Vec::new(),
             stopped_early: false,
             epoch_losses: Vec::new(),
+            inputs: Some(inputs),
         },
     };
     validate_examples(train, ids, "train")?;

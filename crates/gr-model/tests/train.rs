@@ -175,6 +175,24 @@ fn resumed_run_matches_uninterrupted_run() {
         matches!(err, TigerError::ConfigMismatch { ref field, .. } if field == "d_ff"),
         "{err}"
     );
+    // Nor with other training examples: a model trained on the old ones would be kept.
+    let fewer = &data[..10];
+    let err = train::<TrainBackend>(
+        &model_config,
+        &cfg,
+        &ids,
+        fewer,
+        &data,
+        &dir,
+        &device(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("other semantic IDs or training examples"), "{err}");
+    assert_ne!(
+        gr_model::inputs_fingerprint(&ids, fewer),
+        gr_model::inputs_fingerprint(&ids, &data)
+    );
     let _ = std::fs::remove_dir_all(&whole_dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
