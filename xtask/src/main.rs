@@ -149,6 +149,11 @@ struct Reproduce {
     /// Codes per level; defaults to 32 for the synthetic data and 256 otherwise.
     #[arg(long)]
     codebook_size: Option<usize>,
+    /// Code levels of the semantic IDs, before the identification digit (the paper's 3
+    /// gives 4 digits). Other lengths (Figure A1) keep their own IDs and models
+    /// (`<ids>-l<levels>`) and report to `reproduce-<preset>-l<levels>/`.
+    #[arg(long, default_value_t = 3)]
+    levels: usize,
     /// TIGER training epochs (training resumes where a previous run stopped).
     #[arg(long, default_value_t = 10)]
     epochs: usize,
@@ -246,13 +251,20 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let (epochs, u_epochs, u_batch) = (r.epochs.to_string(), r.unisrec_epochs.to_string(), r.unisrec_batch_size.to_string());
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
     let enc = encoder.display().to_string();
-    let tiger_best = format!("runs/{ds}/tiger-{}-{}/best", r.ids, r.preset);
-    let report_dir = r.out.join(ds).join(format!("reproduce-{}", r.preset));
-    let common = ["--dataset", ds, "--ids", r.ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
+    anyhow::ensure!(r.levels >= 1, "--levels {}: at least one code level is needed", r.levels);
+    // The name `specgr` gives IDs of other than three levels (`--ids rqkmeans-l5`).
+    let (ids, report_name) = match r.levels {
+        3 => (r.ids.clone(), format!("reproduce-{}", r.preset)),
+        l => (format!("{}-l{l}", r.ids), format!("reproduce-{}-l{l}", r.preset)),
+    };
+    let levels = r.levels.to_string();
+    let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
+    let report_dir = r.out.join(ds).join(report_name);
+    let common = ["--dataset", ds, "--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
     };
-    println!("== reproduce: dataset `{ds}`, TIGER `{}` on {} IDs (K = {k})", r.preset, r.ids);
+    println!("== reproduce: dataset `{ds}`, TIGER `{}` on {} IDs (K = {k}, {} digits)", r.preset, r.ids, r.levels + 1);
     let start = std::time::Instant::now();
     let total = 8;
     let stage = |i: usize, name: &str| println!("-- stage {i}/{total}: {name}");
@@ -262,7 +274,10 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     stage(2, "embeddings (cached by text hash)");
     specgr(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]], data_root)?;
     stage(3, "semantic IDs");
-    specgr(&["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, dev[0], dev[1]], data_root)?;
+    specgr(
+        &["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]],
+        data_root,
+    )?;
     // What each trained model is made from: a model trained on other inputs is set
     // aside (never resumed or kept) when they change.
     let runs = PathBuf::from("runs").join(ds);
@@ -272,7 +287,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         xtask::stamp::dataset_fingerprint(&loaded.dataset)
     };
     let file_hash = |p: PathBuf| xtask::download::sha256_file(&p);
-    let ids_hash = file_hash(runs.join("semid").join(&r.ids).join("ids.json"))?;
+    let ids_hash = file_hash(runs.join("semid").join(&ids).join("ids.json"))?;
     let emb_hash = file_hash(runs.join("embeddings").join("embeddings.safetensors"))?;
     // The stamp is written before training, so a run killed midway is resumed only
     // with the inputs it started from.
@@ -290,7 +305,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     };
 
     stage(4, "train TIGER (resumes a previous run)");
-    let tiger_dir = runs.join(format!("tiger-{}-{}", r.ids, r.preset));
+    let tiger_dir = runs.join(format!("tiger-{ids}-{}", r.preset));
     let tiger_stamp = xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("ids", ids_hash.clone())]);
     guard(&tiger_dir, &tiger_stamp)?;
     let eval_every = r.eval_every.to_string();
@@ -311,7 +326,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     }
 
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
-    let pp_dir = runs.join(format!("specgr-pp-{}-{}", r.ids, r.preset));
+    let pp_dir = runs.join(format!("specgr-pp-{ids}-{}", r.preset));
     let pp_stamp = xtask::stamp::stamp_text(&[
         ("data", data_hash),
         ("ids", ids_hash),

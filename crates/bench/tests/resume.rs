@@ -12,7 +12,7 @@ const EPOCHS: usize = 4;
 
 /// Seeded random unit vectors, one per item of the synthetic dataset: the test needs
 /// semantic IDs, not a text encoder.
-fn write_embeddings(runs: &Path) {
+pub fn write_embeddings(runs: &Path) {
     let data = recdata::load_dataset_with("synthetic", Path::new("."), None).unwrap();
     let n = data.dataset.num_items();
     let dim = 16;

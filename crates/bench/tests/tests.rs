@@ -1,4 +1,5 @@
 //! Integration tests of `bench`, one module per topic (one test binary keeps links short).
 
+mod levels;
 mod plot;
 mod resume;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use gr_model::{Tiger, TigerPreset};
-use semid::{Method, SemanticIdModel};
+use semid::SemanticIdModel;
 
 use burn::tensor::backend::Backend;
 
@@ -31,7 +31,7 @@ pub struct ScoresArgs {
     pub dataset: DatasetArgs,
     /// The semantic IDs the TIGER model was trained on.
     #[arg(long, default_value = "rqvae")]
-    pub ids: Method,
+    pub ids: crate::cmd::IdsName,
     /// The TIGER preset (run directory `tiger-<ids>-<preset>`).
     #[arg(long, default_value = "small")]
     pub preset: TigerPreset,

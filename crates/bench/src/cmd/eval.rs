@@ -8,7 +8,7 @@ use drafters::{DraftFilter, Drafter, ItemSet, Query, SemanticKnn, SemanticKnnCon
 use gr_model::{Constraint, Tiger, TigerPreset};
 use recdata::ItemId;
 use recdata::metrics::{Subset, SubsetMetrics};
-use semid::{Method, SemanticIdModel};
+use semid::SemanticIdModel;
 use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, TigerVerifier};
 
 use burn::tensor::backend::Backend;
@@ -75,7 +75,7 @@ pub struct EvalArgs {
     pub methods: Vec<EvalMethod>,
     /// Which semantic IDs the TIGER model was trained on.
     #[arg(long, default_value = "rqvae")]
-    pub ids: Method,
+    pub ids: crate::cmd::IdsName,
     /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
     #[arg(long, default_value = "small")]
     pub preset: TigerPreset,

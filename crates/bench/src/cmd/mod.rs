@@ -70,3 +70,107 @@ impl DatasetArgs {
         Ok(recdata::load_dataset_with(&self.dataset, &root, datasets_dir.as_deref())?)
     }
 }
+
+/// Which semantic IDs a command reads: a method (`rqvae`, `rqkmeans`, `hkmeans`) and,
+/// for IDs fitted with other than three code levels, the level count (`rqkmeans-l5`).
+///
+/// The name is the directory under `<runs>/<dataset>/semid/` and part of the TIGER and
+/// SpecGR++ run directories (`tiger-<ids>-<preset>`), so models trained on IDs of
+/// different lengths live side by side (Figure A1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdsName {
+    /// The quantiser.
+    pub method: ::semid::Method,
+    /// Code levels other than the default three (the identification digit not counted).
+    pub levels: Option<usize>,
+}
+
+impl IdsName {
+    /// The default number of code levels (the reference's three, plus the identification digit).
+    pub const DEFAULT_LEVELS: usize = 3;
+
+    /// The IDs of `method` with `levels` code levels; three levels gives the plain method name.
+    pub fn new(method: ::semid::Method, levels: usize) -> Self {
+        Self { method, levels: (levels != Self::DEFAULT_LEVELS).then_some(levels) }
+    }
+
+    /// The number of code levels.
+    pub fn levels(self) -> usize {
+        self.levels.unwrap_or(Self::DEFAULT_LEVELS)
+    }
+
+    /// The directory name: `rqvae`, or `rqkmeans-l5` for five levels.
+    pub fn name(self) -> String {
+        self.to_string()
+    }
+}
+
+impl From<::semid::Method> for IdsName {
+    fn from(method: ::semid::Method) -> Self {
+        Self { method, levels: None }
+    }
+}
+
+impl std::fmt::Display for IdsName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.levels {
+            None => f.write_str(self.method.name()),
+            Some(l) => write!(f, "{}-l{l}", self.method.name()),
+        }
+    }
+}
+
+impl std::str::FromStr for IdsName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = "expected rqvae, rqkmeans or hkmeans, optionally with `-l<levels>` (e.g. rqkmeans-l5)";
+        let (method, levels) = match s.rsplit_once("-l") {
+            Some((m, l)) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
+                let levels: usize = l.parse().map_err(|_| format!("unknown semantic IDs {s:?}; {expected}"))?;
+                if levels == 0 {
+                    return Err(format!("semantic IDs {s:?}: at least one code level is needed"));
+                }
+                (m, Some(levels))
+            }
+            _ => (s, None),
+        };
+        let method: ::semid::Method = method.parse().map_err(|_| format!("unknown semantic IDs {s:?}; {expected}"))?;
+        Ok(Self { method, levels: levels.filter(|&l| l != Self::DEFAULT_LEVELS) })
+    }
+}
+
+impl serde::Serialize for IdsName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdsName;
+    use ::semid::Method;
+
+    #[test]
+    fn ids_names_round_trip_and_three_levels_is_the_plain_method() {
+        for (text, method, levels) in [
+            ("rqvae", Method::RqVae, 3),
+            ("rqkmeans-l5", Method::RqKMeans, 5),
+            ("hkmeans-l2", Method::HKMeans, 2),
+        ] {
+            let ids: IdsName = text.parse().unwrap();
+            assert_eq!((ids.method, ids.levels()), (method, levels));
+            assert_eq!(ids.name(), text);
+            assert_eq!(IdsName::new(method, levels), ids);
+        }
+        assert_eq!("rqvae-l3".parse::<IdsName>().unwrap().name(), "rqvae");
+    }
+
+    #[test]
+    fn bad_ids_names_say_what_is_expected() {
+        for bad in ["rq", "rqvae-l", "rqvae-lx", "rqvae-l0", "-l5", ""] {
+            let err = bad.parse::<IdsName>().unwrap_err();
+            assert!(err.contains("rqvae") || err.contains("at least one"), "{bad}: {err}");
+        }
+    }
+}

@@ -28,6 +28,11 @@ pub struct FitArgs {
     /// Codes per level (K).
     #[arg(long, default_value_t = 256)]
     pub codebook_size: usize,
+    /// Code levels, before the identification digit is appended (the reference's 3 gives
+    /// 4-digit IDs). Other than 3, the IDs go to `semid/<method>-l<levels>/`, and other
+    /// commands read them with `--ids <method>-l<levels>`.
+    #[arg(long, default_value_t = crate::cmd::IdsName::DEFAULT_LEVELS)]
+    pub levels: usize,
     /// The seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -71,17 +76,24 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     );
     // Refitting changes the IDs that trained models were trained on, so a fit with the
     // same settings on the same embeddings is kept (the stamp is written last).
-    let out = run_dir.join("semid").join(args.method.name());
+    anyhow::ensure!(args.levels >= 1, "--levels {}: at least one code level is needed", args.levels);
+    let ids_name = crate::cmd::IdsName::new(args.method, args.levels);
+    let out = run_dir.join("semid").join(ids_name.name());
     let stamp_path = out.join("fit-stamp.json");
-    let stamp = serde_json::json!({
+    let mut stamp = serde_json::json!({
         "method": args.method.name(),
         "codebook_size": args.codebook_size,
         "seed": args.seed,
         "epochs": args.epochs,
         "in_sample_items": split.in_sample.iter().filter(|&&b| b).count(),
         "embeddings_sha256": text_encoder::sha256_file(&emb_path)?,
-    })
-    .to_string();
+    });
+    // Only other than three levels are stamped, so stamps written before `--levels`
+    // existed still match.
+    if let Some(levels) = ids_name.levels {
+        stamp["levels"] = levels.into();
+    }
+    let stamp = stamp.to_string();
     if !args.force && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
         println!(
             "semantic IDs in {} were fitted with these settings on these embeddings; kept (--force refits)",
@@ -92,6 +104,7 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     let matrix = semid::EmbeddingMatrix::new(embeddings.as_slice().to_vec(), embeddings.dim())?;
     let mut config = FitConfig::new(args.method);
     config.codebook_size = args.codebook_size;
+    config.levels = args.levels;
     config.seed = args.seed;
     if let Some(epochs) = args.epochs {
         config.rqvae_train = config.rqvae_train.clone().with_epochs(epochs);

@@ -15,7 +15,7 @@ use gr_model::{
     ProjectionConfig, SpecGrPp, SpecGrPpData, SpecGrPpEvent, SpecGrPpInit, SpecGrPpState,
     SpecGrPpTrainConfig, TigerConfig, TigerPreset, TrainExample,
 };
-use semid::{Method, SemanticIdModel};
+use semid::SemanticIdModel;
 
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
@@ -31,7 +31,7 @@ pub struct SpecGrPpArgs {
     pub preset: TigerPreset,
     /// Which semantic IDs (from `specgr semid fit --method ...`).
     #[arg(long, default_value = "rqvae")]
-    pub ids: Method,
+    pub ids: crate::cmd::IdsName,
     /// Start stage 1 from this checkpoint, e.g. a trained TIGER
     /// (`runs/<dataset>/tiger-<ids>-<preset>/best`); a fresh head is added.
     #[arg(long)]
@@ -76,12 +76,12 @@ pub struct SpecGrPpArgs {
 }
 
 /// The run directory of a SpecGR++ model.
-pub fn run_dir(dataset_dir: &Path, ids: Method, preset: TigerPreset) -> PathBuf {
+pub fn run_dir(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
     dataset_dir.join(format!("specgr-pp-{}-{}", ids.name(), preset.name()))
 }
 
 /// The checkpoint `specgr eval` uses: `stage2/best`, else `stage1/best`.
-pub fn best_checkpoint(dataset_dir: &Path, ids: Method, preset: TigerPreset) -> PathBuf {
+pub fn best_checkpoint(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
     let dir = run_dir(dataset_dir, ids, preset);
     let stage2 = dir.join("stage2").join("best");
     if SpecGrPp::<CpuBackend>::has_head(&stage2) { stage2 } else { dir.join("stage1").join("best") }
@@ -235,7 +235,7 @@ impl<B: Backend> SpecGrPpEval<B> {
     /// Loads the best checkpoint of `<dataset_dir>/specgr-pp-<ids>-<preset>/`.
     pub fn load(
         dataset_dir: &Path,
-        method: Method,
+        method: crate::cmd::IdsName,
         preset: TigerPreset,
         ids: &semid::SemanticIds,
         device: &B::Device,

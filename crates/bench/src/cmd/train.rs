@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::backend::Backend;
 use gr_model::{TigerConfig, TigerPreset, TrainConfig, TrainEvent, TrainExample};
-use semid::{Method, SemanticIdModel};
+use semid::SemanticIdModel;
 
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::{DatasetArgs, progress_bar, say};
@@ -110,7 +110,7 @@ pub struct TigerArgs {
     pub preset: TigerPreset,
     /// Which semantic IDs (from `specgr semid fit --method ...`): rqvae (TIGER), hkmeans (DSI), rqkmeans.
     #[arg(long, default_value = "rqvae")]
-    pub ids: Method,
+    pub ids: crate::cmd::IdsName,
     /// Most epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
