@@ -35,6 +35,7 @@ fn args(dir: &Path) -> SweepArgs {
         subsets: vec!["in-sample".into(), "unseen".into()],
         evenly: false,
         out: None,
+        speedup_over: None,
     }
 }
 
@@ -113,4 +114,38 @@ fn errors_name_the_file() {
         },
         "threshold=-1/results.json",
     );
+}
+
+/// A report with two methods, `Tiger` and `SpecGR`, and their seconds per query.
+fn two_methods(tiger_s: f64, specgr_s: f64) -> String {
+    let row = |method: &str, subset: &str, s: f64| {
+        serde_json::json!({
+            "method": method, "subset": subset, "recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2,
+            "ndcg@50": 0.07, "seconds_per_query": s,
+        })
+    };
+    let rows: Vec<_> = ["overall", "in-sample", "unseen"]
+        .iter()
+        .flat_map(|sub| [row("Tiger", sub, tiger_s), row("SpecGR", sub, specgr_s)])
+        .collect();
+    serde_json::json!({ "rows": rows }).to_string()
+}
+
+#[test]
+fn a_sweep_over_semantic_ids_is_placed_by_digits_and_can_show_the_acceleration() {
+    let dir = tempfile::tempdir().unwrap();
+    // As text, "rqkmeans" (3 levels, 4 digits) sorts first and "-l10" before "-l2".
+    write(dir.path(), "ids=rqkmeans-l10", &two_methods(0.8, 0.2));
+    write(dir.path(), "ids=rqkmeans", &two_methods(0.4, 0.2));
+    write(dir.path(), "ids=rqkmeans-l2", &two_methods(0.3, 0.2));
+    let sweep = read_sweep(dir.path(), Metric::Recall50).unwrap();
+    let placed: Vec<(&str, Option<f64>)> = sweep.points.iter().map(|p| (p.label.as_str(), p.value)).collect();
+    assert_eq!(placed, [("rqkmeans-l2", Some(3.0)), ("rqkmeans", Some(4.0)), ("rqkmeans-l10", Some(11.0))]);
+
+    let a = SweepArgs { speedup_over: Some("Tiger".into()), ..args(dir.path()) };
+    check_png(&plot_sweep(&a).unwrap());
+    // A baseline that is not in the reports is an error naming the directory.
+    let a = SweepArgs { speedup_over: Some("Tigger".into()), ..args(dir.path()) };
+    let err = format!("{:#}", plot_sweep(&a).unwrap_err());
+    assert!(err.contains("Tigger") && err.contains(&*dir.path().to_string_lossy()), "{err}");
 }

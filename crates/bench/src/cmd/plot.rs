@@ -5,7 +5,11 @@
 //! chosen metric against the setting, one line per method × subset (in-sample and
 //! unseen by default); on the right the seconds per query, one line per method. The
 //! right panel alone is Figure A2 (subset-ranking latency against subset size) when
-//! the sweep is over the subset size.
+//! the sweep is over the subset size. With `--speedup-over <method>` the right panel
+//! shows instead how many times faster than that method each other method is (that
+//! method's seconds per query over theirs): Figure A1's acceleration factor, when the
+//! sweep is over `ids` (semantic IDs of different lengths, drawn against their number
+//! of digits).
 //!
 //! Text is drawn with DejaVu Sans, embedded from the `dejavu` crate through plotters'
 //! `ab_glyph` feature, so plotting needs no system fonts or fontconfig. The picture is
@@ -49,6 +53,10 @@ pub struct SweepArgs {
     /// The PNG to write; defaults to `<DIR>/plot-<metric>.png`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Draw, on the right, the acceleration over this method (as reports name it, e.g.
+    /// `Tiger`): its seconds per query divided by each other method's.
+    #[arg(long)]
+    pub speedup_over: Option<String>,
 }
 
 /// A ranking metric of `results.json`.
@@ -127,7 +135,12 @@ pub fn run(command: PlotCommand) -> anyhow::Result<()> {
 /// Reads the sweep in `args.dir`, draws it, and writes the PNG; returns where it went.
 pub fn plot_sweep(args: &SweepArgs) -> anyhow::Result<PathBuf> {
     let sweep = read_sweep(&args.dir, args.metric)?;
-    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly)?;
+    if let Some(base) = &args.speedup_over
+        && !sweep.points.iter().flat_map(|p| &p.rows).any(|r| &r.method == base)
+    {
+        bail!("--speedup-over {base}: no method of that name in the reports under {}", args.dir.display());
+    }
+    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly, args.speedup_over.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| args.dir.join(format!("plot-{}.png", args.metric.key())));
     write_atomic(&out, &png)?;
     Ok(out)
@@ -157,7 +170,13 @@ pub fn read_sweep(dir: &Path, metric: Metric) -> anyhow::Result<Sweep> {
             Some(_) => {}
         }
         let rows = read_rows(&entry.path().join("results.json"), metric)?;
-        points.push(Point { label: v.to_owned(), value: v.parse::<f64>().ok().filter(|x| x.is_finite()), rows });
+        // Semantic IDs are placed by their number of digits (code levels plus the
+        // identification digit).
+        let value = match s {
+            "ids" => v.parse::<crate::cmd::IdsName>().ok().map(|ids| (ids.levels() + 1) as f64),
+            _ => v.parse::<f64>().ok().filter(|x| x.is_finite()),
+        };
+        points.push(Point { label: v.to_owned(), value, rows });
     }
     let Some(setting) = setting else {
         bail!("{} has no `<setting>=<value>/` subdirectories (as `cargo xtask sweep` writes)", dir.display())
@@ -238,7 +257,13 @@ struct Line {
 }
 
 /// Draws the sweep as a `WIDTH` × `HEIGHT` PNG and returns its bytes.
-pub fn render_sweep(sweep: &Sweep, metric: Metric, subsets: &[String], evenly: bool) -> anyhow::Result<Vec<u8>> {
+pub fn render_sweep(
+    sweep: &Sweep,
+    metric: Metric,
+    subsets: &[String],
+    evenly: bool,
+    speedup_over: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
     register_font()?;
     let numeric = !evenly && sweep.points.iter().all(|p| p.value.is_some());
     // Evenly spaced values sit at 0, 1, 2, ... and the tick labels give the values.
@@ -259,9 +284,18 @@ pub fn render_sweep(sweep: &Sweep, metric: Metric, subsets: &[String], evenly: b
             metric_lines.push(Line { label: format!("{m}, {s}"), color, points });
         }
         // Seconds per query is the same on every subset row of a method: take the first.
-        let points = series(sweep, &xs, |r| (r.method == *m).then_some(r.seconds_per_query));
-        time_lines.push(Line { label: (*m).to_owned(), color: COLORS[(mi * subsets.len()) % COLORS.len()], points });
+        let color = COLORS[(mi * subsets.len()) % COLORS.len()];
+        let points = match speedup_over {
+            None => series(sweep, &xs, |r| (r.method == *m).then_some(r.seconds_per_query)),
+            Some(base) if base == *m => continue,
+            Some(base) => speedups(sweep, &xs, base, m),
+        };
+        time_lines.push(Line { label: (*m).to_owned(), color, points });
     }
+    let x_desc = match (sweep.setting.as_str(), numeric) {
+        ("ids", true) => "semantic ID digits".to_owned(),
+        _ => sweep.setting.clone(),
+    };
 
     let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
@@ -276,9 +310,18 @@ pub fn render_sweep(sweep: &Sweep, metric: Metric, subsets: &[String], evenly: b
                 if (x - i).abs() < 1e-6 && i >= 0.0 { sweep.points.get(i as usize).map_or(String::new(), |p| p.label.clone()) } else { String::new() }
             }
         };
-        let panel = Panel { xs: &xs, numeric, setting: &sweep.setting, x_label: &x_label };
-        panel.draw(&left, &format!("{} against {}", metric.key(), sweep.setting), metric.key(), &metric_lines, false)?;
-        panel.draw(&right, &format!("seconds per query against {}", sweep.setting), "seconds per query", &time_lines, true)?;
+        let panel = Panel { xs: &xs, numeric, setting: &x_desc, x_label: &x_label };
+        panel.draw(&left, &format!("{} against {x_desc}", metric.key()), metric.key(), &metric_lines, false)?;
+        match speedup_over {
+            None => panel.draw(&right, &format!("seconds per query against {x_desc}"), "seconds per query", &time_lines, true)?,
+            Some(base) => panel.draw(
+                &right,
+                &format!("acceleration over {base} against {x_desc}"),
+                &format!("{base} time / method time"),
+                &time_lines,
+                true,
+            )?,
+        }
         root.present()?;
     }
     encode_png(&buf, WIDTH, HEIGHT)
@@ -291,6 +334,18 @@ fn series(sweep: &Sweep, xs: &[f64], pick: impl Fn(&Row) -> Option<f64>) -> Vec<
         .iter()
         .zip(xs)
         .filter_map(|(p, &x)| p.rows.iter().find_map(&pick).filter(|y| y.is_finite()).map(|y| (x, y)))
+        .collect()
+}
+
+/// `base`'s seconds per query over `method`'s at each value where both ran.
+fn speedups(sweep: &Sweep, xs: &[f64], base: &str, method: &str) -> Vec<(f64, f64)> {
+    let time = |p: &Point, m: &str| p.rows.iter().find(|r| r.method == m).map(|r| r.seconds_per_query);
+    sweep
+        .points
+        .iter()
+        .zip(xs)
+        .filter_map(|(p, &x)| Some((x, time(p, base)? / time(p, method)?)))
+        .filter(|(_, y)| y.is_finite())
         .collect()
 }
 
@@ -392,6 +447,21 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acceleration_is_the_baseline_time_over_the_method_time_where_both_ran() {
+        let row = |method: &str, s: f64| Row { method: method.into(), subset: "overall".into(), metric: 0.1, seconds_per_query: s };
+        let point = |rows| Point { label: String::new(), value: None, rows };
+        let sweep = Sweep {
+            setting: "ids".into(),
+            points: vec![
+                point(vec![row("Tiger", 0.4), row("SpecGR", 0.1)]),
+                point(vec![row("SpecGR", 0.1)]),
+                point(vec![row("Tiger", 0.3), row("SpecGR", 0.6)]),
+            ],
+        };
+        assert_eq!(speedups(&sweep, &[3.0, 4.0, 6.0], "Tiger", "SpecGR"), vec![(3.0, 4.0), (6.0, 0.5)]);
+    }
 
     #[test]
     fn ranges_are_padded_and_never_empty() {
