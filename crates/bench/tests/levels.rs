@@ -19,7 +19,7 @@ fn specgr(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn five_level_ids_are_fitted_trained_on_and_evaluated_beside_the_default() {
+fn five_level_ids_are_fitted_trained_on_and_evaluated_beside_the_default_and_drafted_from_untrained() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().display().to_string();
     crate::resume::write_embeddings(tmp.path());
@@ -50,6 +50,27 @@ fn five_level_ids_are_fitted_trained_on_and_evaluated_beside_the_default() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = v.as_array().expect("one entry per method");
     assert_eq!(rows.len(), 2);
+
+    // SpecGR++ with nothing trained (Table 3 (2.1)): the TIGER's own encoder drafts.
+    let tiger = tmp.path().join("synthetic/tiger-rqkmeans-l5-tiny/best").display().to_string();
+    let untrained = [
+        "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans-l5", "--init", &tiger,
+        "--stage1-epochs", "0", "--stage2-epochs", "0", "--runs", &runs,
+    ];
+    specgr(&untrained);
+    let best = tmp.path().join("synthetic/specgr-pp-rqkmeans-l5-tiny/stage1/best");
+    assert!(best.join("model.mpk").exists(), "the untrained model is written as stage 1's best");
+    let out = specgr(&[
+        "eval", "--dataset", "synthetic", "--ids", "rqkmeans-l5", "--preset", "tiny", "--methods", "specgr-pp",
+        "--threshold=-2", "--limit", "8", "--json", "--runs", &runs,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    // It never overwrites a trained SpecGR++.
+    std::fs::create_dir_all(best.parent().unwrap().join("last")).unwrap();
+    let out = Command::new(BIN).args(untrained).env_remove("SPECGR_DATA").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds a trained SpecGR++"));
 
     // An unknown length is an error that says what exists.
     let out = Command::new(BIN)

@@ -56,6 +56,25 @@ impl ProjectionConfig {
     }
 }
 
+impl ProjectionConfig {
+    /// The identity head (`proj_dim` must equal `d_model`; weight I, bias 0): embeddings
+    /// are the mean-pooled encoder states themselves, L2-normalised. With a TIGER that
+    /// SpecGR++ never trained, this drafts with TIGER's own encoder, Table 3's (2.1).
+    pub fn init_identity<B: Backend>(&self, device: &B::Device) -> Result<ProjectionHead<B>, TigerError> {
+        self.validate()?;
+        if self.proj_dim != self.d_model {
+            return Err(TigerError::InvalidConfig(format!(
+                "identity projection head: `proj_dim` ({}) must equal `d_model` ({})",
+                self.proj_dim, self.d_model
+            )));
+        }
+        let mut linear = LinearConfig::new(self.d_model, self.proj_dim).init(device);
+        linear.weight = burn::module::Param::from_tensor(Tensor::eye(self.d_model, device));
+        linear.bias = linear.bias.map(|b| b.map(|t| t.zeros_like()));
+        Ok(ProjectionHead { linear })
+    }
+}
+
 impl<B: Backend> ProjectionHead<B> {
     /// Projects pooled states and normalises each row to unit L2 norm.
     ///

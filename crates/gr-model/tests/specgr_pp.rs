@@ -68,6 +68,18 @@ fn history_embedding_from_the_verifier_pass_equals_a_separate_pass() {
 }
 
 #[test]
+fn the_identity_head_embeds_the_normalised_mean_of_the_encoder_states() {
+    let d = 2;
+    let head = ProjectionConfig::new(d).with_proj_dim(d).init_identity::<TestBackend>(&device()).unwrap();
+    let x = Tensor::<TestBackend, 3>::from_floats([[[1.0, 2.0], [5.0, 6.0], [100.0, -3.0]]], &device());
+    // Mean of the two real positions (3, 4), divided by its norm 5.
+    let got = to_flat(head.embed_states(x, &[2])).unwrap();
+    assert!(max_diff(&got, &[0.6, 0.8]) < 1e-6, "{got:?}");
+    // Only a square head can be the identity.
+    assert!(ProjectionConfig::new(4).with_proj_dim(8).init_identity::<TestBackend>(&device()).is_err());
+}
+
+#[test]
 fn mean_pool_ignores_padding() {
     // Row 0 has 2 real positions of 3, row 1 all 3 (hand-computed means).
     let x = Tensor::<TestBackend, 3>::from_floats(

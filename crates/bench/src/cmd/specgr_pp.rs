@@ -36,7 +36,10 @@ pub struct SpecGrPpArgs {
     /// (`runs/<dataset>/tiger-<ids>-<preset>/best`); a fresh head is added.
     #[arg(long)]
     pub init: Option<PathBuf>,
-    /// Stage-1 epochs (reference: 80); 0 skips stage 1.
+    /// Stage-1 epochs (reference: 80); 0 skips stage 1. With both stages at 0 nothing is
+    /// trained: `--init`'s TIGER with an identity head (its mean-pooled encoder states
+    /// as the embeddings, `--proj-dim` ignored) is written as `stage1/best`, TIGER's own
+    /// encoder as the drafter (Table 3 (2.1)).
     #[arg(long)]
     pub stage1_epochs: Option<usize>,
     /// Stage-2 epochs (reference: 15); 0 skips stage 2.
@@ -143,6 +146,32 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         stage2 = stage2.with_lr(lr);
     }
     let stage1_dir = out.join("stage1");
+    if stage1.max_epochs == 0 && stage2.max_epochs == 0 {
+        let from = args.init.as_deref().context("with both stages at 0 epochs, --init names the TIGER to use")?;
+        // Never overwrite a trained model (a run leaves `last/` checkpoints behind).
+        for trained in [stage1_dir.join("last"), out.join("stage2")] {
+            anyhow::ensure!(
+                !trained.exists(),
+                "{} holds a trained SpecGR++; write the untrained one to another --runs directory",
+                trained.display()
+            );
+        }
+        let tiger = gr_model::Tiger::<B>::load(from, device)
+            .with_context(|| format!("loading {} (a TIGER checkpoint)", from.display()))?;
+        tiger.check_ids(ids)?;
+        let d = tiger.config.d_model;
+        let model = SpecGrPp { tiger, head: ProjectionConfig::new(d).with_proj_dim(d).init_identity(device)? };
+        let items = model.embed_all_items(ids, stage1.eval_batch_size, device)?;
+        let best = stage1_dir.join("best");
+        model.save(&best)?;
+        items.save(&best)?;
+        println!(
+            "no training: TIGER {} with an identity head ({d}-d mean-pooled encoder states) in {}",
+            from.display(),
+            best.display()
+        );
+        return Ok(());
+    }
     if stage1.max_epochs > 0 {
         let init = SpecGrPpInit { model: &model_config, head: &head, from: args.init.as_deref() };
         let state = train_stage::<B>("stage 1", init, &stage1, data, &stage1_dir, device)?;
