@@ -144,7 +144,7 @@ struct Reproduce {
     #[arg(long, default_value = "tiny")]
     preset: String,
     /// Semantic-ID method: `rqkmeans` (fast), `rqvae` (the paper's), `hkmeans` (DSI).
-    #[arg(long, default_value = "rqkmeans")]
+    #[arg(long, default_value = "rqkmeans", value_parser = ["rqkmeans", "rqvae", "hkmeans"])]
     ids: String,
     /// Codes per level; defaults to 32 for the synthetic data and 256 otherwise.
     #[arg(long)]
@@ -222,6 +222,7 @@ const SPECGR_METHODS: [&str; 3] = ["specgr-knn", "specgr-unisrec", "specgr-pp"];
 const BASELINES: [&str; 4] = ["tiger", "tiger-c", "semantic-knn", "unisrec"];
 
 fn reproduce(r: &Reproduce) -> Result<()> {
+    anyhow::ensure!(r.levels >= 1, "--levels {}: at least one code level is needed", r.levels);
     let encoder = encoder_dir(r);
     if !encoder.join("model.safetensors").is_file() {
         bail!(
@@ -251,7 +252,6 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let (epochs, u_epochs, u_batch) = (r.epochs.to_string(), r.unisrec_epochs.to_string(), r.unisrec_batch_size.to_string());
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
     let enc = encoder.display().to_string();
-    anyhow::ensure!(r.levels >= 1, "--levels {}: at least one code level is needed", r.levels);
     // The name `specgr` gives IDs of other than three levels (`--ids rqkmeans-l5`).
     let (ids, report_name) = match r.levels {
         3 => (r.ids.clone(), format!("reproduce-{}", r.preset)),
