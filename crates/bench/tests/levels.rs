@@ -1,5 +1,6 @@
 //! Semantic IDs of another length (Figure A1): `semid fit --levels` writes them beside
-//! the default IDs, and training and evaluation read them with `--ids <method>-l<levels>`.
+//! the default IDs, and training and evaluation read them with `--ids <method>-l<levels>`;
+//! SpecGR++ with nothing trained (Table 3 (2.1)) is written and evaluated on them too.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
