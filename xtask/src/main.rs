@@ -222,7 +222,8 @@ const SPECGR_METHODS: [&str; 3] = ["specgr-knn", "specgr-unisrec", "specgr-pp"];
 const BASELINES: [&str; 4] = ["tiger", "tiger-c", "semantic-knn", "unisrec"];
 
 fn reproduce(r: &Reproduce) -> Result<()> {
-    anyhow::ensure!(r.levels >= 1, "--levels {}: at least one code level is needed", r.levels);
+    // As `specgr semid fit --levels` accepts.
+    anyhow::ensure!((1..=64).contains(&r.levels), "--levels {}: 1 to 64 code levels", r.levels);
     let encoder = encoder_dir(r);
     if !encoder.join("model.safetensors").is_file() {
         bail!(

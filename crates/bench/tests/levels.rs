@@ -67,13 +67,24 @@ fn five_level_ids_are_fitted_trained_on_and_evaluated_beside_the_default_and_dra
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().map(Vec::len), Some(1));
+    // Stage 2 does not take the export for a stage-1 model.
+    let out = Command::new(BIN)
+        .args([
+            "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans-l5", "--init", &tiger,
+            "--stage1-epochs", "0", "--stage2-epochs", "1", "--runs", &runs,
+        ])
+        .env_remove("SPECGR_DATA")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("untrained TIGER-encoder export"));
     // It never overwrites a trained SpecGR++.
     std::fs::create_dir_all(best.parent().unwrap().join("last")).unwrap();
     let out = Command::new(BIN).args(untrained).env_remove("SPECGR_DATA").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds a trained SpecGR++"));
 
-    // An unknown length is an error that says what exists.
+    // An unknown length is an error that names the missing IDs.
     let out = Command::new(BIN)
         .args(["eval", "--dataset", "synthetic", "--ids", "rqkmeans-l7", "--methods", "tiger", "--runs", &runs])
         .env_remove("SPECGR_DATA")

@@ -144,6 +144,13 @@ fn a_sweep_over_semantic_ids_is_placed_by_digits_and_can_show_the_acceleration()
 
     let a = SweepArgs { speedup_over: Some("Tiger".into()), ..args(dir.path()) };
     check_png(&plot_sweep(&a).unwrap());
+
+    // A sweep across ID methods (Table 4's `rqvae`, `hkmeans`) keeps its labels.
+    let methods = tempfile::tempdir().unwrap();
+    write(methods.path(), "ids=rqvae", &two_methods(0.4, 0.2));
+    write(methods.path(), "ids=hkmeans", &two_methods(0.5, 0.2));
+    let sweep = read_sweep(methods.path(), Metric::Recall50).unwrap();
+    assert!(sweep.points.iter().all(|p| p.value.is_none()), "{:?}", sweep.points);
     // A baseline that is not in the reports is an error naming the directory.
     let a = SweepArgs { speedup_over: Some("Tigger".into()), ..args(dir.path()) };
     let err = format!("{:#}", plot_sweep(&a).unwrap_err());

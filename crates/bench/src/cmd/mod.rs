@@ -88,6 +88,8 @@ pub struct IdsName {
 impl IdsName {
     /// The default number of code levels (the reference's three, plus the identification digit).
     pub const DEFAULT_LEVELS: usize = 3;
+    /// The most code levels accepted (the paper's Figure A1 goes to 16 digits).
+    pub const MAX_LEVELS: usize = 64;
 
     /// The IDs of `method` with `levels` code levels; three levels gives the plain method name.
     pub fn new(method: ::semid::Method, levels: usize) -> Self {
@@ -102,6 +104,14 @@ impl IdsName {
     /// The directory name: `rqvae`, or `rqkmeans-l5` for five levels.
     pub fn name(self) -> String {
         self.to_string()
+    }
+
+    /// The `specgr semid fit` arguments that write these IDs.
+    pub fn fit_args(self) -> String {
+        match self.levels {
+            None => format!("--method {}", self.method.name()),
+            Some(l) => format!("--method {} --levels {l}", self.method.name()),
+        }
     }
 }
 
@@ -128,8 +138,8 @@ impl std::str::FromStr for IdsName {
         let (method, levels) = match s.rsplit_once("-l") {
             Some((m, l)) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
                 let levels: usize = l.parse().map_err(|_| format!("unknown semantic IDs {s:?}; {expected}"))?;
-                if levels == 0 {
-                    return Err(format!("semantic IDs {s:?}: at least one code level is needed"));
+                if !(1..=Self::MAX_LEVELS).contains(&levels) {
+                    return Err(format!("semantic IDs {s:?}: 1 to {} code levels", Self::MAX_LEVELS));
                 }
                 (m, Some(levels))
             }
@@ -168,9 +178,9 @@ mod tests {
 
     #[test]
     fn bad_ids_names_say_what_is_expected() {
-        for bad in ["rq", "rqvae-l", "rqvae-lx", "rqvae-l0", "-l5", ""] {
+        for bad in ["rq", "rqvae-l", "rqvae-lx", "rqvae-l0", "rqvae-l65", "rqvae-l99999999999999999999999", "-l5", ""] {
             let err = bad.parse::<IdsName>().unwrap_err();
-            assert!(err.contains("rqvae") || err.contains("at least one"), "{bad}: {err}");
+            assert!(err.contains("rqvae") || err.contains("code levels"), "{bad}: {err}");
         }
     }
 }

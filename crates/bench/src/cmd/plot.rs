@@ -170,23 +170,38 @@ pub fn read_sweep(dir: &Path, metric: Metric) -> anyhow::Result<Sweep> {
             Some(_) => {}
         }
         let rows = read_rows(&entry.path().join("results.json"), metric)?;
-        // Semantic IDs are placed by their number of digits (code levels plus the
-        // identification digit).
-        let value = match s {
-            "ids" => v.parse::<crate::cmd::IdsName>().ok().map(|ids| (ids.levels() + 1) as f64),
-            _ => v.parse::<f64>().ok().filter(|x| x.is_finite()),
-        };
-        points.push(Point { label: v.to_owned(), value, rows });
+        points.push(Point { label: v.to_owned(), value: v.parse::<f64>().ok().filter(|x| x.is_finite()), rows });
     }
     let Some(setting) = setting else {
         bail!("{} has no `<setting>=<value>/` subdirectories (as `cargo xtask sweep` writes)", dir.display())
     };
+    if setting == "ids" {
+        place_ids_by_digits(&mut points);
+    }
     if points.iter().all(|p| p.value.is_some()) {
         points.sort_by(|a, b| a.value.partial_cmp(&b.value).expect("finite values"));
     } else {
         points.sort_by(|a, b| a.label.cmp(&b.label));
     }
     Ok(Sweep { setting, points })
+}
+
+/// Places a sweep over `ids` by the number of digits (code levels plus the
+/// identification digit) when every value is one method at different lengths
+/// (`rqkmeans-l2`, `rqkmeans`, ...); a sweep across methods (`rqvae`, `hkmeans`) keeps
+/// its labelled, evenly spaced values.
+fn place_ids_by_digits(points: &mut [Point]) {
+    let ids: Option<Vec<crate::cmd::IdsName>> = points.iter().map(|p| p.label.parse().ok()).collect();
+    let Some(ids) = ids else { return };
+    let one_method = ids.windows(2).all(|w| w[0].method == w[1].method);
+    let mut digits: Vec<usize> = ids.iter().map(|i| i.levels() + 1).collect();
+    digits.sort_unstable();
+    let distinct = digits.windows(2).all(|w| w[0] != w[1]);
+    if one_method && distinct {
+        for (p, i) in points.iter_mut().zip(&ids) {
+            p.value = Some((i.levels() + 1) as f64);
+        }
+    }
 }
 
 /// Reads the rows of one `results.json`, with errors that name the file and the row.

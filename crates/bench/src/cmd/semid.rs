@@ -76,7 +76,8 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     );
     // Refitting changes the IDs that trained models were trained on, so a fit with the
     // same settings on the same embeddings is kept (the stamp is written last).
-    anyhow::ensure!(args.levels >= 1, "--levels {}: at least one code level is needed", args.levels);
+    let max = crate::cmd::IdsName::MAX_LEVELS;
+    anyhow::ensure!((1..=max).contains(&args.levels), "--levels {}: 1 to {max} code levels", args.levels);
     let ids_name = crate::cmd::IdsName::new(args.method, args.levels);
     let out = run_dir.join("semid").join(ids_name.name());
     let stamp_path = out.join("fit-stamp.json");

@@ -78,6 +78,9 @@ pub struct SpecGrPpArgs {
     pub runs: PathBuf,
 }
 
+/// Marks a `stage1/best` written with both stages at 0 epochs (nothing trained).
+const UNTRAINED_MARKER: &str = "untrained.json";
+
 /// The run directory of a SpecGR++ model.
 pub fn run_dir(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
     dataset_dir.join(format!("specgr-pp-{}-{}", ids.name(), preset.name()))
@@ -107,7 +110,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let dataset_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = dataset_dir.join("semid").join(args.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
+        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
     let ids = semid.ids();
     let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size())
@@ -165,6 +168,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         let best = stage1_dir.join("best");
         model.save(&best)?;
         items.save(&best)?;
+        crate::report::write_atomic(&best.join(UNTRAINED_MARKER), b"{\"trained\": false}\n")?;
         println!(
             "no training: TIGER {} with an identity head ({d}-d mean-pooled encoder states) in {}",
             from.display(),
@@ -179,6 +183,13 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     }
     if stage2.max_epochs > 0 {
         let from = stage1_dir.join("best");
+        // An untrained export's identity head is no stage-1 result to fine-tune.
+        anyhow::ensure!(
+            !from.join(UNTRAINED_MARKER).exists(),
+            "{} is the untrained TIGER-encoder export (both stages at 0 epochs), not a stage-1 model; \
+             train stage 2 in another --runs directory",
+            from.display()
+        );
         let from = if SpecGrPp::<B>::has_head(&from) {
             from
         } else {

@@ -159,7 +159,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let run_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit --method {}` first)", semid_dir.display(), args.ids)
+        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
     let ids = semid.ids();
     let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size() as usize)
