@@ -199,7 +199,8 @@ struct Reproduce {
     /// Evaluate on a uniform random sample of N test examples (seed 1), after `--limit`.
     #[arg(long)]
     test_sample: Option<usize>,
-    /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`.
+    /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`, with `-<ids>` added
+    /// for IDs other than `rqkmeans` and `-l<levels>` for other than 3 levels.
     #[arg(long, default_value = "experiments/results")]
     out: PathBuf,
     /// Where to compute: `cpu` (Flex), `wgpu`, `cuda`, `tch` or `tch-cuda`; a GPU
@@ -254,10 +255,18 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
     let enc = encoder.display().to_string();
     // The name `specgr` gives IDs of other than three levels (`--ids rqkmeans-l5`).
-    let (ids, report_name) = match r.levels {
-        3 => (r.ids.clone(), format!("reproduce-{}", r.preset)),
-        l => (format!("{}-l{l}", r.ids), format!("reproduce-{}-l{l}", r.preset)),
+    let ids = match r.levels {
+        3 => r.ids.clone(),
+        l => format!("{}-l{l}", r.ids),
     };
+    // Runs on other IDs get their own report, beside the default's.
+    let mut report_name = format!("reproduce-{}", r.preset);
+    if r.ids != "rqkmeans" {
+        report_name = format!("{report_name}-{}", r.ids);
+    }
+    if r.levels != 3 {
+        report_name = format!("{report_name}-l{}", r.levels);
+    }
     let levels = r.levels.to_string();
     let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
     let report_dir = r.out.join(ds).join(report_name);
