@@ -143,9 +143,13 @@ struct Reproduce {
     /// TIGER size: `tiny`, `small`, `games`, `office`, `phones`.
     #[arg(long, default_value = "tiny")]
     preset: String,
-    /// Semantic-ID method: `rqkmeans` (fast), `rqvae` (the paper's), `hkmeans` (DSI).
-    #[arg(long, default_value = "rqkmeans", value_parser = ["rqkmeans", "rqvae", "hkmeans"])]
-    ids: String,
+    /// Semantic-ID method: `rqvae` (the paper's; the default for real datasets),
+    /// `hkmeans` (DSI's hierarchical k-means; the default for the synthetic data) or
+    /// `rqkmeans` (residual k-means). On the small synthetic catalog hierarchical k-means
+    /// gives every in-sample item its own code prefix, so only new items carry a non-zero
+    /// identification digit, as on large real catalogs: TIGER then never emits them.
+    #[arg(long, value_parser = ["rqkmeans", "rqvae", "hkmeans"])]
+    ids: Option<String>,
     /// Codes per level; defaults to 32 for the synthetic data and 256 otherwise.
     #[arg(long)]
     codebook_size: Option<usize>,
@@ -200,7 +204,7 @@ struct Reproduce {
     #[arg(long)]
     test_sample: Option<usize>,
     /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`, with `-<ids>` added
-    /// for IDs other than `rqkmeans` and `-l<levels>` for other than 3 levels.
+    /// for IDs other than the dataset's default and `-l<levels>` for other than 3 levels.
     #[arg(long, default_value = "experiments/results")]
     out: PathBuf,
     /// Where to compute: `cpu` (Flex), `wgpu`, `cuda`, `tch` or `tch-cuda`; a GPU
@@ -255,14 +259,16 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
     let enc = encoder.display().to_string();
     // The name `specgr` gives IDs of other than three levels (`--ids rqkmeans-l5`).
+    let default_ids = if ds == "synthetic" { "hkmeans" } else { "rqvae" };
+    let method = r.ids.as_deref().unwrap_or(default_ids);
     let ids = match r.levels {
-        3 => r.ids.clone(),
-        l => format!("{}-l{l}", r.ids),
+        3 => method.to_owned(),
+        l => format!("{method}-l{l}"),
     };
     // Runs on other IDs get their own report, beside the default's.
     let mut report_name = format!("reproduce-{}", r.preset);
-    if r.ids != "rqkmeans" {
-        report_name = format!("{report_name}-{}", r.ids);
+    if method != default_ids {
+        report_name = format!("{report_name}-{method}");
     }
     if r.levels != 3 {
         report_name = format!("{report_name}-l{}", r.levels);
@@ -274,7 +280,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
     };
-    println!("== reproduce: dataset `{ds}`, TIGER `{}` on {} IDs (K = {k}, {} digits)", r.preset, r.ids, r.levels + 1);
+    println!("== reproduce: dataset `{ds}`, TIGER `{}` on {method} IDs (K = {k}, {} digits)", r.preset, r.levels + 1);
     let start = std::time::Instant::now();
     let total = 8;
     let stage = |i: usize, name: &str| println!("-- stage {i}/{total}: {name}");
@@ -285,7 +291,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     specgr(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]], data_root)?;
     stage(3, "semantic IDs");
     specgr(
-        &["semid", "fit", "--dataset", ds, "--method", &r.ids, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]],
+        &["semid", "fit", "--dataset", ds, "--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]],
         data_root,
     )?;
     // What each trained model is made from: a model trained on other inputs is set
