@@ -282,8 +282,8 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     };
     println!("== reproduce: dataset `{ds}`, TIGER `{}` on {method} IDs (K = {k}, {} digits)", r.preset, r.levels + 1);
     let start = std::time::Instant::now();
-    let total = 8;
-    let stage = |i: usize, name: &str| println!("-- stage {i}/{total}: {name}");
+    let mut clock = StageClock::new(8);
+    let mut stage = |i: usize, name: &'static str| clock.begin(i, name);
 
     stage(1, "data: load, split, statistics");
     specgr(&["data", "stats", "--dataset", ds], data_root)?;
@@ -415,8 +415,47 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let table = std::fs::read_to_string(report_dir.join("results.md"))
         .with_context(|| format!("reading {}", report_dir.join("results.md").display()))?;
     println!("\n{table}");
+    clock.finish();
     println!("-- done in {:.0} s; report in {}", start.elapsed().as_secs_f64(), report_dir.display());
     Ok(())
+}
+
+/// Wall time of each reproduce stage, printed as each one ends and summed up at the end,
+/// so a user sees where the time goes (training, γ tuning, evaluation).
+struct StageClock {
+    total: usize,
+    current: Option<(usize, &'static str, std::time::Instant)>,
+    done: Vec<(usize, &'static str, f64)>,
+}
+
+impl StageClock {
+    fn new(total: usize) -> Self {
+        Self { total, current: None, done: Vec::new() }
+    }
+
+    /// Ends the running stage (if any) and starts stage `i`.
+    fn begin(&mut self, i: usize, name: &'static str) {
+        self.end();
+        println!("-- stage {i}/{}: {name}", self.total);
+        self.current = Some((i, name, std::time::Instant::now()));
+    }
+
+    fn end(&mut self) {
+        if let Some((i, name, t)) = self.current.take() {
+            let secs = t.elapsed().as_secs_f64();
+            println!("-- stage {i}/{} took {secs:.1} s", self.total);
+            self.done.push((i, name, secs));
+        }
+    }
+
+    /// Ends the last stage and prints every stage's time.
+    fn finish(&mut self) {
+        self.end();
+        println!("-- time per stage:");
+        for (i, name, secs) in &self.done {
+            println!("   {i}. {name}: {secs:.1} s");
+        }
+    }
 }
 
 /// The name `specgr eval` gives a method in its reports (`specgr-knn` -> `SpecgrKnn`).
