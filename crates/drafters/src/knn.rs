@@ -31,13 +31,26 @@ pub struct KnnConfig {
     /// HNSW candidate-list size while searching (`ef`); raised to `k` when a search
     /// asks for more neighbours than this.
     pub expansion_search: usize,
+    /// Threads that insert into the HNSW graph; 0 (the default) uses every core.
+    /// Insertion on several threads is faster, but the graph then depends on thread
+    /// timing, so approximate results can differ from run to run; 1 builds the same
+    /// graph every time.
+    #[serde(default)]
+    pub insert_threads: usize,
 }
 
 impl KnnConfig {
     /// The defaults for vectors of dimension `dim`: exact search up to 200,000
     /// items, then HNSW with M = 16, efConstruction = 128, ef = 128.
     pub fn new(dim: usize) -> Self {
-        Self { dim, exact_threshold: 200_000, connectivity: 16, expansion_add: 128, expansion_search: 128 }
+        Self { dim, exact_threshold: 200_000, connectivity: 16, expansion_add: 128, expansion_search: 128, insert_threads: 0 }
+    }
+
+    /// The same config with another number of graph-insertion threads (1: a
+    /// reproducible graph; 0: every core).
+    pub fn with_insert_threads(mut self, threads: usize) -> Self {
+        self.insert_threads = threads;
+        self
     }
 
     /// The same config with another exact-search threshold.
@@ -202,10 +215,14 @@ impl KnnIndex {
         self.hnsw_add(&items)
     }
 
-    /// Inserts `items` (already in `rows`) into the graph, on all cores.
+    /// Inserts `items` (already in `rows`) into the graph, on
+    /// [`KnnConfig::insert_threads`] threads.
     fn hnsw_add(&self, items: &[ItemId]) -> Result<()> {
         let Some(hnsw) = &self.hnsw else { return Ok(()) };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match self.config.insert_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let needed = hnsw.size() + items.len();
         if needed > hnsw.capacity() {
             hnsw.reserve_capacity_and_threads(needed.max(2 * hnsw.capacity()), threads)

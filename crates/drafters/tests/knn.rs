@@ -91,12 +91,16 @@ fn added_item_is_found_and_removed_item_is_not() {
 #[test]
 fn crossing_the_threshold_builds_the_graph() {
     let rows = TestRng::new(8).unit_rows(300, DIM);
-    let mut index = KnnIndex::new(KnnConfig::new(DIM).with_exact_threshold(200)).unwrap();
+    // One insertion thread: a graph built on several depends on thread timing, and on
+    // so few random points its recall then varies between runs (0.975–1.0 seen).
+    let config = KnnConfig::new(DIM).with_exact_threshold(200).with_insert_threads(1);
+    let mut index = KnnIndex::new(config).unwrap();
     index.add(&ids(0..150), &rows[..150 * DIM]).unwrap();
     assert!(!index.is_approximate());
     index.add(&ids(150..300), &rows[150 * DIM..]).unwrap();
     assert!(index.is_approximate());
-    assert!(check(&index, &rows, 20, |_| true) >= 0.99);
+    let r = check(&index, &rows, 20, |_| true);
+    assert!(r >= 0.99, "recall {r}");
 }
 
 #[test]
@@ -134,5 +138,21 @@ fn large_batches_split_across_threads_match_brute_force() {
     for (q, got) in queries.iter().zip(&batch) {
         let expected = brute_force(&rows, DIM, index.items(), q, 25, odd);
         assert_eq!(got.iter().map(|n| n.item).collect::<Vec<_>>(), expected.iter().map(|n| n.item).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn one_insertion_thread_builds_the_same_graph_every_time() {
+    let rows = TestRng::new(12).unit_rows(600, DIM);
+    let build = || {
+        let mut index = KnnIndex::new(KnnConfig::new(DIM).with_exact_threshold(0).with_insert_threads(1)).unwrap();
+        index.add(&ids(0..600), &rows).unwrap();
+        assert!(index.is_approximate());
+        index
+    };
+    let (a, b) = (build(), build());
+    let queries = TestRng::new(13).unit_rows(10, DIM);
+    for q in queries.chunks(DIM) {
+        assert_eq!(a.search(q, 30).unwrap(), b.search(q, 30).unwrap());
     }
 }
