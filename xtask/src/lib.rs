@@ -5,4 +5,5 @@
 pub mod download;
 pub mod encoder;
 pub mod experiment;
+pub mod specgr;
 pub mod stamp;

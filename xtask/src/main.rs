@@ -4,7 +4,6 @@
 //! through cargo; it only resolves arguments, fetches files and sequences stages.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -249,11 +248,6 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         other => Some(other),
     };
     let dev = ["--device", r.device.as_str()];
-    let specgr = |args: &[&str], data_root: Option<&Path>| specgr_with(args, data_root, feature);
-    let specgr_owned = |args: &[String], data_root: Option<&Path>| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        specgr_with(&refs, data_root, feature)
-    };
     let k = r.codebook_size.unwrap_or(if ds == "synthetic" { 32 } else { 256 }).to_string();
     let (epochs, u_epochs, u_batch) = (r.epochs.to_string(), r.unisrec_epochs.to_string(), r.unisrec_batch_size.to_string());
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
@@ -285,15 +279,19 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let mut clock = StageClock::new(8);
     let mut stage = |i: usize, name: &'static str| clock.begin(i, name);
 
-    stage(1, "data: load, split, statistics");
-    specgr(&["data", "stats", "--dataset", ds], data_root)?;
-    stage(2, "embeddings (cached by text hash)");
-    specgr(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]], data_root)?;
-    stage(3, "semantic IDs");
-    specgr(
-        &["semid", "fit", "--dataset", ds, "--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]],
-        data_root,
-    )?;
+    stage(1, "build specgr (once; a no-op when it is up to date)");
+    let specgr = xtask::specgr::Specgr::build(feature, data_root)?;
+    let run = |args: &[&str]| specgr.run(args);
+    let run_owned = |args: &[String]| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        specgr.run(&refs)
+    };
+    stage(2, "data: load, split, statistics");
+    run(&["data", "stats", "--dataset", ds])?;
+    stage(3, "embeddings (cached by text hash)");
+    run(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]])?;
+    stage(4, "semantic IDs");
+    run(&["semid", "fit", "--dataset", ds, "--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]])?;
     // What each trained model is made from: a model trained on other inputs is set
     // aside (never resumed or kept) when they change.
     let runs = PathBuf::from("runs").join(ds);
@@ -320,24 +318,35 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         xtask::stamp::write(dir, stamp)
     };
 
-    stage(4, "train TIGER (resumes a previous run)");
-    let tiger_dir = runs.join(format!("tiger-{ids}-{}", r.preset));
-    let tiger_stamp = xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("ids", ids_hash.clone())]);
-    guard(&tiger_dir, &tiger_stamp)?;
-    let eval_every = r.eval_every.to_string();
-    specgr_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every]), data_root)?;
-    stage(5, "train UniSRec (skipped when a run with these settings finished)");
+    // TIGER and UniSRec are independent, and at these sizes each keeps about one core
+    // busy: UniSRec trains in the background (its output in a log) while TIGER trains.
+    stage(5, "train TIGER (resumes a previous run) and UniSRec beside it (skipped when trained)");
     let unisrec_dir = runs.join("unisrec");
     guard(&unisrec_dir, &xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
     let stamp_path = unisrec_dir.join("reproduce-stamp.json");
     let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
-    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+    let unisrec = if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
         println!("UniSRec already trained with these settings ({})", stamp_path.display());
+        None
     } else {
-        specgr(
-            &["train", "unisrec", "--dataset", ds, "--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]],
-            data_root,
-        )?;
+        let args = ["train", "unisrec", "--dataset", ds, "--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]];
+        let job = specgr.spawn_logged(&args, &runs.join("logs").join("train-unisrec.log"))?;
+        println!("UniSRec trains in the background; its output goes to {}", job.log().display());
+        Some(job)
+    };
+    let tiger_dir = runs.join(format!("tiger-{ids}-{}", r.preset));
+    let tiger_stamp = xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("ids", ids_hash.clone())]);
+    guard(&tiger_dir, &tiger_stamp)?;
+    let eval_every = r.eval_every.to_string();
+    run_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every]))?;
+    if let Some(job) = unisrec {
+        println!("waiting for UniSRec ({})", job.log().display());
+        let log = job.log().to_owned();
+        job.wait()?;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(last) = text.lines().rev().find(|l| l.starts_with("trained")) {
+            println!("UniSRec: {last}");
+        }
         xtask::download::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
 
@@ -354,7 +363,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     if let Some(n) = &pp_limit {
         pp_tail.extend(["--train-limit", n.as_str()]);
     }
-    specgr_owned(&with(&["train", "specgr++"], &pp_tail), data_root)?;
+    run_owned(&with(&["train", "specgr++"], &pp_tail))?;
 
     stage(7, "tune γ of each SpecGR method on valid");
     let methods = SPECGR_METHODS.join(",");
@@ -376,7 +385,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
             tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
         }
         println!("-- γ = {g}");
-        specgr_owned(&with(&["eval"], &tail), data_root)?;
+        run_owned(&with(&["eval"], &tail))?;
         tune_table += &format!("| {g} |");
         for (i, m) in SPECGR_METHODS.iter().enumerate() {
             let v = xtask::experiment::read_metric(&dir.join("results.json"), &eval_name(m), "ndcg@50")?;
@@ -411,7 +420,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     if let Some(n) = &test_sample {
         tail.extend(["--sample", n.as_str(), "--seed", "1"]);
     }
-    specgr_owned(&with(&["eval"], &tail), data_root)?;
+    run_owned(&with(&["eval"], &tail))?;
     let table = std::fs::read_to_string(report_dir.join("results.md"))
         .with_context(|| format!("reading {}", report_dir.join("results.md").display()))?;
     println!("\n{table}");
@@ -470,12 +479,13 @@ fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Pa
         e.dataset = d;
     }
     let dir = out.join(&e.dataset).join(&e.name);
+    let specgr = xtask::specgr::Specgr::build(None, data_root)?;
     let run = |settings: &std::collections::BTreeMap<String, Value>, report: &Path| -> Result<()> {
         let mut args = Experiment::args(&e.dataset, settings);
         args.push("--report".into());
         args.push(report.display().to_string());
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        specgr(&refs, data_root)
+        specgr.run(&refs)
     };
     let mut base = e.eval.clone();
     println!("== {}: {} on `{}`", e.name, e.title, e.dataset);
@@ -530,28 +540,5 @@ fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Pa
         }
     }
     println!("-- results in {}", dir.display());
-    Ok(())
-}
-
-/// Runs `specgr <args>` through cargo (the dev profile, which shares its build with the tests).
-fn specgr(args: &[&str], data_root: Option<&Path>) -> Result<()> {
-    specgr_with(args, data_root, None)
-}
-
-/// Runs `specgr <args>` built with an optional backend feature (`wgpu`, `cuda`, `tch`).
-fn specgr_with(args: &[&str], data_root: Option<&Path>, feature: Option<&str>) -> Result<()> {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(["run", "--quiet", "--package", "bench", "--bin", "specgr"]);
-    if let Some(f) = feature {
-        cmd.args(["--features", f]);
-    }
-    cmd.arg("--").args(args);
-    if let Some(root) = data_root {
-        cmd.env("SPECGR_DATA", root);
-    }
-    let status = cmd.status().context("running specgr")?;
-    if !status.success() {
-        bail!("`specgr {}` failed ({status})", args.join(" "));
-    }
     Ok(())
 }

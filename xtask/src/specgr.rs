@@ -1,0 +1,148 @@
+//! The `specgr` binary as the stages of `cargo xtask` run it: built once through
+//! cargo (so its build shows as a stage of its own, and cargo's lock is not taken
+//! again for every stage), then started directly, in the foreground or beside
+//! another stage with its output in a log file.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+/// A built `specgr` executable and the data root its stages read.
+#[derive(Debug, Clone)]
+pub struct Specgr {
+    bin: PathBuf,
+    data_root: Option<PathBuf>,
+}
+
+impl Specgr {
+    /// Builds `specgr` (the dev profile, which shares its dependencies with the tests)
+    /// with an optional backend feature (`wgpu`, `cuda`, `tch`); cargo's progress goes
+    /// to the terminal.
+    pub fn build(feature: Option<&str>, data_root: Option<&Path>) -> Result<Self> {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(["build", "--package", "bench", "--bin", "specgr", "--message-format=json-render-diagnostics"]);
+        if let Some(f) = feature {
+            cmd.args(["--features", f]);
+        }
+        let out = cmd.stderr(Stdio::inherit()).output().context("running cargo build")?;
+        if !out.status.success() {
+            bail!("building specgr failed ({}); cargo's messages are above", out.status);
+        }
+        let messages = String::from_utf8_lossy(&out.stdout);
+        let bin = executable_from_messages(&messages, "specgr")
+            .context("cargo built specgr but named no executable for it")?;
+        Ok(Self { bin, data_root: data_root.map(Path::to_owned) })
+    }
+
+    /// The executable.
+    pub fn path(&self) -> &Path {
+        &self.bin
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args);
+        if let Some(root) = &self.data_root {
+            cmd.env("SPECGR_DATA", root);
+        }
+        cmd
+    }
+
+    /// Runs `specgr <args>` in the foreground.
+    pub fn run(&self, args: &[&str]) -> Result<()> {
+        let status = self.command(args).status().context("running specgr")?;
+        if !status.success() {
+            bail!("`specgr {}` failed ({status})", args.join(" "));
+        }
+        Ok(())
+    }
+
+    /// Starts `specgr <args>` in the background, its output (stdout and stderr) going
+    /// to `log`, which is replaced. The process is killed if the handle is dropped
+    /// before [`Background::wait`], so a failing foreground stage leaves nothing behind.
+    pub fn spawn_logged(&self, args: &[&str], log: &Path) -> Result<Background> {
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let err = out.try_clone().with_context(|| format!("opening {} twice", log.display()))?;
+        let child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .context("starting specgr")?;
+        Ok(Background { child: Some(child), what: format!("specgr {}", args.join(" ")), log: log.to_owned() })
+    }
+}
+
+/// A `specgr` process running beside the foreground stages.
+#[derive(Debug)]
+pub struct Background {
+    child: Option<Child>,
+    what: String,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Waits for the process; on failure the error carries the end of its log.
+    pub fn wait(mut self) -> Result<()> {
+        let mut child = self.child.take().expect("waited once");
+        let status = child.wait().with_context(|| format!("waiting for `{}`", self.what))?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(20).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!("`{}` failed ({status}); the end of {}:\n{}", self.what, self.log.display(), tail.join("\n"));
+        }
+        Ok(())
+    }
+
+    /// The log file.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The executable of the binary target `name` in cargo's JSON messages
+/// (`--message-format=json…`, one object per line); the last one wins.
+pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .filter(|m| m["target"]["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin")))
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next_back()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_executable_is_read_from_cargo_messages() {
+        let messages = [
+            r#"{"reason":"compiler-artifact","target":{"name":"bench","kind":["lib"]},"executable":null}"#,
+            "not json: a line cargo or a build script printed",
+            r#"{"reason":"compiler-artifact","target":{"name":"specgr","kind":["bin"]},"executable":"/t/debug/specgr"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(executable_from_messages(&messages, "specgr"), Some(PathBuf::from("/t/debug/specgr")));
+        assert_eq!(executable_from_messages(&messages, "other"), None);
+        assert_eq!(executable_from_messages("", "specgr"), None);
+    }
+}
