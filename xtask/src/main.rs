@@ -269,7 +269,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     }
     let levels = r.levels.to_string();
     let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
-    let report_dir = r.out.join(ds).join(report_name);
+    let report_dir = r.out.join(ds).join(&report_name);
     let common = ["--dataset", ds, "--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
@@ -374,27 +374,45 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         tune_table += &format!(" {m} |");
     }
     tune_table += &format!("\n|---:|{}\n", "---:|".repeat(SPECGR_METHODS.len()));
-    for &g in &r.gammas {
-        let gamma = g.to_string();
-        let dir = report_dir.join("tune").join(format!("gamma={g}"));
-        let dir_s = dir.display().to_string();
-        let mut tail = vec![
-            "--part", "valid", "--methods", &methods, "--threshold", &gamma, "--reference", &r.reference, "--report", &dir_s,
-        ];
-        if r.tune_sample > 0 {
-            tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
-        }
-        println!("-- γ = {g}");
-        run_owned(&with(&["eval"], &tail))?;
-        tune_table += &format!("| {g} |");
-        for (i, m) in SPECGR_METHODS.iter().enumerate() {
-            let v = xtask::experiment::read_metric(&dir.join("results.json"), &eval_name(m), "ndcg@50")?;
-            tune_table += &format!(" {v:.4} |");
-            if best[i].is_none_or(|(b, _)| v > b) {
-                best[i] = Some((v, g));
+    // Each γ is one `specgr eval` process keeping about one core busy: on the CPU
+    // they run several at a time (their output in logs), results read in γ order.
+    let parallel = if r.device == "cpu" {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+    } else {
+        1
+    };
+    for chunk in r.gammas.chunks(parallel) {
+        let mut jobs = Vec::new();
+        for &g in chunk {
+            let gamma = g.to_string();
+            let dir = report_dir.join("tune").join(format!("gamma={g}"));
+            let dir_s = dir.display().to_string();
+            let mut tail = vec![
+                "--part", "valid", "--methods", &methods, "--threshold", &gamma, "--reference", &r.reference, "--report", &dir_s,
+            ];
+            if r.tune_sample > 0 {
+                tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
             }
+            let args = with(&["eval"], &tail);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let log = runs.join("logs").join(format!("tune-{report_name}-gamma={g}.log"));
+            jobs.push((g, dir, specgr.spawn_logged(&refs, &log)?));
         }
-        tune_table += "\n";
+        for (g, dir, job) in jobs {
+            job.wait()?;
+            tune_table += &format!("| {g} |");
+            let mut line = format!("-- γ = {g}: NDCG@50");
+            for (i, m) in SPECGR_METHODS.iter().enumerate() {
+                let v = xtask::experiment::read_metric(&dir.join("results.json"), &eval_name(m), "ndcg@50")?;
+                tune_table += &format!(" {v:.4} |");
+                line += &format!(" {m} {v:.4}");
+                if best[i].is_none_or(|(b, _)| v > b) {
+                    best[i] = Some((v, g));
+                }
+            }
+            println!("{line}");
+            tune_table += "\n";
+        }
     }
     let chosen: Vec<String> = SPECGR_METHODS
         .iter()
