@@ -289,7 +289,15 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     stage(2, "data: load, split, statistics");
     run(&["data", "stats", "--dataset", ds])?;
     stage(3, "embeddings (cached by text hash)");
-    run(&["embed", "--dataset", ds, "--encoder", &enc, dev[0], dev[1]])?;
+    // On the CPU, several batches at once: small matmuls leave cores idle otherwise
+    // (the embeddings are the same; experiments/results/text-encoder/embed-beauty.md).
+    let parallel = if r.device == "cpu" {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+    } else {
+        1
+    };
+    let threads = parallel.to_string();
+    run(&["embed", "--dataset", ds, "--encoder", &enc, "--threads", &threads, dev[0], dev[1]])?;
     stage(4, "semantic IDs");
     run(&["semid", "fit", "--dataset", ds, "--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]])?;
     // What each trained model is made from: a model trained on other inputs is set
@@ -376,11 +384,6 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     tune_table += &format!("\n|---:|{}\n", "---:|".repeat(SPECGR_METHODS.len()));
     // Each γ is one `specgr eval` process keeping about one core busy: on the CPU
     // they run several at a time (their output in logs), results read in γ order.
-    let parallel = if r.device == "cpu" {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
-    } else {
-        1
-    };
     for chunk in r.gammas.chunks(parallel) {
         let mut jobs = Vec::new();
         for &g in chunk {
