@@ -275,6 +275,13 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
     };
     println!("== reproduce: dataset `{ds}`, TIGER `{}` on {method} IDs (K = {k}, {} digits)", r.preset, r.levels + 1);
+    // Loaded here, before anything is built, so that an unknown dataset or a missing
+    // data directory fails at once; its fingerprint stamps the trained models below.
+    let data_hash = {
+        let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
+        let loaded = recdata::load_dataset(ds, &root)?;
+        xtask::stamp::dataset_fingerprint(&loaded.dataset)
+    };
     let start = std::time::Instant::now();
     let mut clock = StageClock::new(8);
     let mut stage = |i: usize, name: &'static str| clock.begin(i, name);
@@ -303,11 +310,6 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     // What each trained model is made from: a model trained on other inputs is set
     // aside (never resumed or kept) when they change.
     let runs = PathBuf::from("runs").join(ds);
-    let data_hash = {
-        let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
-        let loaded = recdata::load_dataset(ds, &root)?;
-        xtask::stamp::dataset_fingerprint(&loaded.dataset)
-    };
     let file_hash = |p: PathBuf| xtask::download::sha256_file(&p);
     let ids_hash = file_hash(runs.join("semid").join(&ids).join("ids.json"))?;
     let emb_hash = file_hash(runs.join("embeddings").join("embeddings.safetensors"))?;
