@@ -202,3 +202,40 @@ mod stamps {
         assert_eq!(dataset_fingerprint(&a).len(), 64);
     }
 }
+
+/// `cargo xtask reproduce` run on bad input: it must fail before building anything,
+/// with an error that says what was expected.
+fn reproduce_error(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let encoder = dir.path().join("encoder");
+    std::fs::create_dir_all(&encoder).unwrap();
+    std::fs::write(encoder.join("model.safetensors"), b"").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("reproduce")
+        .args(args)
+        .arg("--encoder")
+        .arg(&encoder)
+        .arg("--data-root")
+        .arg(dir.path().join("data"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .current_dir(dir.path())
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("CARGO")
+        // A `cargo` that cannot run: reaching the build stage would fail differently.
+        .env("PATH", "")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "reproduce {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn reproduce_rejects_an_unknown_dataset_or_missing_data_before_building() {
+    let err = reproduce_error(&["--dataset", "nope"]);
+    assert!(err.contains("unknown dataset `nope`") && err.contains("beauty-2014"), "{err}");
+    let err = reproduce_error(&["--dataset", "beauty-2014"]);
+    assert!(err.contains("no data found in") && err.contains("cargo xtask download beauty-2014"), "{err}");
+    let err = reproduce_error(&["--levels", "0"]);
+    assert!(err.contains("--levels 0: 1 to 64"), "{err}");
+}
