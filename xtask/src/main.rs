@@ -1,7 +1,8 @@
 //! `cargo xtask`: orchestration for this workspace (downloads, reproduction).
 //!
-//! Heavy work runs in the real binaries (`specgr`), which this program invokes
-//! through cargo; it only resolves arguments, fetches files and sequences stages.
+//! Heavy work runs in the real binary (`specgr`), which this program builds once
+//! through cargo and then runs directly (see `xtask::specgr`); it only resolves
+//! arguments, fetches files and sequences stages.
 
 use std::path::{Path, PathBuf};
 
