@@ -17,9 +17,9 @@ pub struct Specgr {
 }
 
 impl Specgr {
-    /// Builds `specgr` (the dev profile, which shares its dependencies with the tests)
-    /// with an optional backend feature (`wgpu`, `cuda`, `tch`); cargo's progress goes
-    /// to the terminal.
+    /// Builds `specgr` in the dev profile (dependencies optimised, see the workspace
+    /// `Cargo.toml`) with an optional backend feature (`wgpu`, `cuda`, `tch`); cargo's
+    /// progress goes to the terminal.
     pub fn build(feature: Option<&str>, data_root: Option<&Path>) -> Result<Self> {
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(["build", "--package", "bench", "--bin", "specgr", "--message-format=json-render-diagnostics"]);
