@@ -1,10 +1,13 @@
 //! Fetching a sentence encoder from the Hugging Face hub.
 
+#[cfg(feature = "net")]
 use std::path::Path;
 
-use anyhow::Result;
-
+#[cfg(feature = "net")]
 use crate::download::{Fetch, Outcome, Progress, fetch};
+
+/// The sentence encoder `cargo xtask reproduce` uses (and downloads when it is missing).
+pub const DEFAULT_ENCODER: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
 /// The files of a sentence-transformers model directory: (path, required).
 pub const ENCODER_FILES: &[(&str, bool)] = &[
@@ -35,13 +38,14 @@ pub fn file_url(endpoint: &str, model_id: &str, revision: &str, file: &str) -> S
 /// Downloads a model's files into `dir` and writes `checksums.sha256` beside them.
 ///
 /// Required files must exist; optional ones a model does not have (HTTP 404) are skipped.
+#[cfg(feature = "net")]
 pub fn download_encoder(
     endpoint: &str,
     model_id: &str,
     revision: &str,
     dir: &Path,
     progress: &mut dyn Progress,
-) -> Result<Vec<(String, String)>> {
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut sums = Vec::new();
     for &(file, required) in ENCODER_FILES {
         let job = Fetch {

@@ -3,13 +3,19 @@
 //! Heavy work runs in the real binary (`specgr`), which this program builds once
 //! through cargo and then runs directly (see `xtask::specgr`); it only resolves
 //! arguments, fetches files and sequences stages.
+//!
+//! `cargo xtask` is built without the HTTP client (the crate's `net` feature): it hands
+//! downloads to `xtask-net`, these same tasks built with it (`src/bin/xtask-net.rs`),
+//! which cargo compiles the first time something is to be downloaded.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 
+#[cfg(feature = "net")]
+use indicatif::{ProgressBar, ProgressStyle};
+#[cfg(feature = "net")]
 use xtask::download::{Fetch, Outcome, Progress, fetch};
 
 #[derive(Debug, Parser)]
@@ -55,8 +61,10 @@ enum Task {
     },
 }
 
+#[cfg(feature = "net")]
 struct Bar(Option<ProgressBar>);
 
+#[cfg(feature = "net")]
 impl Progress for Bar {
     fn start(&mut self, name: &str, start: u64, total: Option<u64>) {
         let bar = ProgressBar::new(total.unwrap_or(0));
@@ -80,31 +88,77 @@ impl Progress for Bar {
     }
 }
 
-fn main() -> Result<()> {
+/// Parses the command line and runs the task.
+pub fn main() -> Result<()> {
     match Task::parse() {
+        #[cfg(feature = "net")]
         Task::Download { dataset, data_root, datasets_dir } => {
             let root = data_root.unwrap_or_else(recdata::default_data_root);
             download_dataset(&dataset, &root, &datasets_dir)
         }
+        #[cfg(feature = "net")]
         Task::DownloadEncoder { model_id, encoder, revision } => {
             let dir = encoder.unwrap_or_else(|| {
                 PathBuf::from("models").join(model_id.rsplit('/').next().unwrap_or(&model_id))
             });
-            let sums = xtask::encoder::download_encoder(
-                &xtask::encoder::hub_endpoint(),
-                &model_id,
-                &revision,
-                &dir,
-                &mut Bar(None),
-            )?;
-            println!("{model_id} -> {} ({} files, checksums in checksums.sha256)", dir.display(), sums.len());
-            Ok(())
+            download_encoder(&model_id, &dir, &revision)
+        }
+        #[cfg(not(feature = "net"))]
+        Task::Download { dataset, data_root, datasets_dir } => {
+            let mut args = vec!["download".into(), dataset.into(), "--datasets-dir".into(), datasets_dir.into()];
+            if let Some(root) = data_root {
+                args.extend(["--data-root".into(), root.into()]);
+            }
+            with_net(&args)
+        }
+        #[cfg(not(feature = "net"))]
+        Task::DownloadEncoder { model_id, encoder, revision } => {
+            let mut args = vec!["download-encoder".into(), model_id.into(), "--revision".into(), revision.into()];
+            if let Some(dir) = encoder {
+                args.extend(["--encoder".into(), dir.into()]);
+            }
+            with_net(&args)
         }
         Task::Reproduce(r) => reproduce(&r),
         Task::Sweep { experiment, out, dataset, data_root } => sweep(&experiment, &out, dataset, data_root.as_deref()),
     }
 }
 
+/// Downloads a sentence encoder from the hub into `dir`.
+#[cfg(feature = "net")]
+fn download_encoder(model_id: &str, dir: &Path, revision: &str) -> Result<()> {
+    let endpoint = xtask::encoder::hub_endpoint();
+    let sums = xtask::encoder::download_encoder(&endpoint, model_id, revision, dir, &mut Bar(None))?;
+    println!("{model_id} -> {} ({} files, checksums in checksums.sha256)", dir.display(), sums.len());
+    Ok(())
+}
+
+/// Downloads a sentence encoder from the hub into `dir`, through `xtask-net`.
+#[cfg(not(feature = "net"))]
+fn download_encoder(model_id: &str, dir: &Path, revision: &str) -> Result<()> {
+    with_net(&["download-encoder".into(), model_id.into(), "--encoder".into(), dir.into(), "--revision".into(), revision.into()])
+}
+
+/// Runs `cargo xtask <args>` as `xtask-net`: the same tasks with the `net` feature,
+/// built by cargo the first time (its HTTP client and TLS stack are compiled only on a
+/// machine that downloads something).
+#[cfg(not(feature = "net"))]
+fn with_net(args: &[std::ffi::OsString]) -> Result<()> {
+    println!("-- downloads run in xtask-net (cargo xtask with its HTTP client), built the first time they are needed");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--package", "xtask", "--features", "net", "--bin", "xtask-net", "--"])
+        .args(args)
+        .status()
+        .context("running cargo to build and start xtask-net")?;
+    if !status.success() {
+        let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+        bail!("`xtask-net {}` failed ({status})", shown.join(" "));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "net")]
 fn download_dataset(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> {
     let manifest = recdata::find_manifest(name, Some(datasets_dir))?;
     if manifest.downloads.is_empty() {
@@ -218,7 +272,7 @@ fn encoder_dir(r: &Reproduce) -> PathBuf {
         std::env::var_os("SPECGR_MODELS")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("models"))
-            .join("all-MiniLM-L6-v2")
+            .join(xtask::encoder::DEFAULT_ENCODER.rsplit('/').next().unwrap_or_default())
     })
 }
 
@@ -229,15 +283,6 @@ const BASELINES: [&str; 4] = ["tiger", "tiger-c", "semantic-knn", "unisrec"];
 fn reproduce(r: &Reproduce) -> Result<()> {
     // As `specgr semid fit --levels` accepts.
     anyhow::ensure!((1..=64).contains(&r.levels), "--levels {}: 1 to 64 code levels", r.levels);
-    let encoder = encoder_dir(r);
-    if !encoder.join("model.safetensors").is_file() {
-        bail!(
-            "no sentence encoder in {}: run `cargo xtask download-encoder sentence-transformers/all-MiniLM-L6-v2 \
-             --encoder {}` (or point SPECGR_MODELS / --encoder at a model directory)",
-            encoder.display(),
-            encoder.display()
-        );
-    }
     if r.gammas.is_empty() {
         bail!("--gammas needs at least one value");
     }
@@ -252,7 +297,6 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let k = r.codebook_size.unwrap_or(if ds == "synthetic" { 32 } else { 256 }).to_string();
     let (epochs, u_epochs, u_batch) = (r.epochs.to_string(), r.unisrec_epochs.to_string(), r.unisrec_batch_size.to_string());
     let (s1, s2) = (r.pp_stage1_epochs.to_string(), r.pp_stage2_epochs.to_string());
-    let enc = encoder.display().to_string();
     // The name `specgr` gives IDs of other than three levels (`--ids rqkmeans-l5`).
     let default_ids = if ds == "synthetic" { "hkmeans" } else { "rqvae" };
     let method = r.ids.as_deref().unwrap_or(default_ids);
@@ -283,6 +327,21 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         let loaded = recdata::load_dataset(ds, &root)?;
         xtask::stamp::dataset_fingerprint(&loaded.dataset)
     };
+    // After the data (an unknown dataset should not cost a download) and before the build.
+    let encoder = encoder_dir(r);
+    if !encoder.join("model.safetensors").is_file() {
+        let model = xtask::encoder::DEFAULT_ENCODER;
+        println!("-- no sentence encoder in {}: downloading {model} there", encoder.display());
+        download_encoder(model, &encoder, "main").with_context(|| {
+            format!(
+                "no sentence encoder in {} and downloading {model} failed: point SPECGR_MODELS or --encoder at \
+                 a model directory, or run `cargo xtask download-encoder {model} --encoder {}` when online",
+                encoder.display(),
+                encoder.display()
+            )
+        })?;
+    }
+    let enc = encoder.display().to_string();
     let start = std::time::Instant::now();
     let mut clock = StageClock::new(8);
     let mut stage = |i: usize, name: &'static str| clock.begin(i, name);

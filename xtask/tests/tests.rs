@@ -203,6 +203,30 @@ mod stamps {
     }
 }
 
+/// Runs `cargo xtask reproduce` in a temporary directory where the build stage cannot
+/// start (no `cargo`): what it does before building, and how it fails.
+fn reproduce_before_building(args: &[&str], dir: &std::path::Path, hub: Option<&str>) -> (String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("reproduce")
+        .args(args)
+        .arg("--data-root")
+        .arg(dir.join("data"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("SPECGR_MODELS")
+        .env_remove("CARGO")
+        // A `cargo` that cannot run: reaching the build stage fails with a message of its own.
+        .env("PATH", "");
+    if let Some(hub) = hub {
+        cmd.env("HF_ENDPOINT", hub);
+    }
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "reproduce {args:?} succeeded");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// `cargo xtask reproduce` run on bad input: it must fail before building anything,
 /// with an error that says what was expected.
 fn reproduce_error(args: &[&str]) -> String {
@@ -210,24 +234,36 @@ fn reproduce_error(args: &[&str]) -> String {
     let encoder = dir.path().join("encoder");
     std::fs::create_dir_all(&encoder).unwrap();
     std::fs::write(encoder.join("model.safetensors"), b"").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("reproduce")
-        .args(args)
-        .arg("--encoder")
-        .arg(&encoder)
-        .arg("--data-root")
-        .arg(dir.path().join("data"))
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .current_dir(dir.path())
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("CARGO")
-        // A `cargo` that cannot run: reaching the build stage would fail differently.
-        .env("PATH", "")
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "reproduce {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let encoder = encoder.display().to_string();
+    let args: Vec<&str> = args.iter().copied().chain(["--encoder", encoder.as_str()]).collect();
+    let (_, err) = reproduce_before_building(&args, dir.path(), None);
+    assert!(!err.contains("running cargo build"), "reproduce {args:?} reached the build: {err}");
+    err
+}
+
+#[test]
+fn reproduce_downloads_a_missing_encoder_from_the_hub_before_building() {
+    let model = "/sentence-transformers/all-MiniLM-L6-v2/resolve/main";
+    let files: Vec<(String, Vec<u8>)> = ["config.json", "model.safetensors", "tokenizer.json"]
+        .iter()
+        .map(|f| (format!("{model}/{f}"), body(100)))
+        .collect();
+    let server = Server::start(files);
+    let dir = tempfile::tempdir().unwrap();
+    let encoder = dir.path().join("models").join("all-MiniLM-L6-v2");
+    let (out, err) = reproduce_before_building(&["--encoder", &encoder.display().to_string()], dir.path(), Some(&server.url("")));
+    assert!(out.contains("downloading sentence-transformers/all-MiniLM-L6-v2"), "{out}");
+    assert_eq!(std::fs::read(encoder.join("model.safetensors")).unwrap(), body(100));
+    assert!(encoder.join("checksums.sha256").is_file());
+    // Then it went on to the build, which cannot run here.
+    assert!(err.contains("running cargo build"), "{err}");
+
+    // A hub without the model: the error says where the encoder was expected and how to provide it.
+    let server = Server::start(Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err) = reproduce_before_building(&[], dir.path(), Some(&server.url("")));
+    assert!(err.contains("no sentence encoder in models/all-MiniLM-L6-v2") && err.contains("HTTP 404"), "{err}");
+    assert!(err.contains("SPECGR_MODELS") && !err.contains("running cargo build"), "{err}");
 }
 
 #[test]
