@@ -77,6 +77,36 @@ impl Specgr {
             .context("starting specgr")?;
         Ok(Background { child: Some(child), what: format!("specgr {}", args.join(" ")), log: log.to_owned() })
     }
+
+    /// Runs `specgr` once per job (its arguments and its log), at most `parallel` at a
+    /// time, starting the next as soon as one ends. The first failure is returned, with
+    /// the end of its log, and the jobs still running are killed.
+    pub fn run_all(&self, jobs: &[(Vec<String>, PathBuf)], parallel: usize) -> Result<()> {
+        let mut pending = jobs.iter();
+        let mut running: Vec<Background> = Vec::new();
+        loop {
+            while running.len() < parallel.max(1) {
+                let Some((args, log)) = pending.next() else { break };
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                running.push(self.spawn_logged(&refs, log)?);
+            }
+            if running.is_empty() {
+                return Ok(());
+            }
+            let before = running.len();
+            let mut i = 0;
+            while i < running.len() {
+                if running[i].try_wait()? {
+                    running.swap_remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            if running.len() == before {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
 }
 
 /// A `specgr` process running beside the foreground stages.
@@ -92,6 +122,24 @@ impl Background {
     pub fn wait(mut self) -> Result<()> {
         let mut child = self.child.take().expect("waited once");
         let status = child.wait().with_context(|| format!("waiting for `{}`", self.what))?;
+        self.check(status)
+    }
+
+    /// Whether the process has ended (successfully); an error, with the end of its log,
+    /// when it failed.
+    pub fn try_wait(&mut self) -> Result<bool> {
+        let child = self.child.as_mut().expect("not yet waited for");
+        match child.try_wait().with_context(|| format!("waiting for `{}`", self.what))? {
+            None => Ok(false),
+            Some(status) => {
+                self.child = None;
+                self.check(status)?;
+                Ok(true)
+            }
+        }
+    }
+
+    fn check(&self, status: std::process::ExitStatus) -> Result<()> {
         if !status.success() {
             let text = std::fs::read_to_string(&self.log).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(20).collect();
@@ -144,5 +192,25 @@ mod tests {
         assert_eq!(executable_from_messages(&messages, "specgr"), Some(PathBuf::from("/t/debug/specgr")));
         assert_eq!(executable_from_messages(&messages, "other"), None);
         assert_eq!(executable_from_messages("", "specgr"), None);
+    }
+
+    #[test]
+    fn run_all_runs_every_job_and_stops_at_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        // `sh` stands in for specgr: each job leaves a file behind.
+        let sh = Specgr { bin: PathBuf::from("sh"), data_root: None };
+        let job = |i: usize, script: &str| {
+            (vec!["-c".to_owned(), script.replace("{out}", &dir.path().join(format!("done{i}")).display().to_string())],
+             dir.path().join(format!("job{i}.log")))
+        };
+        let jobs: Vec<_> = (0..5).map(|i| job(i, "sleep 0.05; echo ran > {out}")).collect();
+        sh.run_all(&jobs, 2).unwrap();
+        assert!((0..5).all(|i| dir.path().join(format!("done{i}")).is_file()));
+
+        let failing = vec![job(5, "echo ran > {out}"), job(6, "echo the reason; exit 3"), job(7, "sleep 5; echo ran > {out}")];
+        let err = format!("{:#}", sh.run_all(&failing, 3).unwrap_err());
+        assert!(err.contains("the reason") && err.contains("job6.log"), "{err}");
+        // The job still running was killed.
+        assert!(!dir.path().join("done7").exists());
     }
 }
