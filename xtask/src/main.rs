@@ -124,6 +124,31 @@ pub fn main() -> Result<()> {
     }
 }
 
+/// Downloads a dataset whose data is missing from `dir` (`<root>/<name>/`), as
+/// `cargo xtask download` does (resuming an interrupted download).
+fn download_dataset_into(name: &str, root: &Path, dir: &Path) -> Result<()> {
+    println!("-- dataset `{name}`: no data in {}; downloading it there", dir.display());
+    download_data(name, root).with_context(|| {
+        format!(
+            "dataset `{name}` is not in {} and downloading it failed: run again to resume, or put its files there \
+             (SPECGR_DATA / --data-root choose the data root; --offline never downloads)",
+            dir.display()
+        )
+    })
+}
+
+/// Downloads a dataset's files into `<root>/<name>/`, as `cargo xtask download` does.
+#[cfg(feature = "net")]
+fn download_data(name: &str, root: &Path) -> Result<()> {
+    download_dataset(name, root, Path::new("datasets"))
+}
+
+/// Downloads a dataset's files into `<root>/<name>/`, through `xtask-net`.
+#[cfg(not(feature = "net"))]
+fn download_data(name: &str, root: &Path) -> Result<()> {
+    with_net(&["download".into(), name.into(), "--data-root".into(), root.into()])
+}
+
 /// Downloads a sentence encoder from the hub into `dir`.
 #[cfg(feature = "net")]
 fn download_encoder(model_id: &str, dir: &Path, revision: &str) -> Result<()> {
@@ -261,6 +286,10 @@ struct Reproduce {
     /// for IDs other than the dataset's default and `-l<levels>` for other than 3 levels.
     #[arg(long, default_value = "experiments/results")]
     out: PathBuf,
+    /// Never download: fail when the dataset's directory or the sentence encoder is
+    /// missing (by default both are fetched, the dataset as `cargo xtask download` does).
+    #[arg(long)]
+    offline: bool,
     /// Where to compute: `cpu` (Flex), `wgpu`, `cuda`, `tch` or `tch-cuda`; a GPU
     /// device builds `specgr` with that cargo feature.
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu", "cuda", "tch", "tch-cuda"])]
@@ -326,17 +355,33 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
     };
     println!("== reproduce: dataset `{ds}`, TIGER `{}` on {method} IDs (K = {k}, {} digits)", r.preset, r.levels + 1);
-    // Loaded here, before anything is built, so that an unknown dataset or a missing
-    // data directory fails at once; its fingerprint stamps the trained models below.
+    // Fetched when missing and loaded here, before anything is built, so that an unknown
+    // dataset or unreadable data fails at once; its fingerprint stamps the trained models
+    // below.
     let data_hash = {
         let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
-        let loaded = recdata::load_dataset(ds, &root)?;
+        let loaded = match recdata::load_dataset(ds, &root) {
+            // Nothing readable there (no directory, or an interrupted download): fetch it.
+            Err(recdata::DataError::MissingData { dir, .. }) if !r.offline => {
+                download_dataset_into(ds, &root, &dir)?;
+                recdata::load_dataset(ds, &root)?
+            }
+            loaded => loaded?,
+        };
         xtask::stamp::dataset_fingerprint(&loaded.dataset)
     };
     // After the data (an unknown dataset should not cost a download) and before the build.
     let encoder = encoder_dir(r);
     if !encoder.join("model.safetensors").is_file() {
         let model = xtask::encoder::DEFAULT_ENCODER;
+        if r.offline {
+            bail!(
+                "no sentence encoder in {}: point SPECGR_MODELS or --encoder at a model directory, or run \
+                 `cargo xtask download-encoder {model} --encoder {}` (--offline: nothing is downloaded)",
+                encoder.display(),
+                encoder.display()
+            );
+        }
         println!("-- no sentence encoder in {}: downloading {model} there", encoder.display());
         download_encoder(model, &encoder, "main").with_context(|| {
             format!(
