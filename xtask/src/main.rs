@@ -305,13 +305,12 @@ fn encoder_dir(r: &Reproduce) -> PathBuf {
     })
 }
 
-/// Where the γ search of reproduce puts the valid report of one method at one γ.
-fn tune_dir(report_dir: &Path, method: &str, gamma: f32) -> PathBuf {
-    report_dir.join("tune").join(method).join(format!("gamma={gamma}"))
+/// Where the γ search of reproduce puts the valid report of the SpecGR methods at one γ.
+fn tune_dir(report_dir: &Path, gamma: f32) -> PathBuf {
+    report_dir.join("tune").join(format!("gamma={gamma}"))
 }
 
-/// The SpecGR methods whose γ is tuned (SpecGR++, which needs its own training, last),
-/// and the baselines beside them.
+/// The SpecGR methods whose γ is tuned, and the baselines beside them.
 const SPECGR_METHODS: [&str; 3] = ["specgr-knn", "specgr-unisrec", "specgr-pp"];
 const BASELINES: [&str; 4] = ["tiger", "tiger-c", "semantic-knn", "unisrec"];
 
@@ -471,29 +470,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         xtask::download::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
 
-    // SpecGR++ trains from the trained TIGER while the γ of the SpecGR methods that do
-    // not need it are tuned beside it; then SpecGR++'s own γ. Each (method, γ) is one
-    // `specgr eval` on valid keeping about one core busy: on the CPU several run at a
-    // time, with their output in logs.
-    let tune_jobs = |methods: &[&str]| -> Vec<(Vec<String>, PathBuf)> {
-        let sample = r.tune_sample.to_string();
-        let mut jobs = Vec::new();
-        for m in methods {
-            for &g in &r.gammas {
-                let gamma = g.to_string();
-                let dir = tune_dir(&report_dir, m, g).display().to_string();
-                let mut tail = vec!["--part", "valid", "--methods", m, "--threshold", &gamma, "--reference", &r.reference, "--report", &dir];
-                if r.tune_sample > 0 {
-                    tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
-                }
-                let log = runs.join("logs").join(format!("tune-{report_name}-{m}-gamma={g}.log"));
-                jobs.push((with(&["eval"], &tail), log));
-            }
-        }
-        jobs
-    };
-    let (beside_pp, after_pp) = SPECGR_METHODS.split_at(2);
-    stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run); tune γ of the others beside it");
+    stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
     let pp_dir = runs.join(format!("specgr-pp-{ids}-{}", r.preset));
     let pp_stamp = xtask::stamp::stamp_text(&[
         ("data", data_hash),
@@ -506,24 +483,27 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     if let Some(n) = &pp_limit {
         pp_tail.extend(["--train-limit", n.as_str()]);
     }
-    let pp_args = with(&["train", "specgr++"], &pp_tail);
-    let pp_refs: Vec<&str> = pp_args.iter().map(String::as_str).collect();
-    let pp_job = specgr.spawn_logged(&pp_refs, &runs.join("logs").join(format!("train-specgr-pp-{ids}-{}.log", r.preset)))?;
-    println!("SpecGR++ trains in the background; its output goes to {}", pp_job.log().display());
-    println!("tuning γ of {} on valid beside it", beside_pp.join(" and "));
-    specgr.run_all(&tune_jobs(beside_pp), parallel.saturating_sub(1).max(1))?;
-    println!("waiting for SpecGR++ ({})", pp_job.log().display());
-    let log = pp_job.log().to_owned();
-    pp_job.wait()?;
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    // Its summary lines (`specgr train specgr++` ends each stage with one).
-    let summary = |l: &&str| ["stage 1: ", "stage 2: ", "no training"].iter().any(|p| l.starts_with(p));
-    for line in text.lines().filter(summary) {
-        println!("SpecGR++: {line}");
-    }
+    run_owned(&with(&["train", "specgr++"], &pp_tail))?;
 
-    stage(7, "tune γ of SpecGR++ on valid");
-    specgr.run_all(&tune_jobs(after_pp), parallel)?;
+    stage(7, "tune γ of each SpecGR method on valid");
+    // Each γ is one `specgr eval` process keeping about one core busy: on the CPU
+    // several run at a time (their output in logs), the next starting as one ends.
+    // (Tuning SpecGR-KNN and SpecGR_Aux while SpecGR++ trains was tried and gained
+    // nothing on two cores: SpecGR++ training uses both.)
+    let methods = SPECGR_METHODS.join(",");
+    let sample = r.tune_sample.to_string();
+    let mut jobs = Vec::new();
+    for &g in &r.gammas {
+        let gamma = g.to_string();
+        let dir = tune_dir(&report_dir, g).display().to_string();
+        let mut tail = vec!["--part", "valid", "--methods", &methods, "--threshold", &gamma, "--reference", &r.reference, "--report", &dir];
+        if r.tune_sample > 0 {
+            tail.extend(["--sample", sample.as_str(), "--seed", "1"]);
+        }
+        let log = runs.join("logs").join(format!("tune-{report_name}-gamma={g}.log"));
+        jobs.push((with(&["eval"], &tail), log));
+    }
+    specgr.run_all(&jobs, parallel)?;
     let mut best: Vec<Option<(f64, f32)>> = vec![None; SPECGR_METHODS.len()];
     let mut tune_table = String::from("# γ tuned on valid (overall NDCG@50)\n\n| γ |");
     for m in SPECGR_METHODS {
@@ -534,7 +514,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         tune_table += &format!("| {g} |");
         let mut line = format!("-- γ = {g}: NDCG@50");
         for (i, m) in SPECGR_METHODS.iter().enumerate() {
-            let results = tune_dir(&report_dir, m, g).join("results.json");
+            let results = tune_dir(&report_dir, g).join("results.json");
             let v = xtask::experiment::read_metric(&results, &eval_name(m), "ndcg@50")?;
             tune_table += &format!(" {v:.4} |");
             line += &format!(" {m} {v:.4}");
