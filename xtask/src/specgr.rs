@@ -207,10 +207,21 @@ mod tests {
         sh.run_all(&jobs, 2).unwrap();
         assert!((0..5).all(|i| dir.path().join(format!("done{i}")).is_file()));
 
-        let failing = vec![job(5, "echo ran > {out}"), job(6, "echo the reason; exit 3"), job(7, "sleep 5; echo ran > {out}")];
+        // Job 7 writes its process id and waits; job 6 fails after it has started.
+        let failing = vec![
+            job(5, "echo ran > {out}"),
+            job(6, "sleep 0.5; echo the reason; exit 3"),
+            job(7, "echo $$ > {out}; exec sleep 30"),
+        ];
+        let started = std::time::Instant::now();
         let err = format!("{:#}", sh.run_all(&failing, 3).unwrap_err());
         assert!(err.contains("the reason") && err.contains("job6.log"), "{err}");
-        // The job still running was killed.
-        assert!(!dir.path().join("done7").exists());
+        assert!(started.elapsed().as_secs() < 20, "run_all waited for the job it should have killed");
+        // The job still running was killed (and reaped).
+        #[cfg(target_os = "linux")]
+        {
+            let pid = std::fs::read_to_string(dir.path().join("done7")).unwrap();
+            assert!(!Path::new("/proc").join(pid.trim()).exists(), "process {} still runs", pid.trim());
+        }
     }
 }
