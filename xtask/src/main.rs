@@ -91,33 +91,15 @@ impl Progress for Bar {
 /// Parses the command line and runs the task.
 pub fn main() -> Result<()> {
     match Task::parse() {
-        #[cfg(feature = "net")]
         Task::Download { dataset, data_root, datasets_dir } => {
             let root = data_root.unwrap_or_else(recdata::default_data_root);
-            download_dataset(&dataset, &root, &datasets_dir)
+            download_data(&dataset, &root, &datasets_dir)
         }
-        #[cfg(feature = "net")]
         Task::DownloadEncoder { model_id, encoder, revision } => {
             let dir = encoder.unwrap_or_else(|| {
                 PathBuf::from("models").join(model_id.rsplit('/').next().unwrap_or(&model_id))
             });
             download_encoder(&model_id, &dir, &revision)
-        }
-        #[cfg(not(feature = "net"))]
-        Task::Download { dataset, data_root, datasets_dir } => {
-            let mut args = vec!["download".into(), dataset.into(), "--datasets-dir".into(), datasets_dir.into()];
-            if let Some(root) = data_root {
-                args.extend(["--data-root".into(), root.into()]);
-            }
-            with_net(&args)
-        }
-        #[cfg(not(feature = "net"))]
-        Task::DownloadEncoder { model_id, encoder, revision } => {
-            let mut args = vec!["download-encoder".into(), model_id.into(), "--revision".into(), revision.into()];
-            if let Some(dir) = encoder {
-                args.extend(["--encoder".into(), dir.into()]);
-            }
-            with_net(&args)
         }
         Task::Reproduce(r) => reproduce(&r),
         Task::Sweep { experiment, out, dataset, data_root } => sweep(&experiment, &out, dataset, data_root.as_deref()),
@@ -128,25 +110,13 @@ pub fn main() -> Result<()> {
 /// `cargo xtask download` does (resuming an interrupted download).
 fn download_dataset_into(name: &str, root: &Path, dir: &Path) -> Result<()> {
     println!("-- dataset `{name}`: no data in {}; downloading it there", dir.display());
-    download_data(name, root).with_context(|| {
+    download_data(name, root, Path::new("datasets")).with_context(|| {
         format!(
             "dataset `{name}` is not in {} and downloading it failed: run again to resume, or put its files there \
              (SPECGR_DATA / --data-root choose the data root; --offline never downloads)",
             dir.display()
         )
     })
-}
-
-/// Downloads a dataset's files into `<root>/<name>/`, as `cargo xtask download` does.
-#[cfg(feature = "net")]
-fn download_data(name: &str, root: &Path) -> Result<()> {
-    download_dataset(name, root, Path::new("datasets"))
-}
-
-/// Downloads a dataset's files into `<root>/<name>/`, through `xtask-net`.
-#[cfg(not(feature = "net"))]
-fn download_data(name: &str, root: &Path) -> Result<()> {
-    with_net(&["download".into(), name.into(), "--data-root".into(), root.into()])
 }
 
 /// Downloads a sentence encoder from the hub into `dir`.
@@ -183,8 +153,10 @@ fn with_net(args: &[std::ffi::OsString]) -> Result<()> {
     Ok(())
 }
 
+/// Downloads a dataset's files into `<root>/<name>/` (`datasets_dir`: manifests searched
+/// before the shipped ones).
 #[cfg(feature = "net")]
-fn download_dataset(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> {
+fn download_data(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> {
     let manifest = recdata::find_manifest(name, Some(datasets_dir))?;
     if manifest.downloads.is_empty() {
         bail!("dataset `{name}` lists no files to download");
@@ -205,6 +177,12 @@ fn download_dataset(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> 
     }
     println!("dataset `{name}` is in {}", dir.display());
     Ok(())
+}
+
+/// Downloads a dataset's files into `<root>/<name>/`, through `xtask-net`.
+#[cfg(not(feature = "net"))]
+fn download_data(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> {
+    with_net(&["download".into(), name.into(), "--data-root".into(), root.into(), "--datasets-dir".into(), datasets_dir.into()])
 }
 
 /// `cargo xtask reproduce` arguments.
