@@ -416,8 +416,9 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         xtask::stamp::write(dir, stamp)
     };
 
-    // TIGER and UniSRec are independent, and at these sizes each keeps about one core
-    // busy: UniSRec trains in the background (its output in a log) while TIGER trains.
+    // TIGER and UniSRec are independent: UniSRec trains in the background (its output in
+    // a log) while TIGER trains, and TIGER's two shards take the core UniSRec leaves
+    // once it has finished.
     stage(5, "train TIGER (resumes a previous run) and UniSRec beside it (skipped when trained)");
     let unisrec_dir = runs.join("unisrec");
     guard(&unisrec_dir, &xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
@@ -433,10 +434,19 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         Some(job)
     };
     let tiger_dir = runs.join(format!("tiger-{ids}-{}", r.preset));
-    let tiger_stamp = xtask::stamp::stamp_text(&[("data", data_hash.clone()), ("ids", ids_hash.clone())]);
-    guard(&tiger_dir, &tiger_stamp)?;
+    // On the CPU each batch is computed in two shards on two threads: the tiny model
+    // keeps only one core busy otherwise (on a GPU one stream does it all).
+    let shards = if r.device == "cpu" { "2" } else { "1" };
     let eval_every = r.eval_every.to_string();
-    run_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every]))?;
+    // The training settings are stamped too: a run started with other ones cannot be
+    // resumed, and is set aside instead (`specgr train` would refuse it).
+    let tiger_stamp = xtask::stamp::stamp_text(&[
+        ("data", data_hash.clone()),
+        ("ids", ids_hash.clone()),
+        ("train", format!("epochs {epochs}, eval every {eval_every}, shards {shards}")),
+    ]);
+    guard(&tiger_dir, &tiger_stamp)?;
+    run_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every, "--shards", shards]))?;
     if let Some(job) = unisrec {
         println!("waiting for UniSRec ({})", job.log().display());
         let log = job.log().to_owned();

@@ -14,7 +14,7 @@ use std::time::Instant;
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, Optimizer};
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
 use semid::{PrefixTrie, SemanticIds};
@@ -68,6 +68,13 @@ pub struct TrainConfig {
     /// Seed for initialisation, shuffling and dropout.
     #[config(default = 42)]
     pub seed: u64,
+    /// Splits each batch into this many equal shards whose forward and backward passes
+    /// run on their own threads (each with its own autodiff graph); their gradients,
+    /// weighted by shard size, are summed into one update. That is the whole batch's
+    /// gradient up to rounding, so the numbers depend on this setting but not on how
+    /// many cores run the shards. Small models leave all but one core idle otherwise.
+    #[config(default = 1)]
+    pub shards: usize,
 }
 
 /// What the training loop reports to its caller.
@@ -246,17 +253,20 @@ pub fn train<B: AutodiffBackend>(
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         for (b, chunk) in order.chunks(config.batch_size.max(1)).enumerate() {
             let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &train[i]).collect();
-            let batch = TrainBatch::<B>::new(
-                &examples,
-                ids,
-                model_config.max_history,
-                b * config.batch_size,
-                device,
-            )?;
             let lr = schedule.at(state.steps_done);
-            let loss = model.loss(&batch);
-            let value = loss.clone().into_scalar().elem::<f32>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let (value, grads) = if config.shards <= 1 {
+                let batch =
+                    TrainBatch::<B>::new(&examples, ids, model_config.max_history, b * config.batch_size, device)?;
+                let loss = model.loss(&batch);
+                let value = loss.clone().into_scalar().elem::<f32>();
+                (value, GradientsParams::from_grads(loss.backward(), &model))
+            } else {
+                let offset = b * config.batch_size;
+                let stream = config.seed ^ (state.steps_done as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                sharded_grads(&model, &examples, config.shards, stream, |part, start| {
+                    TrainBatch::<B>::new(part, ids, model_config.max_history, offset + start, device)
+                })?
+            };
             model = optim.step(lr, model, grads);
             state.steps_done += 1;
             loss_sum += f64::from(value) * chunk.len() as f64;
@@ -323,6 +333,62 @@ pub fn train<B: AutodiffBackend>(
         }
     }
     Ok(state)
+}
+
+/// The loss and gradients of one batch computed in `shards` parts on their own threads
+/// ([`TrainConfig::shards`]): each part's loss is weighted by its share of the batch and
+/// the weighted gradients are summed, which is the whole batch's mean-loss gradient.
+///
+/// The first part runs on `model` itself, on this thread; the others on forks of it
+/// (their own autodiff graphs, with the same parameter ids) whose dropout generators are
+/// seeded from `stream` and the part's index, so the result does not depend on thread
+/// timing. `make_batch(part, start)` builds a part's batch; `start` is the index of
+/// its first example in `examples`.
+pub fn sharded_grads<B: AutodiffBackend>(
+    model: &Tiger<B>,
+    examples: &[&TrainExample],
+    shards: usize,
+    stream: u64,
+    make_batch: impl Fn(&[&TrainExample], usize) -> Result<TrainBatch<B>, TigerError>,
+) -> Result<(f32, GradientsParams), TigerError> {
+    let n = examples.len();
+    let shards = shards.clamp(1, n.max(1));
+    let bounds: Vec<usize> = (0..=shards).map(|j| j * n / shards).collect();
+    let mut parts = Vec::with_capacity(shards);
+    for j in 0..shards {
+        let (start, end) = (bounds[j], bounds[j + 1]);
+        parts.push((make_batch(&examples[start..end], start)?, (end - start) as f32 / n as f32));
+    }
+    let run = |model: &Tiger<B>, batch: &TrainBatch<B>, weight: f32| {
+        let loss = model.loss(batch) * weight;
+        let value = loss.clone().into_scalar().elem::<f32>();
+        (value, GradientsParams::from_grads(loss.backward(), model))
+    };
+    let mut parts = parts.into_iter();
+    let (first, first_weight) = parts.next().expect("at least one shard");
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .enumerate()
+            .map(|(j, (batch, weight))| {
+                let mut fork = model.clone().fork(&first.source.device());
+                fork.dropout.rng = crate::ops::DropoutRng::default();
+                fork.seed_dropout(stream.wrapping_add((j as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)));
+                scope.spawn(move || run(&fork, &batch, weight))
+            })
+            .collect();
+        let mut results = vec![run(model, &first, first_weight)];
+        for handle in handles {
+            results.push(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        results
+    });
+    let mut total = 0.0f32;
+    let mut accumulator = GradientsAccumulator::<Tiger<B>>::new();
+    for (value, grads) in results {
+        total += value;
+        accumulator.accumulate(model, grads);
+    }
+    Ok((total, accumulator.grads()))
 }
 
 fn read_state(dir: &Path) -> Result<Option<TrainState>, TigerError> {

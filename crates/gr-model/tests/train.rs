@@ -80,13 +80,24 @@ fn tiny_model_memorises_a_tiny_dataset() {
 
 #[test]
 fn resumed_run_matches_uninterrupted_run() {
+    resumed_run_matches_uninterrupted_run_with(1);
+}
+
+/// With its batches in shards on threads (and dropout on), too: each shard's dropout
+/// masks come from its own seeded generator, not from thread timing.
+#[test]
+fn resumed_sharded_run_matches_uninterrupted_run() {
+    resumed_run_matches_uninterrupted_run_with(3);
+}
+
+fn resumed_run_matches_uninterrupted_run_with(shards: usize) {
     let _guard = rng_lock();
     let ids = ids();
     let data = examples();
     let model_config =
         TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.1);
-    let cfg = config(6).with_eval_every(2);
-    let whole_dir = run_dir("whole");
+    let cfg = config(6).with_eval_every(2).with_shards(shards);
+    let whole_dir = run_dir(&format!("whole-{shards}"));
     let whole = train::<TrainBackend>(
         &model_config,
         &cfg,
@@ -99,7 +110,7 @@ fn resumed_run_matches_uninterrupted_run() {
     )
     .unwrap();
     // Kill after the checkpoint of epoch 2 and in the middle of epoch 4, then resume.
-    let dir = run_dir("resumed");
+    let dir = run_dir(&format!("resumed-{shards}"));
     let kill_at = |epoch_to_stop: usize| {
         move |e: &TrainEvent| match e {
             TrainEvent::Checkpoint { epoch } if *epoch == epoch_to_stop => ControlFlow::Break(()),
@@ -212,4 +223,64 @@ fn checkpoint_of_another_config_is_rejected() {
     let err = Tiger::<TestBackend>::load(&dir.join("missing"), &device()).unwrap_err();
     assert!(err.to_string().contains("config.json"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The sharded gradient (each shard on its own thread and autodiff graph) against the
+/// whole batch's, computed in one pass: the same loss and gradients up to rounding.
+#[test]
+fn sharded_gradients_equal_the_whole_batch_gradients() {
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::optim::GradientsParams;
+    use burn::tensor::Tensor;
+    use gr_model::{TrainBatch, sharded_grads};
+
+    struct Compare<'a> {
+        a: &'a GradientsParams,
+        b: &'a GradientsParams,
+        params: usize,
+        max_diff: f32,
+        max_abs: f32,
+    }
+    impl ModuleVisitor<TrainBackend> for Compare<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<TrainBackend, D>>) {
+            let get = |g: &GradientsParams| {
+                g.get::<TestBackend, D>(param.id)
+                    .expect("a gradient for every parameter")
+                    .into_data()
+                    .to_vec::<f32>()
+                    .unwrap()
+            };
+            let (a, b) = (get(self.a), get(self.b));
+            self.params += 1;
+            self.max_diff = self.max_diff.max(crate::common::max_diff(&a, &b));
+            self.max_abs = a.iter().fold(self.max_abs, |m, x| m.max(x.abs()));
+        }
+    }
+
+    let ids = ids();
+    let data = examples();
+    let refs: Vec<&TrainExample> = data.iter().collect();
+    let model = {
+        let _guard = rng_lock();
+        <TrainBackend as burn::tensor::backend::Backend>::seed(&device(), 11);
+        TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size())
+            .init::<TrainBackend>(&device())
+            .unwrap()
+    };
+    let max_history = model.config.max_history;
+    let batch = |part: &[&TrainExample], start: usize| {
+        TrainBatch::<TrainBackend>::new(part, &ids, max_history, start, &device())
+    };
+    let loss = model.loss(&batch(&refs, 0).unwrap());
+    let whole_loss = loss.clone().into_scalar();
+    let whole = GradientsParams::from_grads(loss.backward(), &model);
+    for shards in [2, 3, 14] {
+        let (sharded_loss, sharded) = sharded_grads(&model, &refs, shards, 7, batch).unwrap();
+        assert!((sharded_loss - whole_loss).abs() < 1e-5, "{shards} shards: loss {sharded_loss} vs {whole_loss}");
+        let mut cmp = Compare { a: &whole, b: &sharded, params: 0, max_diff: 0.0, max_abs: 0.0 };
+        model.visit(&mut cmp);
+        assert!(cmp.params > 10, "{shards} shards: {} parameter tensors", cmp.params);
+        assert!(cmp.max_abs > 1e-3, "the gradients are not all zero");
+        assert!(cmp.max_diff < 1e-5, "{shards} shards: gradients differ by {}", cmp.max_diff);
+    }
 }

@@ -126,6 +126,12 @@ pub struct TigerArgs {
     /// Train on only the first N training examples (quick runs and tests; all by default).
     #[arg(long)]
     pub train_limit: Option<usize>,
+    /// Compute each batch's gradient in this many shards on their own threads (the same
+    /// update up to rounding; part of the training config, so a resumed run keeps it).
+    /// Defaults to 2 on the CPU, where a small model keeps only one core busy, and 1 on
+    /// other devices.
+    #[arg(long)]
+    pub shards: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -174,6 +180,8 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     if let Some(e) = args.eval_every {
         config = config.with_eval_every(e);
     }
+    let default_shards = if args.device == DeviceKind::Cpu { 2 } else { 1 };
+    config = config.with_shards(args.shards.unwrap_or(default_shards).max(1));
     let mut train = examples(&split.train);
     if let Some(n) = args.train_limit {
         train.truncate(n);
