@@ -117,6 +117,7 @@ pub struct TrainState {
     /// Model config of the run.
     pub model: TigerConfig,
     /// Training config of the run.
+    #[serde(deserialize_with = "train_config_with_defaults")]
     pub train: TrainConfig,
     /// Epochs completed.
     pub epochs_done: usize,
@@ -137,6 +138,30 @@ pub struct TrainState {
     /// `None` in states written before it was recorded (not checked then).
     #[serde(default)]
     pub inputs: Option<u64>,
+}
+
+/// Reads a run's training config, giving fields added since it was written the value
+/// that reproduces how it was trained (`shards`: 1, the whole batch at once). Burn's
+/// `Config` derive has no serde defaults of its own.
+fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrainConfig, D::Error> {
+    let mut value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    if let Some(map) = value.as_object_mut() {
+        map.entry("shards").or_insert(serde_json::json!(1));
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
+
+/// `field: run's value, now value` for each field where two training configs differ.
+fn config_differences(run: &TrainConfig, now: &TrainConfig) -> String {
+    let (run, now) = (serde_json::json!(run), serde_json::json!(now));
+    let (Some(run), Some(now)) = (run.as_object(), now.as_object()) else {
+        return String::new();
+    };
+    run.iter()
+        .filter(|&(key, value)| now.get(key) != Some(value))
+        .map(|(key, value)| format!("{key}: {value} in the run, {} now", now.get(key).unwrap_or(&serde_json::Value::Null)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A fingerprint of a run's inputs, stable across processes and platforms (FNV-1a
@@ -200,8 +225,10 @@ pub fn train<B: AutodiffBackend>(
             check_same_config(&last_dir, &state.model, model_config)?;
             if &state.train != config {
                 return Err(TigerError::InvalidConfig(format!(
-                    "{}: run was started with another training config; use a new run directory",
-                    last_dir.display()
+                    "{}: run was started with another training config ({}); use a new run \
+                     directory, or the run's settings to resume it",
+                    last_dir.display(),
+                    config_differences(&state.train, config)
                 )));
             }
             let epoch = state.epochs_done;

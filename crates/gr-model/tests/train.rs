@@ -284,3 +284,30 @@ fn sharded_gradients_equal_the_whole_batch_gradients() {
         assert!(cmp.max_diff < 1e-5, "{shards} shards: gradients differ by {}", cmp.max_diff);
     }
 }
+
+/// A run written before `TrainConfig::shards` existed (no such field in its
+/// `state.json`) was trained on whole batches: it resumes with 1 shard, not another.
+#[test]
+fn a_state_written_before_shards_existed_reads_as_one_shard() {
+    let _guard = rng_lock();
+    let ids = ids();
+    let data = examples();
+    let model_config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let cfg = config(1);
+    let dir = run_dir("before-shards");
+    let run = |cfg: &TrainConfig| {
+        train::<TrainBackend>(&model_config, cfg, &ids, &data, &data, &dir, &device(), &mut |_| {
+            ControlFlow::Continue(())
+        })
+    };
+    run(&cfg).unwrap();
+    let path = dir.join("last").join("state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(state["train"].as_object_mut().unwrap().remove("shards").is_some());
+    std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
+    let resumed = run(&cfg).unwrap();
+    assert_eq!((resumed.epochs_done, resumed.train.shards), (1, 1));
+    let err = run(&cfg.clone().with_shards(2)).unwrap_err();
+    assert!(err.to_string().contains("another training config (shards: 1 in the run, 2 now)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
