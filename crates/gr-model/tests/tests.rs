@@ -5,6 +5,7 @@ mod beam;
 mod common;
 mod decoding;
 mod errors;
+mod hf_t5;
 mod score;
 mod specgr_pp;
 mod train;
