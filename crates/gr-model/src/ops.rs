@@ -101,6 +101,12 @@ impl DropoutRng {
         self.0.store(seed, Ordering::SeqCst);
     }
 
+    /// The generator's current state: [`DropoutRng::reseed`] with it continues the
+    /// same sequence of masks (a mid-epoch checkpoint keeps it).
+    pub fn state(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
     fn next_stream(&self) -> u64 {
         self.0.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::SeqCst)
     }

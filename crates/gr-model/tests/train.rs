@@ -303,11 +303,85 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
     run(&cfg).unwrap();
     let path = dir.join("last").join("state.json");
     let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert!(state["train"].as_object_mut().unwrap().remove("shards").is_some());
+    let train = state["train"].as_object_mut().unwrap();
+    for field in ["shards", "lr_decay", "warmup_steps", "sort_window", "select_by", "checkpoint_minutes"] {
+        assert!(train.remove(field).is_some(), "{field}");
+    }
+    for field in ["batches_done", "samples_seen", "epoch_progress", "dropout_state"] {
+        assert!(state.as_object_mut().unwrap().remove(field).is_some(), "{field}");
+    }
     std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
     let resumed = run(&cfg).unwrap();
     assert_eq!((resumed.epochs_done, resumed.train.shards), (1, 1));
     let err = run(&cfg.clone().with_shards(2)).unwrap_err();
     assert!(err.to_string().contains("another training config (shards: 1 in the run, 2 now)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run with length-sorted batches, a constant learning rate and time-based
+/// checkpoints within epochs, killed right after a mid-epoch checkpoint and resumed
+/// (with another checkpoint interval, which is not part of a run's identity), ends
+/// with the numbers of an uninterrupted run.
+#[test]
+fn run_killed_within_an_epoch_resumes_to_the_same_numbers() {
+    let _guard = rng_lock();
+    let ids = ids();
+    // Histories of 1 to 4 items, so length sorting changes the batches.
+    let data: Vec<TrainExample> = (0..14u32)
+        .map(|i| TrainExample {
+            history: (0..1 + i % 4).map(|j| (i + j * 3) % 14).collect(),
+            target: (i * 5 + 1) % 14,
+        })
+        .collect();
+    let model_config =
+        TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.1);
+    let cfg = config(3)
+        .with_batch_size(3)
+        .with_eval_every(1)
+        .with_shards(2)
+        .with_sort_window(2)
+        .with_lr_decay(gr_model::LrDecay::Constant)
+        .with_warmup_steps(2)
+        .with_select_by(gr_model::SelectMetric::Recall);
+    let run = |dir: &PathBuf, cfg: &TrainConfig, on_event: &mut dyn FnMut(&TrainEvent) -> ControlFlow<()>| {
+        train::<TrainBackend>(&model_config, cfg, &ids, &data, &data, dir, &device(), on_event)
+    };
+    let whole_dir = run_dir("whole-partial");
+    let whole = run(&whole_dir, &cfg, &mut |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(whole.samples_seen, 3 * 14);
+    let dir = run_dir("partial");
+    // A checkpoint after every batch; killed after the one at batch 3 of epoch 1.
+    let every_batch = cfg.clone().with_checkpoint_minutes(1e-9);
+    let mut partials = 0;
+    let stopped = run(&dir, &every_batch, &mut |e| match e {
+        TrainEvent::PartialCheckpoint { epoch: 1, batches: 3 } => {
+            partials += 1;
+            ControlFlow::Break(())
+        }
+        TrainEvent::PartialCheckpoint { .. } => {
+            partials += 1;
+            ControlFlow::Continue(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .unwrap();
+    assert_eq!((stopped.epochs_done, stopped.batches_done), (1, 3));
+    // Epoch 0 has 5 batches: checkpoints after batches 1-4, then epoch 1's 1-3.
+    assert_eq!(partials, 7);
+    let names: Vec<String> = std::fs::read_dir(dir.join("last"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"model-1-3.mpk".to_string()), "{names:?}");
+    assert!(!names.contains(&"model-1.mpk".to_string()), "older checkpoints are removed: {names:?}");
+    let resumed = run(&dir, &cfg, &mut |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!((resumed.epochs_done, resumed.steps_done), (3, whole.steps_done));
+    assert_eq!(resumed.samples_seen, whole.samples_seen);
+    for (a, b) in resumed.epoch_losses.iter().zip(&whole.epoch_losses) {
+        assert!((a - b).abs() < 1e-5, "epoch losses {:?} vs {:?}", resumed.epoch_losses, whole.epoch_losses);
+    }
+    assert_eq!(resumed.validations, whole.validations);
+    assert_eq!(resumed.best.map(|b| b.1), whole.best.map(|b| b.1));
+    let _ = std::fs::remove_dir_all(&whole_dir);
     let _ = std::fs::remove_dir_all(&dir);
 }

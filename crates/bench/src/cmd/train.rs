@@ -105,7 +105,8 @@ pub struct TigerArgs {
     /// Which dataset.
     #[command(flatten)]
     pub dataset: DatasetArgs,
-    /// Model size: `tiny`, `small`, `games`, `office`, `phones`.
+    /// Model size: `tiny`, `small`, `games`, `paper` (the TIGER paper's Beauty model:
+    /// 4+4 layers, d_model 128, 6 heads of 64, d_ff 1024), `office`, `phones`.
     #[arg(long, default_value = "small")]
     pub preset: TigerPreset,
     /// Which semantic IDs (from `specgr semid fit --method ...`): rqvae (TIGER), hkmeans (DSI), rqkmeans.
@@ -126,6 +127,40 @@ pub struct TigerArgs {
     /// Train on only the first N training examples (quick runs and tests; all by default).
     #[arg(long)]
     pub train_limit: Option<usize>,
+    /// Peak learning rate [default: 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// After the warm-up: `cosine` decay to zero at the last epoch, or `constant`
+    /// [default: cosine].
+    #[arg(long)]
+    pub lr_decay: Option<gr_model::LrDecay>,
+    /// Warm-up steps [default: 5 % of all steps].
+    #[arg(long)]
+    pub warmup_steps: Option<usize>,
+    /// AdamW's decoupled weight decay [default: 0.05].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Dropout probability [default: the preset's, 0.1 for all but `tiny`].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Sort each run of this many batches by history length before batching: far less
+    /// padding, so faster epochs (0: plain shuffled batches) [default: 0].
+    #[arg(long)]
+    pub sort_window: Option<usize>,
+    /// Validation metric for the best checkpoint and early stopping: `ndcg` or
+    /// `recall` (at 10) [default: ndcg].
+    #[arg(long)]
+    pub select_by: Option<gr_model::SelectMetric>,
+    /// Validations without improvement before stopping [default: 4].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Also checkpoint within an epoch every this many minutes, so a kill loses at
+    /// most that much (0: at epoch ends only) [default: 0].
+    #[arg(long)]
+    pub checkpoint_minutes: Option<f64>,
+    /// The run directory of this model [default: `<runs>/<dataset>/tiger-<ids>-<preset>`].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Compute each batch's gradient in this many shards on their own threads (the same
     /// update up to rounding; part of the training config, so a resumed run keeps it).
     /// Defaults to 2 on the CPU, where a small model keeps only one core busy, and 1 on
@@ -168,8 +203,12 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
     let ids = semid.ids();
-    let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size() as usize)
+    let mut model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size() as usize)
         .with_max_history(resolved.split.max_history());
+    if let Some(p) = args.dropout {
+        anyhow::ensure!((0.0..1.0).contains(&p), "--dropout {p}: must be in [0, 1)");
+        model_config = model_config.with_dropout(p);
+    }
     let mut config = TrainConfig::new().with_seed(args.seed);
     if let Some(e) = args.epochs {
         config = config.with_max_epochs(e);
@@ -179,6 +218,34 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     }
     if let Some(e) = args.eval_every {
         config = config.with_eval_every(e);
+    }
+    if let Some(lr) = args.lr {
+        anyhow::ensure!(lr > 0.0 && lr.is_finite(), "--lr {lr}: must be a positive number");
+        config = config.with_lr(lr);
+    }
+    if let Some(d) = args.lr_decay {
+        config = config.with_lr_decay(d);
+    }
+    if let Some(w) = args.warmup_steps {
+        config = config.with_warmup_steps(w);
+    }
+    if let Some(w) = args.weight_decay {
+        anyhow::ensure!(w >= 0.0 && w.is_finite(), "--weight-decay {w}: must be >= 0");
+        config = config.with_weight_decay(w);
+    }
+    if let Some(w) = args.sort_window {
+        config = config.with_sort_window(w);
+    }
+    if let Some(m) = args.select_by {
+        config = config.with_select_by(m);
+    }
+    if let Some(p) = args.patience {
+        anyhow::ensure!(p > 0, "--patience 0 would stop at the first validation");
+        config = config.with_patience(p);
+    }
+    if let Some(m) = args.checkpoint_minutes {
+        anyhow::ensure!(m >= 0.0 && m.is_finite(), "--checkpoint-minutes {m}: must be >= 0");
+        config = config.with_checkpoint_minutes(m);
     }
     let default_shards = if args.device == DeviceKind::Cpu { 2 } else { 1 };
     config = config.with_shards(args.shards.unwrap_or(default_shards).max(1));
@@ -190,7 +257,10 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     if let Some(n) = args.valid_limit {
         valid.truncate(n);
     }
-    let out = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name()));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())));
     let bar = progress_bar(0, "training");
     let mut on_event = |e: &TrainEvent| {
         match e {
@@ -206,7 +276,8 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
             TrainEvent::Validation { epoch, metrics, improved } => say(
                 &bar,
                 format!(
-                    "epoch {epoch}: valid recall@{k} {r:.4} ndcg@{k} {n:.4}{best}",
+                    "epoch {epoch}: valid recall@{k} {r:.4} ndcg@{k} {n:.4} ({m} examples){best}",
+                    m = metrics.examples,
                     k = metrics.k,
                     r = metrics.recall,
                     n = metrics.ndcg,
@@ -216,6 +287,11 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
             TrainEvent::Checkpoint { epoch } => {
                 if bar.is_hidden() {
                     eprintln!("epoch {epoch} checkpointed");
+                }
+            }
+            TrainEvent::PartialCheckpoint { epoch, batches } => {
+                if bar.is_hidden() {
+                    eprintln!("epoch {epoch} checkpointed after {batches} batches");
                 }
             }
         }
@@ -233,10 +309,12 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     )?;
     bar.finish_and_clear();
     println!(
-        "trained {} epochs ({} steps){}; best valid ndcg@{}: {}; model in {}",
+        "trained {} epochs ({} steps, {} samples){}; best valid {:?}@{}: {}; model in {}",
         state.epochs_done,
         state.steps_done,
+        state.samples_seen,
         if state.stopped_early { ", stopped early" } else { "" },
+        config.select_by,
         config.eval_k,
         state.best.map_or("none".into(), |(n, e)| format!("{n:.4} at epoch {e}")),
         out.join("best").display()
