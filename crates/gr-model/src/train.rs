@@ -207,6 +207,10 @@ pub struct TrainState {
     pub since_best: usize,
     /// All validations so far.
     pub validations: Vec<(usize, RankingMetrics)>,
+    /// Training examples seen at each validation (a learning curve's x axis; empty in
+    /// states written before it was recorded).
+    #[serde(default)]
+    pub validation_samples: Vec<u64>,
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
     /// Mean training loss of each completed epoch.
@@ -341,6 +345,7 @@ pub fn train<B: AutodiffBackend>(
             best: None,
             since_best: 0,
             validations: Vec::new(),
+            validation_samples: Vec::new(),
             stopped_early: false,
             epoch_losses: Vec::new(),
             inputs: Some(inputs),
@@ -474,6 +479,7 @@ pub fn train<B: AutodiffBackend>(
                 state.stopped_early = state.since_best >= config.patience;
             }
             state.validations.push((epoch, metrics));
+            state.validation_samples.push(state.samples_seen);
             if on_event(&TrainEvent::Validation {
                 epoch,
                 metrics,

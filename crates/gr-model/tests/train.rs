@@ -307,7 +307,7 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
     for field in ["shards", "lr_decay", "warmup_steps", "sort_window", "select_by", "checkpoint_minutes"] {
         assert!(train.remove(field).is_some(), "{field}");
     }
-    for field in ["batches_done", "samples_seen", "epoch_progress", "dropout_state"] {
+    for field in ["batches_done", "samples_seen", "epoch_progress", "dropout_state", "validation_samples"] {
         assert!(state.as_object_mut().unwrap().remove(field).is_some(), "{field}");
     }
     std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
@@ -381,6 +381,7 @@ fn run_killed_within_an_epoch_resumes_to_the_same_numbers() {
         assert!((a - b).abs() < 1e-5, "epoch losses {:?} vs {:?}", resumed.epoch_losses, whole.epoch_losses);
     }
     assert_eq!(resumed.validations, whole.validations);
+    assert_eq!(resumed.validation_samples, vec![14, 28, 42]);
     assert_eq!(resumed.best.map(|b| b.1), whole.best.map(|b| b.1));
     let _ = std::fs::remove_dir_all(&whole_dir);
     let _ = std::fs::remove_dir_all(&dir);

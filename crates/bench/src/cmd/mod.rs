@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod curve;
 pub mod data;
 pub mod diagnose;
 pub mod embed;

@@ -33,6 +33,9 @@ pub enum PlotCommand {
     /// A sweep directory (`<setting>=<value>/results.json`, written by `cargo xtask sweep`):
     /// the metric and the seconds per query against the setting.
     Sweep(SweepArgs),
+    /// TIGER learning curves: validation Recall and NDCG against training examples
+    /// seen, one line per run directory (read from `<run>/last/state.json`).
+    Curve(crate::cmd::curve::CurveArgs),
 }
 
 /// `specgr plot sweep` arguments.
@@ -129,6 +132,7 @@ pub fn run(command: PlotCommand) -> anyhow::Result<()> {
             println!("{}", out.display());
             Ok(())
         }
+        PlotCommand::Curve(args) => crate::cmd::curve::run(&args),
     }
 }
 
@@ -239,7 +243,7 @@ fn read_rows(path: &Path, metric: Metric) -> anyhow::Result<Vec<Row>> {
 }
 
 /// Registers the embedded font under the name the figure asks for, once per process.
-fn register_font() -> anyhow::Result<()> {
+pub(crate) fn register_font() -> anyhow::Result<()> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -251,7 +255,7 @@ fn register_font() -> anyhow::Result<()> {
 }
 
 /// Line colours (Tableau 10), one per method × subset.
-const COLORS: [RGBColor; 10] = [
+pub(crate) const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -265,10 +269,10 @@ const COLORS: [RGBColor; 10] = [
 ];
 
 /// One line of a panel.
-struct Line {
-    label: String,
-    color: RGBColor,
-    points: Vec<(f64, f64)>,
+pub(crate) struct Line {
+    pub(crate) label: String,
+    pub(crate) color: RGBColor,
+    pub(crate) points: Vec<(f64, f64)>,
 }
 
 /// Draws the sweep as a `WIDTH` × `HEIGHT` PNG and returns its bytes.
@@ -365,16 +369,16 @@ fn speedups(sweep: &Sweep, xs: &[f64], base: &str, method: &str) -> Vec<(f64, f6
 }
 
 /// What the two panels share: the x positions and their labels.
-struct Panel<'a> {
-    xs: &'a [f64],
-    numeric: bool,
-    setting: &'a str,
-    x_label: &'a dyn Fn(&f64) -> String,
+pub(crate) struct Panel<'a> {
+    pub(crate) xs: &'a [f64],
+    pub(crate) numeric: bool,
+    pub(crate) setting: &'a str,
+    pub(crate) x_label: &'a dyn Fn(&f64) -> String,
 }
 
 impl Panel<'_> {
     /// Draws one panel; `from_zero` starts the y axis at 0 (times), otherwise it fits the data.
-    fn draw(
+    pub(crate) fn draw(
         &self,
         area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
         caption: &str,
@@ -448,7 +452,7 @@ fn padded(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
 }
 
 /// Encodes an RGB buffer as an 8-bit PNG.
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);

@@ -1,0 +1,225 @@
+//! `specgr plot curve`: TIGER learning curves, from the `last/state.json` that
+//! training keeps in each run directory.
+//!
+//! The x axis is training examples seen (millions), the quantity published TIGER
+//! budgets are given in; the left panel is validation Recall@K, the right NDCG@K, one
+//! line per run. Beside the PNG goes a Markdown table with one row per validation:
+//! epoch, examples seen, the epoch's mean training loss, Recall and NDCG, and which
+//! validation is the run's best.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use gr_model::TrainState;
+use plotters::prelude::*;
+
+use crate::cmd::plot::{COLORS, Line, Panel, encode_png, register_font};
+use crate::report::write_atomic;
+
+/// `specgr plot curve` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CurveArgs {
+    /// TIGER run directories (each holding `last/state.json`).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// A label per run, comma-separated [default: the directory names].
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Option<Vec<String>>,
+    /// Where to write `<OUT>.png` and `<OUT>.md` [default: `<first run>/curve`].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// One validation of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurvePoint {
+    /// Epoch of the validation (from 0).
+    pub epoch: usize,
+    /// Training examples seen before it.
+    pub samples: u64,
+    /// Mean training loss of that epoch, when recorded.
+    pub loss: Option<f64>,
+    /// Validation Recall@`k`.
+    pub recall: f64,
+    /// Validation NDCG@`k`.
+    pub ndcg: f64,
+    /// The cut-off K.
+    pub k: usize,
+    /// Validation examples.
+    pub examples: usize,
+}
+
+/// A run's learning curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// The run's label.
+    pub label: String,
+    /// Its validations, in order.
+    pub points: Vec<CurvePoint>,
+    /// The epoch of the best validation (the checkpoint in `best/`).
+    pub best_epoch: Option<usize>,
+    /// Training examples seen so far (validated or not).
+    pub samples_seen: u64,
+}
+
+/// Runs `specgr plot curve`.
+pub fn run(args: &CurveArgs) -> anyhow::Result<()> {
+    if let Some(labels) = &args.labels
+        && labels.len() != args.runs.len()
+    {
+        bail!("--labels names {} runs, but {} run directories were given", labels.len(), args.runs.len());
+    }
+    let curves = args
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let label = args.labels.as_ref().map_or_else(
+                || dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                |l| l[i].clone(),
+            );
+            read_curve(dir, label)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let out = args.out.clone().unwrap_or_else(|| args.runs[0].join("curve"));
+    let png = out.with_extension("png");
+    let md = out.with_extension("md");
+    write_atomic(&png, &render_curves(&curves)?)?;
+    write_atomic(&md, markdown(&curves).as_bytes())?;
+    println!("{}\n{}", png.display(), md.display());
+    Ok(())
+}
+
+/// Reads a run's validations from `<dir>/last/state.json`.
+///
+/// States written before the examples seen at each validation were recorded place
+/// validation `e` at `(e + 1)` epochs' worth of examples, an epoch's worth being the
+/// examples of the completed epochs over their number.
+pub fn read_curve(dir: &Path, label: String) -> anyhow::Result<Curve> {
+    let path = dir.join("last").join("state.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {} (is {} a TIGER run directory?)", path.display(), dir.display()))?;
+    let state: TrainState = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let recorded = state.validation_samples.len() == state.validations.len();
+    let per_epoch = (state.epochs_done > 0)
+        .then(|| (state.samples_seen - state.epoch_progress.1 as u64) / state.epochs_done as u64)
+        .filter(|&n| n > 0);
+    let points = state
+        .validations
+        .iter()
+        .enumerate()
+        .map(|(i, (epoch, m))| {
+            let samples = if recorded {
+                state.validation_samples[i]
+            } else {
+                per_epoch.map_or(0, |n| n * (*epoch as u64 + 1))
+            };
+            CurvePoint {
+                epoch: *epoch,
+                samples,
+                loss: state.epoch_losses.get(*epoch).copied(),
+                recall: m.recall,
+                ndcg: m.ndcg,
+                k: m.k,
+                examples: m.examples,
+            }
+        })
+        .collect();
+    Ok(Curve { label, points, best_epoch: state.best.map(|b| b.1), samples_seen: state.samples_seen })
+}
+
+/// The curves' table: one row per validation.
+pub fn markdown(curves: &[Curve]) -> String {
+    let mut s = String::new();
+    for c in curves {
+        let k = c.points.first().map_or(10, |p| p.k);
+        s.push_str(&format!(
+            "## {}\n\n{} training examples seen in all.\n\n| epoch | examples seen | train loss | valid Recall@{k} | valid NDCG@{k} | valid examples | best |\n| ---: | ---: | ---: | ---: | ---: | ---: | :---: |\n",
+            c.label, c.samples_seen
+        ));
+        for p in &c.points {
+            let loss = p.loss.map_or("–".to_owned(), |l| format!("{l:.4}"));
+            let best = if c.best_epoch == Some(p.epoch) { "✓" } else { "" };
+            s.push_str(&format!(
+                "| {} | {} | {loss} | {:.4} | {:.4} | {} | {best} |\n",
+                p.epoch, p.samples, p.recall, p.ndcg, p.examples
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Width and height of the figure.
+const SIZE: (u32, u32) = (1400, 520);
+
+/// Draws Recall (left) and NDCG (right) against millions of examples seen.
+pub fn render_curves(curves: &[Curve]) -> anyhow::Result<Vec<u8>> {
+    register_font()?;
+    let lines = |metric: fn(&CurvePoint) -> f64| -> Vec<Line> {
+        curves
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Line {
+                label: c.label.clone(),
+                color: COLORS[i % COLORS.len()],
+                points: c.points.iter().map(|p| (p.samples as f64 / 1e6, metric(p))).collect(),
+            })
+            .collect()
+    };
+    let xs: Vec<f64> = curves.iter().flat_map(|c| c.points.iter().map(|p| p.samples as f64 / 1e6)).chain([0.0]).collect();
+    let k = curves.iter().find_map(|c| c.points.first()).map_or(10, |p| p.k);
+    let (w, h) = SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (left, right) = root.split_horizontally(w / 2);
+        let x_label = |x: &f64| format!("{x:.2}");
+        let panel = Panel { xs: &xs, numeric: true, setting: "training examples seen (millions)", x_label: &x_label };
+        panel.draw(&left, &format!("valid Recall@{k}"), &format!("Recall@{k}"), &lines(|p| p.recall), true)?;
+        panel.draw(&right, &format!("valid NDCG@{k}"), &format!("NDCG@{k}"), &lines(|p| p.ndcg), true)?;
+        root.present()?;
+    }
+    encode_png(&buf, w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_json(with_samples: bool) -> String {
+        let metrics = |r: f64| serde_json::json!({"k": 10, "recall": r, "ndcg": r / 2.0, "examples": 100});
+        let mut state = serde_json::json!({
+            "model": serde_json::to_value(gr_model::TigerConfig::new(10)).unwrap(),
+            "train": serde_json::to_value(gr_model::TrainConfig::new()).unwrap(),
+            "epochs_done": 2, "batches_done": 1, "samples_seen": 250, "epoch_progress": [1.0, 50],
+            "steps_done": 5, "best": [0.02, 1], "since_best": 0,
+            "validations": [[0, metrics(0.01)], [1, metrics(0.02)]],
+            "stopped_early": false, "epoch_losses": [5.0, 4.0],
+        });
+        if with_samples {
+            state["validation_samples"] = serde_json::json!([90, 190]);
+        }
+        state.to_string()
+    }
+
+    #[test]
+    fn reads_a_curve_with_and_without_recorded_sample_counts() {
+        for (with, samples) in [(true, [90, 190]), (false, [100, 200])] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("last")).unwrap();
+            std::fs::write(dir.path().join("last/state.json"), state_json(with)).unwrap();
+            let c = read_curve(dir.path(), "run".into()).unwrap();
+            assert_eq!(c.points.iter().map(|p| p.samples).collect::<Vec<_>>(), samples);
+            assert_eq!(c.points[1].loss, Some(4.0));
+            assert_eq!(c.best_epoch, Some(1));
+            let md = markdown(&[c.clone()]);
+            assert!(md.contains("| 1 | ") && md.contains("| 0.0200 | 0.0100 | 100 | ✓ |"), "{md}");
+            let png = render_curves(&[c]).unwrap();
+            assert_eq!(&png[1..4], b"PNG");
+        }
+        let err = read_curve(Path::new("/nonexistent-run"), "x".into()).unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent-run/last/state.json"), "{err:#}");
+    }
+}
