@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# TIGER, the paper's shape (4+4 layers, d_model 128, 6 heads of 64, d_ff 1024), on a
+# Beauty split, with the recipe of the published reproductions: Adam at a constant
+# 1e-3 after 500 warm-up steps, batch 256, dropout 0.1, every prefix of a user's
+# sequence as a sample, best checkpoint on valid Recall@10 (constrained beam search,
+# beam 20, on the first 2,000 validation examples), patience 8 epochs. Length-sorted
+# batches (runs of 32 batches) cut the padding; a checkpoint every 5 minutes; one
+# shard, so that two such runs (leave-one-out and the time split) share the two
+# cores without waiting on each other.
+#
+# Run it again, after a kill or on another machine with the same runs/, and it
+# resumes from the last checkpoint with the same numbers:
+#
+#   nohup experiments/runs/tiger-paper.sh beauty-2014-loo >> runs/beauty-2014-loo/logs/tiger-paper.log 2>&1 &
+#   nohup experiments/runs/tiger-paper.sh beauty-2014     >> runs/beauty-2014/logs/tiger-paper.log 2>&1 &
+#
+# Needs SPECGR_DATA (the Beauty CSVs) and, once per dataset, `specgr embed` and
+# `specgr semid fit --method rqvae`. Extra arguments go to `specgr train tiger`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATASET=${1:?usage: tiger-paper.sh DATASET [specgr train tiger options]}
+shift
+S=${SPECGR_BIN:-./target/release/specgr}
+[ -x "$S" ] || cargo build --release -p bench
+export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+mkdir -p "runs/$DATASET/logs"
+echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET"
+exec "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
+  --epochs 50 --batch-size 256 --lr 1e-3 --lr-decay constant --warmup-steps 500 \
+  --weight-decay 0 --dropout 0.1 --sort-window 32 --shards 1 --select-by recall \
+  --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 "$@"
