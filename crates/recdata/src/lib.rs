@@ -25,6 +25,7 @@ mod error;
 pub mod formats;
 mod io;
 mod item;
+pub mod lock;
 mod manifest;
 pub mod metrics;
 pub mod rng;
@@ -37,6 +38,7 @@ pub use dataset::{Dataset, Interaction, LoadReport};
 pub use error::{DataError, Result};
 pub use formats::{Format, LoadOptions, MissingItemPolicy};
 pub use item::{Catalog, ItemId};
+pub use lock::{LockError, LockHolder, RunLock};
 pub use manifest::{
     Download, Manifest, Resolved, default_data_root, find_manifest, load_dataset, load_dataset_with,
 };

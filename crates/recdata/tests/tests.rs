@@ -2,6 +2,7 @@
 
 mod beauty;
 mod formats;
+mod lock;
 mod manifests;
 mod splits;
 mod synthetic;
