@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod cmd;
 pub mod machine;
 pub mod report;

@@ -27,16 +27,16 @@ pub struct ResultRow {
     #[serde(rename = "ndcg@5", default, skip_serializing_if = "Option::is_none")]
     pub ndcg_5: Option<f64>,
     /// Recall@10.
-    #[serde(rename = "recall@10")]
+    #[serde(rename = "recall@10", deserialize_with = "nan_if_null")]
     pub recall_10: f64,
     /// NDCG@10.
-    #[serde(rename = "ndcg@10")]
+    #[serde(rename = "ndcg@10", deserialize_with = "nan_if_null")]
     pub ndcg_10: f64,
     /// Recall@50.
-    #[serde(rename = "recall@50")]
+    #[serde(rename = "recall@50", deserialize_with = "nan_if_null")]
     pub recall_50: f64,
     /// NDCG@50.
-    #[serde(rename = "ndcg@50")]
+    #[serde(rename = "ndcg@50", deserialize_with = "nan_if_null")]
     pub ndcg_50: f64,
     /// Wall seconds per query for the whole method (the same on every subset row).
     pub seconds_per_query: f64,
@@ -45,8 +45,8 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
-    /// The three subset rows of one method's metrics (which must hold K = 10 and 50;
-    /// K = 5 is kept when present).
+    /// The three subset rows of one method's metrics. A cut-off that was not computed
+    /// (the list was shorter) is NaN: `–` in the table, empty in the CSV, `null` in JSON.
     pub fn from_metrics(method: &str, m: &SubsetMetrics, seconds_per_query: f64, unseen_share: f64) -> Vec<Self> {
         Subset::ALL
             .iter()
@@ -165,7 +165,7 @@ impl Report {
             for sub in &subsets {
                 match self.rows.iter().find(|r| r.method == *m && r.subset == *sub) {
                     Some(r) => {
-                        let _ = write!(s, " {:.4} | {:.4} | {:.4} | {:.4} |", r.recall_10, r.ndcg_10, r.recall_50, r.ndcg_50);
+                        let _ = write!(s, " {} | {} | {} | {} |", cell(r.recall_10), cell(r.ndcg_10), cell(r.recall_50), cell(r.ndcg_50));
                         tail = (r.seconds_per_query, r.unseen_share_of_output);
                     }
                     None => s += " – | – | – | – |",
@@ -220,6 +220,7 @@ impl Report {
             "method,subset,examples,recall@10,ndcg@10,recall@50,ndcg@50,seconds_per_query,unseen_share_of_output,recall@5,ndcg@5\n",
         );
         let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+        let num = |x: f64| if x.is_nan() { String::new() } else { x.to_string() };
         for r in &self.rows {
             let _ = writeln!(
                 s,
@@ -227,10 +228,10 @@ impl Report {
                 csv_field(&r.method),
                 r.subset,
                 r.examples,
-                r.recall_10,
-                r.ndcg_10,
-                r.recall_50,
-                r.ndcg_50,
+                num(r.recall_10),
+                num(r.ndcg_10),
+                num(r.recall_50),
+                num(r.ndcg_50),
                 r.seconds_per_query,
                 r.unseen_share_of_output,
                 opt(r.recall_5),
@@ -247,6 +248,16 @@ impl Report {
         write_atomic(&dir.join("results.csv"), self.to_csv().as_bytes())?;
         write_atomic(&dir.join("results.json"), serde_json::to_string_pretty(self)?.as_bytes())
     }
+}
+
+/// A metric in the markdown table: four decimals, `–` when not computed (NaN).
+fn cell(x: f64) -> String {
+    if x.is_nan() { "–".into() } else { format!("{x:.4}") }
+}
+
+/// Reads a metric that JSON holds as `null` (not computed; serde_json writes NaN so) as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 fn csv_field(s: &str) -> String {
@@ -323,6 +334,27 @@ mod tests {
         let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back.rows, r.rows);
         assert!(serde_json::to_string(&plain_row()).unwrap().find("\"recall@5\"").is_none(), "absent, not null");
+    }
+
+    /// With K = 10 the @50 columns were not computed: they stay empty (#20: `--k 10` used
+    /// to repeat the @10 values there).
+    #[test]
+    fn cut_offs_that_were_not_computed_stay_empty() {
+        let m = |k, r, n| RankingMetrics { k, recall: r, ndcg: n, examples: 4 };
+        let only_10 = vec![m(10, 0.5, 0.25)];
+        let metrics = SubsetMetrics {
+            subsets: vec![(Subset::Overall, only_10.clone()), (Subset::InSample, only_10.clone()), (Subset::Unseen, only_10)],
+        };
+        let r = Report { rows: ResultRow::from_metrics("TIGER", &metrics, 0.01, 0.0), ..report() };
+        let md = r.to_markdown();
+        assert!(md.contains("| TIGER | 0.5000 | 0.2500 | – | – |"), "{md}");
+        let csv = r.to_csv();
+        assert!(csv.lines().nth(1).unwrap().starts_with("TIGER,overall,4,0.5,0.25,,,"), "{csv}");
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"recall@50\":null"), "{json}");
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert!(back.rows[0].recall_50.is_nan() && back.rows[0].ndcg_50.is_nan());
+        assert_eq!(back.rows[0].recall_10, 0.5);
     }
 
     fn plain_row() -> ResultRow {

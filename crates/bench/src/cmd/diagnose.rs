@@ -39,10 +39,10 @@ pub struct ScoresArgs {
     #[arg(long, default_value = "test")]
     pub part: String,
     /// Use only the first N examples.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub limit: Option<usize>,
     /// Queries per batch.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::cmd::args::positive)]
     pub batch_size: usize,
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]

@@ -23,10 +23,10 @@ pub struct EmbedArgs {
     #[arg(long)]
     pub text: Option<String>,
     /// Texts per forward pass (small batches keep activations in cache: 16 measured best).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::cmd::args::positive)]
     pub batch_size: usize,
     /// Batches embedded at once (default: 1; the CPU backend already spreads each matmul over the cores).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::cmd::args::positive)]
     pub threads: usize,
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
@@ -65,6 +65,7 @@ fn run_on<B: Backend>(args: &EmbedArgs, device: &B::Device) -> anyhow::Result<()
     let resolved = args.dataset.load()?;
     let texts: Vec<&str> = resolved.dataset.catalog.texts().iter().map(String::as_str).collect();
     let out_dir = args.runs.join(&resolved.dataset.name).join("embeddings");
+    let _lock = crate::cmd::lock_run_dir(&out_dir)?;
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let bar = progress_bar(texts.len() as u64, "embedding items");
     let start = std::time::Instant::now();

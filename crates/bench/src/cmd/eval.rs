@@ -83,19 +83,20 @@ pub struct EvalArgs {
     #[arg(long, default_value = "test")]
     pub part: String,
     /// Use only the first N examples of the part.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub limit: Option<usize>,
-    /// Recommendation list length K (metrics at 10 and 50 need K ≥ 50).
-    #[arg(long, default_value_t = 50)]
+    /// Recommendation list length K. Metrics are reported at the protocol's cut-offs
+    /// (5, 10, 50) up to K only: those beyond K are shown as `–` (so @50 needs K ≥ 50).
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
     pub k: usize,
     /// Draft size δ.
     #[arg(long, default_value_t = 50)]
     pub draft_size: usize,
     /// Beam size β.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
     pub beam_size: usize,
     /// Acceptance threshold γ.
-    #[arg(long, default_value_t = -1.4, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = -1.4, allow_hyphen_values = true, value_parser = crate::cmd::args::finite_f32)]
     pub threshold: f32,
     /// A SpecGR method's own γ, overriding `--threshold` for it: `specgr-knn=-2.5`
     /// (repeat the flag or separate pairs with commas), e.g. each tuned on valid.
@@ -110,16 +111,16 @@ pub struct EvalArgs {
     /// Subset ranking (Figure A2): each example ranks only a seeded random subset of
     /// this many catalog items that includes its target (drawn with `--seed`). TIGER
     /// then runs one query at a time with its beams constrained to the subset (CBS).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_subset_size)]
     pub subset_size: Option<usize>,
     /// TIGER by batch scoring: candidates scored per query per pass.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::cmd::args::positive)]
     pub score_chunk: usize,
     /// The score-based ensemble's weight on TIGER's score.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = crate::cmd::args::unit_f32, allow_hyphen_values = true)]
     pub ensemble_weight: f32,
     /// TIGER_C: the largest share ε of the list given to unseen items.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = crate::cmd::args::unit_f64, allow_hyphen_values = true)]
     pub epsilon: f64,
     /// Which of the authors' code versions SpecGR follows where they differ: `v1`
     /// (re-draft from round 1, best K accepted by score, unseen items scored without
@@ -141,15 +142,15 @@ pub struct EvalArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub without: Vec<Component>,
     /// Queries per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
     pub batch_size: usize,
     /// Run the methods this many times, interleaved (all methods once, then again),
     /// and report the median time: latency compared side by side in one run.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::cmd::args::positive)]
     pub repeat: usize,
     /// Evaluate a uniform random sample of N examples of the part (drawn with `--seed`,
     /// kept in time order); applied after `--limit`.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub sample: Option<usize>,
     /// The seed of `--sample`.
     #[arg(long, default_value_t = 0)]
@@ -202,6 +203,15 @@ pub enum Component {
     AdaptiveExit,
 }
 
+/// Parses `--subset-size`: at least 2 (a subset of one item is just the target, and
+/// every metric would read 1). It must also exceed `--k`, checked when the run starts.
+fn parse_subset_size(s: &str) -> Result<usize, String> {
+    match crate::cmd::args::whole(s)? {
+        n @ 2.. => Ok(n),
+        _ => Err("must be at least 2: a subset of one item is just the target, so every metric would read 1".into()),
+    }
+}
+
 /// Parses `method=γ` for `--method-threshold`.
 fn parse_method_threshold(s: &str) -> Result<(EvalMethod, f32), String> {
     use clap::ValueEnum;
@@ -227,10 +237,7 @@ fn parse_method_threshold(s: &str) -> Result<(EvalMethod, f32), String> {
             "`{m}` has no threshold: only specgr-knn, specgr-unisrec and specgr-pp do"
         ));
     }
-    let gamma: f32 = g
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{g}` is not a number (in `{s}`)"))?;
+    let gamma = crate::cmd::args::finite_f32(g).map_err(|e| format!("`{g}` (in `{s}`): {e}"))?;
     Ok((method, gamma))
 }
 
@@ -343,6 +350,23 @@ fn draw_subsets(
         .collect()
 }
 
+/// The cut-offs metrics are computed at for lists of `k` items: those of the protocol
+/// (5, 10, 50 for leave-one-out; 10, 50 otherwise) up to `k`.
+fn cutoffs(split: &recdata::SplitConfig, k: usize) -> anyhow::Result<Vec<usize>> {
+    let all: &[usize] = match split {
+        recdata::SplitConfig::LeaveOneOut { .. } => &[5, 10, 50],
+        recdata::SplitConfig::Chronological { .. } => &[10, 50],
+    };
+    let ks: Vec<usize> = all.iter().copied().filter(|&c| c <= k).collect();
+    anyhow::ensure!(
+        !ks.is_empty(),
+        "--k {k}: lists of {k} items are too short for the smallest cut-off this split reports (@{}); use --k {} or more",
+        all[0],
+        all[0]
+    );
+    Ok(ks)
+}
+
 /// One method's results.
 #[derive(Debug, serde::Serialize)]
 struct MethodResult {
@@ -396,7 +420,21 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {
+    if let Some(n) = args.subset_size {
+        anyhow::ensure!(
+            n > args.k,
+            "--subset-size {n} is not larger than --k {}: every list would hold the whole subset, target included, so every metric would read 1",
+            args.k
+        );
+    }
+    // Taken first, so that a report directory another run is writing fails at once.
+    let _lock = args.report.as_deref().map(crate::cmd::lock_run_dir).transpose()?;
     let resolved = args.dataset.load()?;
+    // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol). Only
+    // cut-offs within the list length are computed: a list of K items says nothing
+    // about Recall@50 when K < 50 (it would only repeat Recall@K).
+    let ks = cutoffs(&resolved.split, args.k)?;
+    let ks = ks.as_slice();
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
     let device = device.clone();
@@ -411,6 +449,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     if let Some(n) = args.sample {
         examples = sample_examples(examples, n, args.seed);
     }
+    anyhow::ensure!(!examples.is_empty(), "the `{}` part of {} has no examples to evaluate", args.part, resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, &device)
         .with_context(|| format!("reading {}", semid_dir.display()))?;
@@ -476,11 +515,6 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             None => Request::new(&e.history),
         })
         .collect();
-    // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol).
-    let ks: &[usize] = match resolved.split {
-        recdata::SplitConfig::LeaveOneOut { .. } => &[5, 10, 50],
-        recdata::SplitConfig::Chronological { .. } => &[10, 50],
-    };
     let specgr_pp = match args.methods.contains(&EvalMethod::SpecgrPp) {
         true => Some(crate::cmd::specgr_pp::SpecGrPpEval::<B>::load(
             &run_dir,
@@ -787,14 +821,14 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     );
     for r in &results {
         for s in Subset::ALL {
-            let m = |k| {
-                r.metrics
-                    .get(s, k)
-                    .map_or((0.0, 0.0), |m| (m.recall, m.ndcg))
+            // A cut-off beyond K was not computed: shown as `–`, not as a number.
+            let m = |k| match r.metrics.get(s, k) {
+                Some(m) => (format!("{:.4}", m.recall), format!("{:.4}", m.ndcg)),
+                None => ("–".to_owned(), "–".to_owned()),
             };
             let ((r10, n10), (r50, n50)) = (m(10), m(50));
             println!(
-                "{:<14} {:<10} {r10:>8.4} {n10:>8.4} {r50:>8.4} {n50:>8.4} {:>8.1}% {:>8.4}",
+                "{:<14} {:<10} {r10:>8} {n10:>8} {r50:>8} {n50:>8} {:>8.1}% {:>8.4}",
                 format!("{:?}", r.method),
                 s.name(),
                 100.0 * r.unseen_share_of_output,
@@ -808,4 +842,22 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cutoffs;
+    use recdata::SplitConfig;
+
+    #[test]
+    fn only_cut_offs_within_the_list_length_are_computed() {
+        let chrono = SplitConfig::quantiles(0.8, 0.9);
+        let loo = SplitConfig::LeaveOneOut { max_history: 20 };
+        assert_eq!(cutoffs(&chrono, 50).unwrap(), [10, 50]);
+        assert_eq!(cutoffs(&chrono, 10).unwrap(), [10], "no @50 from lists of 10");
+        assert_eq!(cutoffs(&loo, 10).unwrap(), [5, 10]);
+        assert_eq!(cutoffs(&loo, 100).unwrap(), [5, 10, 50]);
+        let err = cutoffs(&chrono, 5).unwrap_err().to_string();
+        assert!(err.contains("--k 5") && err.contains("--k 10 or more"), "{err}");
+    }
 }

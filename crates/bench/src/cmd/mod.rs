@@ -1,5 +1,6 @@
 //! The `specgr` subcommands, one module per topic.
 
+pub mod args;
 pub mod backend;
 pub mod bench;
 pub mod curve;
@@ -64,12 +65,51 @@ impl DatasetArgs {
             return Ok(recdata::Resolved { dataset: manifest.load(dir)?, split: manifest.split });
         }
         let root = self.data_root.clone().unwrap_or_else(recdata::default_data_root);
-        let datasets_dir = self.datasets_dir.clone().or_else(|| {
+        Ok(recdata::load_dataset_with(&self.dataset, &root, self.datasets_dir().as_deref())?)
+    }
+
+    /// The dataset's name (its directory under `--runs`), read from its manifest
+    /// without loading the data: the name [`load`](Self::load) gives the dataset.
+    pub fn name(&self) -> anyhow::Result<String> {
+        if let Some(path) = &self.manifest {
+            return Ok(recdata::Manifest::read(path)?.name);
+        }
+        if self.dataset == "synthetic" {
+            return Ok(self.dataset.clone());
+        }
+        Ok(recdata::find_manifest(&self.dataset, self.datasets_dir().as_deref())?.name)
+    }
+
+    /// `--datasets-dir`, else `./datasets` when it exists.
+    fn datasets_dir(&self) -> Option<PathBuf> {
+        self.datasets_dir.clone().or_else(|| {
             let local = PathBuf::from("datasets");
             local.is_dir().then_some(local)
-        });
-        Ok(recdata::load_dataset_with(&self.dataset, &root, datasets_dir.as_deref())?)
+        })
     }
+}
+
+/// Takes the exclusive lock on a run directory that a command is about to write
+/// (`<dir>/.lock`, see [`recdata::lock`]); a directory another run is writing is
+/// refused with that run's PID and command line. Held until the lock is dropped.
+pub fn lock_run_dir(dir: &std::path::Path) -> anyhow::Result<recdata::RunLock> {
+    Ok(recdata::RunLock::acquire(dir)?)
+}
+
+/// The lock on the run directory a `specgr train` command writes.
+///
+/// TIGER's directory is worked out as `train::train_tiger_on` does: `--out`, else
+/// `<runs>/<dataset>/tiger-<ids>-<preset>`.
+pub fn train_lock(command: &train::TrainCommand) -> anyhow::Result<recdata::RunLock> {
+    let dir = match command {
+        train::TrainCommand::Tiger(a) => match &a.out {
+            Some(out) => out.clone(),
+            None => a.runs.join(a.dataset.name()?).join(format!("tiger-{}-{}", a.ids.name(), a.preset.name())),
+        },
+        train::TrainCommand::Unisrec(a) => a.runs.join(a.dataset.name()?).join("unisrec"),
+        train::TrainCommand::SpecgrPp(a) => specgr_pp::run_dir(&a.runs.join(a.dataset.name()?), a.ids, a.preset),
+    };
+    lock_run_dir(&dir)
 }
 
 /// Which semantic IDs a command reads: a method (`rqvae`, `rqkmeans`, `hkmeans`) and,

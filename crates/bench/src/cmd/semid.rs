@@ -26,18 +26,18 @@ pub struct FitArgs {
     #[arg(long, default_value = "rqvae")]
     pub method: Method,
     /// Codes per level (K).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = crate::cmd::args::positive)]
     pub codebook_size: usize,
     /// Code levels, before the identification digit is appended (the reference's 3 gives
     /// 4-digit IDs). Other than 3, the IDs go to `semid/<method>-l<levels>/`, and other
     /// commands read them with `--ids <method>-l<levels>`.
-    #[arg(long, default_value_t = crate::cmd::IdsName::DEFAULT_LEVELS)]
+    #[arg(long, default_value_t = crate::cmd::IdsName::DEFAULT_LEVELS, value_parser = parse_levels)]
     pub levels: usize,
     /// The seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// RQ-VAE training epochs (default: the crate's CPU schedule).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
@@ -52,6 +52,15 @@ pub struct FitArgs {
     /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/semid/<method>/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// Parses `--levels`: 1 to [`IdsName::MAX_LEVELS`](crate::cmd::IdsName::MAX_LEVELS).
+fn parse_levels(s: &str) -> Result<usize, String> {
+    let max = crate::cmd::IdsName::MAX_LEVELS;
+    match crate::cmd::args::whole(s)? {
+        n @ 1.. if n <= max => Ok(n),
+        _ => Err(format!("must be 1 to {max} code levels")),
+    }
 }
 
 /// Runs a `specgr semid` subcommand.
@@ -80,6 +89,7 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     anyhow::ensure!((1..=max).contains(&args.levels), "--levels {}: 1 to {max} code levels", args.levels);
     let ids_name = crate::cmd::IdsName::new(args.method, args.levels);
     let out = run_dir.join("semid").join(ids_name.name());
+    let _lock = crate::cmd::lock_run_dir(&out)?;
     let stamp_path = out.join("fit-stamp.json");
     let mut stamp = serde_json::json!({
         "method": args.method.name(),

@@ -46,25 +46,25 @@ pub struct SpecGrPpArgs {
     #[arg(long)]
     pub stage2_epochs: Option<usize>,
     /// Stage-1 embedding batch (reference: 1024).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub emb_batch_size: Option<usize>,
     /// Stage-1 generation batch, the first rows of each embedding batch (reference: 256).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub gen_batch_size: Option<usize>,
     /// Stage-1 learning rate (reference: 3e-4).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage1_lr: Option<f64>,
     /// Stage-2 learning rate (reference: 3e-5).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage2_lr: Option<f64>,
     /// Embedding width (reference V2: 128).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::cmd::args::positive)]
     pub proj_dim: usize,
     /// Train on only the first N training examples (quick runs and measurements).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub train_limit: Option<usize>,
     /// Validate on only the first N validation examples.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub valid_limit: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]

@@ -30,10 +30,10 @@ pub struct UniSRecArgs {
     #[command(flatten)]
     pub dataset: DatasetArgs,
     /// Most epochs.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
     /// Examples per step.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub batch_size: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]
@@ -113,35 +113,35 @@ pub struct TigerArgs {
     #[arg(long, default_value = "rqvae")]
     pub ids: crate::cmd::IdsName,
     /// Most epochs.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
     /// Examples per step.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub batch_size: Option<usize>,
     /// Validate every this many epochs.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub eval_every: Option<usize>,
     /// Use only this many validation examples (faster validation; all by default).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub valid_limit: Option<usize>,
     /// Train on only the first N training examples (quick runs and tests; all by default).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub train_limit: Option<usize>,
     /// Peak learning rate [default: 1e-3].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub lr: Option<f64>,
     /// After the warm-up: `cosine` decay to zero at the last epoch, or `constant`
     /// [default: cosine].
     #[arg(long)]
     pub lr_decay: Option<gr_model::LrDecay>,
     /// Warm-up steps [default: 5 % of all steps].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::warmup_steps)]
     pub warmup_steps: Option<usize>,
     /// AdamW's decoupled weight decay [default: 0.05].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::non_negative_f64, allow_hyphen_values = true)]
     pub weight_decay: Option<f64>,
     /// Dropout probability [default: the preset's, 0.1 for all but `tiny`].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::dropout)]
     pub dropout: Option<f64>,
     /// Sort each run of this many batches by history length before batching: far less
     /// padding, so faster epochs (0: plain shuffled batches) [default: 0].
@@ -152,11 +152,11 @@ pub struct TigerArgs {
     #[arg(long)]
     pub select_by: Option<gr_model::SelectMetric>,
     /// Validations without improvement before stopping [default: 4].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub patience: Option<usize>,
     /// Also checkpoint within an epoch every this many minutes, so a kill loses at
     /// most that much (0: at epoch ends only) [default: 0].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::non_negative_f64)]
     pub checkpoint_minutes: Option<f64>,
     /// The run directory of this model [default: `<runs>/<dataset>/tiger-<ids>-<preset>`].
     #[arg(long)]
@@ -165,7 +165,7 @@ pub struct TigerArgs {
     /// update up to rounding; part of the training config, so a resumed run keeps it).
     /// Defaults to 2 on the CPU, where a small model keeps only one core busy, and 1 on
     /// other devices.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub shards: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]

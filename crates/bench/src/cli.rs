@@ -1,0 +1,149 @@
+//! The `specgr` command line: its argument types and the dispatch to [`crate::cmd`].
+//!
+//! It lives in the library (not in `main.rs`) so that tests can parse command lines
+//! with `Cli::try_parse_from` and check which ones are refused.
+
+use clap::Parser;
+
+use crate::cmd;
+
+/// SpecGR: inductive generative recommendation by retrieval-based speculation.
+#[derive(Debug, Parser)]
+#[command(name = "specgr", version, about)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `specgr` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Look at a dataset.
+    #[command(subcommand)]
+    Data(cmd::data::DataCommand),
+    /// Embed item text with a sentence encoder (or one `--text`).
+    Embed(cmd::embed::EmbedArgs),
+    /// Semantic IDs: fit RQ-VAE, residual k-means or hierarchical k-means.
+    #[command(subcommand)]
+    Semid(cmd::semid::SemidCommand),
+    /// Train a model.
+    #[command(subcommand)]
+    Train(cmd::train::TrainCommand),
+    /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
+    Eval(cmd::eval::EvalArgs),
+    /// Look inside a trained model (e.g. how it scores the true next items).
+    #[command(subcommand)]
+    Diagnose(cmd::diagnose::DiagnoseCommand),
+    /// Measure speed and memory.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+    /// Draw PNG figures (e.g. a sweep from `cargo xtask sweep`, like the paper's Figure 3).
+    #[command(subcommand)]
+    Plot(cmd::plot::PlotCommand),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Data(c) => cmd::data::run(c),
+        Command::Bench(c) => cmd::bench::run(c),
+        Command::Diagnose(c) => cmd::diagnose::run(c),
+        Command::Embed(a) => cmd::embed::run(a),
+        Command::Semid(c) => cmd::semid::run(c),
+        Command::Train(c) => {
+            // TIGER and UniSRec training lock their run directory here, before they start.
+            let _lock = cmd::train_lock(&c)?;
+            cmd::train::run(c)
+        }
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Plot(c) => cmd::plot::run(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(line: &str) -> String {
+        let args = std::iter::once("specgr").chain(line.split_whitespace());
+        match Cli::try_parse_from(args) {
+            Ok(cli) => panic!("`specgr {line}` was accepted: {cli:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn accepted(line: &str) -> Cli {
+        let args = std::iter::once("specgr").chain(line.split_whitespace());
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("`specgr {line}` was refused: {e}"))
+    }
+
+    /// Every numeric argument that would give a meaningless result is refused at parse
+    /// time (#20 §4), naming the flag and saying why.
+    #[test]
+    fn meaningless_numeric_arguments_are_refused_with_a_reason() {
+        let cases = [
+            ("eval --subset-size 0", "--subset-size", "at least 2"),
+            ("eval --subset-size 1", "--subset-size", "every metric would read 1"),
+            ("eval --k 0", "--k", "at least 1"),
+            ("eval --limit 0", "--limit", "at least 1"),
+            ("eval --sample 0", "--sample", "at least 1"),
+            ("eval --epsilon 1.5", "--epsilon", "between 0 and 1"),
+            ("eval --epsilon -0.1", "--epsilon", "between 0 and 1"),
+            ("eval --epsilon NaN", "--epsilon", "finite"),
+            ("eval --threshold inf", "--threshold", "finite"),
+            ("eval --threshold -inf", "--threshold", "finite"),
+            ("eval --threshold NaN", "--threshold", "finite"),
+            ("eval --method-threshold specgr-knn=-inf", "--method-threshold", "finite"),
+            ("eval --method-threshold specgr-knn=NaN", "--method-threshold", "finite"),
+            ("eval --batch-size 0", "--batch-size", "at least 1"),
+            ("eval --beam-size 0", "--beam-size", "at least 1"),
+            ("eval --repeat 0", "--repeat", "at least 1"),
+            ("eval --score-chunk 0", "--score-chunk", "at least 1"),
+            ("eval --ensemble-weight 2", "--ensemble-weight", "between 0 and 1"),
+            ("diagnose scores --limit 0", "--limit", "at least 1"),
+            ("diagnose scores --batch-size 0", "--batch-size", "at least 1"),
+            ("embed --batch-size 0", "--batch-size", "at least 1"),
+            ("embed --threads 0", "--threads", "at least 1"),
+            ("semid fit --codebook-size 0", "--codebook-size", "at least 1"),
+            ("semid fit --levels 0", "--levels", "1 to 64"),
+            ("semid fit --levels 65", "--levels", "1 to 64"),
+            ("semid fit --epochs 0", "--epochs", "at least 1"),
+            ("train tiger --epochs 0", "--epochs", "at least 1"),
+            ("train tiger --batch-size 0", "--batch-size", "at least 1"),
+            ("train tiger --shards 0", "--shards", "at least 1"),
+            ("train tiger --eval-every 0", "--eval-every", "at least 1"),
+            ("train tiger --valid-limit 0", "--valid-limit", "at least 1"),
+            ("train tiger --train-limit 0", "--train-limit", "at least 1"),
+            ("train tiger --patience 0", "--patience", "at least 1"),
+            ("train tiger --warmup-steps 0", "--warmup-steps", "read as the default"),
+            ("train tiger --lr 0", "--lr", "greater than 0"),
+            ("train tiger --lr inf", "--lr", "finite"),
+            ("train tiger --weight-decay -1", "--weight-decay", "0 or more"),
+            ("train tiger --dropout 1", "--dropout", "[0, 1)"),
+            ("train tiger --checkpoint-minutes NaN", "--checkpoint-minutes", "finite"),
+            ("train unisrec --epochs 0", "--epochs", "at least 1"),
+            ("train unisrec --batch-size 0", "--batch-size", "at least 1"),
+            ("train specgr++ --emb-batch-size 0", "--emb-batch-size", "at least 1"),
+            ("train specgr++ --gen-batch-size 0", "--gen-batch-size", "at least 1"),
+            ("train specgr++ --stage1-lr 0", "--stage1-lr", "greater than 0"),
+            ("train specgr++ --stage2-lr NaN", "--stage2-lr", "finite"),
+            ("train specgr++ --proj-dim 0", "--proj-dim", "at least 1"),
+            ("train specgr++ --train-limit 0", "--train-limit", "at least 1"),
+            ("train specgr++ --valid-limit 0", "--valid-limit", "at least 1"),
+        ];
+        for (line, flag, why) in cases {
+            let message = refused(line);
+            assert!(message.contains(flag) && message.contains(why), "`specgr {line}`:\n{message}");
+        }
+    }
+
+    #[test]
+    fn meaningful_values_still_parse() {
+        accepted("eval --k 10 --epsilon 0 --threshold -2.5 --subset-size 100 --limit 5 --sample 3 --ensemble-weight 1");
+        accepted("eval --draft-size 0 --method-threshold specgr-knn=-3");
+        accepted("train tiger --epochs 1 --shards 1 --warmup-steps 1 --dropout 0 --weight-decay 0 --checkpoint-minutes 0");
+        accepted("train specgr++ --stage1-epochs 0 --stage2-epochs 0");
+        accepted("semid fit --levels 64");
+    }
+}
