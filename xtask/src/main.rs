@@ -208,25 +208,25 @@ struct Reproduce {
     #[arg(long, value_parser = ["rqkmeans", "rqvae", "hkmeans"])]
     ids: Option<String>,
     /// Codes per level; defaults to 32 for the synthetic data and 256 otherwise.
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     codebook_size: Option<usize>,
     /// Code levels of the semantic IDs, before the identification digit (the paper's 3
     /// gives 4 digits). Other lengths (Figure A1) keep their own IDs and models
     /// (`<ids>-l<levels>`) and report to `reproduce-<preset>-l<levels>/`.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = levels)]
     levels: usize,
     /// TIGER training epochs (training resumes where a previous run stopped).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = positive)]
     epochs: usize,
     /// Validate TIGER every this many epochs (part of its training config: a resumed
     /// run must use the value it started with).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = positive)]
     eval_every: usize,
     /// UniSRec training epochs (at most; early stopping on valid).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = positive)]
     unisrec_epochs: usize,
     /// UniSRec examples per step.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = positive)]
     unisrec_batch_size: usize,
     /// SpecGR++ stage-1 (contrastive) epochs, starting from the trained TIGER.
     #[arg(long, default_value_t = 2)]
@@ -235,7 +235,7 @@ struct Reproduce {
     #[arg(long, default_value_t = 2)]
     pp_stage2_epochs: usize,
     /// Train SpecGR++ on only the first N training examples (all by default).
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     pp_train_limit: Option<usize>,
     /// The γ values tried on valid for each SpecGR method; each method then runs on
     /// test with the γ of its best overall NDCG@50. The paper's grid is −1.1 … −1.8
@@ -243,7 +243,7 @@ struct Reproduce {
     /// reaches much lower, since small, briefly trained verifiers give lower likelihoods
     /// (on Beauty the best γ for SpecGR_Aux was −7, on the synthetic data −3 or below).
     /// Ties go to the first value listed.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-1.2,-1.5,-1.8,-2.2,-2.6,-3,-4,-5,-6,-8")]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-1.2,-1.5,-1.8,-2.2,-2.6,-3,-4,-5,-6,-8", value_parser = finite_gamma)]
     gammas: Vec<f32>,
     /// Which of the authors' code versions SpecGR follows where they differ (see
     /// `specgr eval --help`): `v1` (the paper's equations) or `v2` (unseen items scored
@@ -255,10 +255,10 @@ struct Reproduce {
     #[arg(long, default_value_t = 300)]
     tune_sample: usize,
     /// Evaluate on the first N test examples only (all by default).
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     limit: Option<usize>,
     /// Evaluate on a uniform random sample of N test examples (seed 1), after `--limit`.
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     test_sample: Option<usize>,
     /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`, with `-<ids>` added
     /// for IDs other than the dataset's default and `-l<levels>` for other than 3 levels.
@@ -658,4 +658,58 @@ fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Pa
     }
     println!("-- results in {}", dir.display());
     Ok(())
+}
+
+/// A whole number of at least 1 (`--epochs`, `--limit`, ...): 0 would leave nothing to
+/// run, or (as `specgr` reads some of them) silently mean something else.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would leave nothing to compute)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number >= 1")),
+    }
+}
+
+/// `--levels`: 1 to 64 code levels, as `specgr semid fit --levels` accepts.
+fn levels(s: &str) -> Result<usize, String> {
+    match positive(s) {
+        Ok(n) if n <= 64 => Ok(n),
+        _ => Err("must be 1 to 64 code levels".into()),
+    }
+}
+
+/// One γ of `--gammas`: a finite number (±inf or NaN would accept or refuse everything).
+fn finite_gamma(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(g) if g.is_finite() => Ok(g),
+        Ok(g) => Err(format!("must be a finite number, not {g}")),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Task;
+    use clap::Parser;
+
+    #[test]
+    fn meaningless_reproduce_numbers_are_refused() {
+        for (args, flag, why) in [
+            ("--epochs 0", "--epochs", "at least 1"),
+            ("--eval-every 0", "--eval-every", "at least 1"),
+            ("--unisrec-batch-size 0", "--unisrec-batch-size", "at least 1"),
+            ("--codebook-size 0", "--codebook-size", "at least 1"),
+            ("--levels 0", "--levels", "1 to 64"),
+            ("--limit 0", "--limit", "at least 1"),
+            ("--test-sample 0", "--test-sample", "at least 1"),
+            ("--gammas=-1.5,-inf", "--gammas", "finite"),
+            ("--gammas=NaN", "--gammas", "finite"),
+        ] {
+            let line = ["cargo-xtask", "reproduce"].into_iter().chain(args.split_whitespace());
+            let err = Task::try_parse_from(line).expect_err(args).to_string();
+            assert!(err.contains(flag) && err.contains(why), "{args}: {err}");
+        }
+        let ok = ["cargo-xtask", "reproduce", "--epochs", "1", "--levels", "5", "--gammas=-1.5,-3", "--tune-sample", "0"];
+        Task::try_parse_from(ok).unwrap();
+    }
 }
