@@ -1,11 +1,18 @@
 //! Saving and loading models: a directory with `config.json` and `model.mpk`, each
 //! written atomically (a temporary file, then a rename).
+//!
+//! Loading checks a record file against the model it is loaded into before Burn sees
+//! it: every tensor's name and shape is read from the file (without decoding the
+//! weights) and compared with the model its config describes. Burn itself would load
+//! tensors of any shape and panic later inside the backend, and reports a file cut
+//! short as "the internal data format has changed since version 0.14.0".
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
 use burn::tensor::backend::Backend;
+use burn::tensor::{Bool, Int, Tensor};
 
 use crate::{Tiger, TigerConfig, TigerError};
 
@@ -52,17 +59,282 @@ pub(crate) fn record_bytes<B: Backend, R: Record<B>>(
 }
 
 /// Parses a Burn record written by [`record_bytes`].
-pub(crate) fn load_record<B: Backend, R: Record<B>>(
+///
+/// A TIGER model record (`TigerRecord`) is first checked against the config stored
+/// beside it (`config.json`, or the `model` of a run's `state.json`), so that resuming
+/// from a `last/model-*.mpk` of other shapes is an error, not a panic in the backend.
+pub(crate) fn load_record<B: Backend, R: Record<B> + 'static>(
     path: &Path,
     device: &B::Device,
 ) -> Result<R, TigerError> {
-    let bytes = read(path)?;
+    let mut bytes = read(path)?;
+    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<crate::model::TigerRecord<B>>()
+        && let Some((config, source)) = config_beside(path)?
+    {
+        check_record_bytes(&mut bytes, &config.init::<B>(device)?, path, &source)?;
+    }
+    decode_record(bytes, path, device)
+}
+
+/// Loads the record at `path` into `module` after checking that it holds exactly the
+/// module's tensors, shape for shape; `config` names where those shapes come from.
+pub(crate) fn load_checked<B: Backend, M: Module<B>>(
+    module: M,
+    path: &Path,
+    config: &str,
+    device: &B::Device,
+) -> Result<M, TigerError> {
+    let mut bytes = read(path)?;
+    check_record_bytes(&mut bytes, &module, path, config)?;
+    let record = decode_record::<B, M::Record>(bytes, path, device)?;
+    Ok(module.load_record(record))
+}
+
+/// Decodes a record whose bytes have been checked.
+fn decode_record<B: Backend, R: Record<B>>(
+    bytes: Vec<u8>,
+    path: &Path,
+    device: &B::Device,
+) -> Result<R, TigerError> {
+    let len = bytes.len();
     NamedMpkBytesRecorder::<FullPrecisionSettings>::default()
         .load(bytes, device)
-        .map_err(|e| TigerError::Record {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+        .map_err(|e| corrupt(path, len, &e.to_string()))
+}
+
+/// The error for a record file that cannot be decoded. Burn's own message suggests an
+/// old format (its text about version 0.14.0), which is not what happened to a file
+/// this program wrote: keep only its first line.
+fn corrupt(path: &Path, bytes: usize, message: &str) -> TigerError {
+    let first = message.lines().next().unwrap_or_default().trim();
+    TigerError::CorruptCheckpoint {
+        path: path.to_path_buf(),
+        bytes,
+        message: first.to_owned(),
+    }
+}
+
+/// The model config a record file sits beside: `config.json` (a saved model) or the
+/// `model` field of `state.json` (a training run's `last/`), with the file it came from.
+fn config_beside(path: &Path) -> Result<Option<(TigerConfig, String)>, TigerError> {
+    let Some(dir) = path.parent() else { return Ok(None) };
+    let config = dir.join(CONFIG_FILE);
+    if config.exists() {
+        return Ok(Some((read_config(dir)?, config.display().to_string())));
+    }
+    let state = dir.join("state.json");
+    if state.exists() {
+        let value: serde_json::Value = serde_json::from_slice(&read(&state)?)
+            .map_err(|source| TigerError::Json { path: state.clone(), source })?;
+        if let Some(model) = value.get("model") {
+            let config = serde_json::from_value(model.clone())
+                .map_err(|source| TigerError::Json { path: state.clone(), source })?;
+            return Ok(Some((config, format!("{} (`model`)", state.display()))));
+        }
+    }
+    Ok(None)
+}
+
+/// Every tensor of a record file: its path (`encoder.0.attention.q.weight`) and shape,
+/// read without decoding the weights. Fails (naming the file) when it cannot be parsed.
+pub(crate) fn record_shapes<B: Backend>(
+    bytes: &mut Vec<u8>,
+    path: &Path,
+) -> Result<Vec<(String, Vec<usize>)>, TigerError> {
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let shapes = <NamedMpkBytesRecorder<FullPrecisionSettings> as Recorder<B>>::load_item::<RecordShapes>(&recorder, bytes)
+        .map_err(|e| corrupt(path, bytes.len(), &e.to_string()))?;
+    Ok(shapes
+        .0
+        .into_iter()
+        .filter_map(|(p, shape)| {
+            // `item.<module path>.param` holds a parameter's tensor data.
+            let p = p.strip_prefix("item.")?.strip_suffix(".param")?.to_owned();
+            Some((p, shape))
         })
+        .collect())
+}
+
+/// Every parameter of `module`: its path and shape (without initialising lazy ones).
+pub(crate) fn module_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<(String, Vec<usize>)> {
+    struct Shapes {
+        path: Vec<String>,
+        out: Vec<(String, Vec<usize>)>,
+    }
+    impl Shapes {
+        fn push(&mut self, shape: burn::tensor::Shape) {
+            self.out.push((self.path.join("."), shape.as_slice().to_vec()));
+        }
+    }
+    impl<B: Backend> ModuleVisitor<B> for Shapes {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_owned());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.push(param.lazy_shape());
+        }
+        fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<B, D, Int>>) {
+            self.push(param.lazy_shape());
+        }
+        fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<B, D, Bool>>) {
+            self.push(param.lazy_shape());
+        }
+    }
+    let mut shapes = Shapes { path: Vec::new(), out: Vec::new() };
+    module.visit(&mut shapes);
+    shapes.out
+}
+
+/// Checks that the record in `bytes` holds exactly the tensors of `module`, shape for
+/// shape; `config` names where the module's shapes came from.
+pub(crate) fn check_record_bytes<B: Backend, M: Module<B>>(
+    bytes: &mut Vec<u8>,
+    module: &M,
+    path: &Path,
+    config: &str,
+) -> Result<(), TigerError> {
+    let found = record_shapes::<B>(bytes, path)?;
+    let expected = module_shapes::<B, M>(module);
+    let mut problems = Vec::new();
+    for (name, shape) in &expected {
+        match found.iter().find(|(n, _)| n == name) {
+            None => problems.push(format!("`{name}` {shape:?} is missing")),
+            Some((_, s)) if s != shape => {
+                problems.push(format!("`{name}` is {s:?} in the file, {shape:?} in the config"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, shape) in &found {
+        if !expected.iter().any(|(n, _)| n == name) {
+            problems.push(format!("`{name}` {shape:?} is not part of the model"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(TigerError::CheckpointShapes {
+        path: path.to_path_buf(),
+        config: config.to_owned(),
+        problems,
+    })
+}
+
+/// The tensor shapes of a serialised record, with their paths: a serde visitor that
+/// walks any value and keeps each map's `shape` (a `TensorData`'s), skipping the bytes.
+struct RecordShapes(Vec<(String, Vec<usize>)>);
+
+impl<'de> serde::Deserialize<'de> for RecordShapes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut out = Vec::new();
+        serde::de::DeserializeSeed::deserialize(Walk { path: String::new(), out: &mut out }, d)?;
+        Ok(Self(out))
+    }
+}
+
+struct Walk<'a> {
+    path: String,
+    out: &'a mut Vec<(String, Vec<usize>)>,
+}
+
+impl Walk<'_> {
+    fn child(&mut self, key: &str) -> Walk<'_> {
+        let path = if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) };
+        Walk { path, out: self.out }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A map key as text (names; sequence-like keys as numbers).
+struct Key(String);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map key")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Key, E> {
+                Ok(Key(String::from_utf8_lossy(v).into_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Burn record")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq.next_element_seed(self.child(&i.to_string()))?.is_some() {
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            if key == "shape" {
+                let shape: Vec<usize> = map.next_value()?;
+                self.out.push((self.path.clone(), shape));
+            } else {
+                map.next_value_seed(self.child(&key))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Reads the config of a checkpoint directory.
@@ -120,11 +392,14 @@ impl<B: Backend> Tiger<B> {
     }
 
     /// Loads a model saved by [`Tiger::save`], rebuilding it from its own config.
+    ///
+    /// Fails, naming the file, when `model.mpk` is cut short or corrupt, or when its
+    /// tensors do not have the shapes `config.json` describes.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self, TigerError> {
         let config = read_config(dir)?;
         let model = config.init::<B>(device)?;
-        let record = load_record::<B, _>(&dir.join(MODEL_FILE), device)?;
-        Ok(model.load_record(record))
+        let source = dir.join(CONFIG_FILE).display().to_string();
+        load_checked(model, &dir.join(MODEL_FILE), &source, device)
     }
 
     /// Loads a model saved by [`Tiger::save`], failing with the first differing field

@@ -72,6 +72,34 @@ pub enum TigerError {
         /// The underlying error.
         source: serde_json::Error,
     },
+    /// A checkpoint file cannot be decoded: cut short, corrupt, or not a checkpoint.
+    #[error(
+        "{path}: cannot read this checkpoint ({bytes} bytes): the file is truncated or corrupt, or not a model \
+         record written by specgr ({message}). Write it again (train or save anew)"
+    )]
+    CorruptCheckpoint {
+        /// The file.
+        path: PathBuf,
+        /// Its length.
+        bytes: usize,
+        /// The decoder's first line.
+        message: String,
+    },
+    /// A checkpoint's tensors do not match the model its config describes.
+    #[error(
+        "{path}: its tensors do not fit the model that {config} describes ({} problems: {}). Was it copied from \
+         another run, preset or set of semantic IDs?",
+        problems.len(),
+        summary(problems)
+    )]
+    CheckpointShapes {
+        /// The record file.
+        path: PathBuf,
+        /// Where the expected shapes come from (a config file).
+        config: String,
+        /// Each missing, unexpected or misshapen tensor.
+        problems: Vec<String>,
+    },
     /// Burn could not save or load a record.
     #[error("{path}: {message}")]
     Record {
@@ -80,7 +108,25 @@ pub enum TigerError {
         /// Burn's message.
         message: String,
     },
+    /// A Hugging Face T5 weight file does not fit the model ([`crate::hf`]).
+    #[error("{path}: Hugging Face T5 weights: {message}")]
+    HfT5 {
+        /// The safetensors file.
+        path: PathBuf,
+        /// What does not fit, naming the key.
+        message: String,
+    },
     /// Training data is unusable.
     #[error("training data: {0}")]
     Data(String),
+}
+
+/// The first few problems, and how many more.
+fn summary(problems: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut text = problems.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if problems.len() > SHOWN {
+        text += &format!("; and {} more", problems.len() - SHOWN);
+    }
+    text
 }

@@ -14,7 +14,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use semid::SemanticIds;
 
-use crate::checkpoint::{load_record, read, record_bytes, write_atomic};
+use crate::checkpoint::{load_checked, read, record_bytes, write_atomic};
 use crate::ops::log_softmax3;
 use crate::projection::{ProjectionConfig, ProjectionHead, to_flat, to_rows};
 use crate::{EncoderOutput, Tiger, TigerError};
@@ -164,9 +164,12 @@ impl<B: Backend> SpecGrPp<B> {
                 expected: tiger.config.d_model.to_string(),
             });
         }
-        let head = config
-            .init::<B>(device)?
-            .load_record(load_record::<B, _>(&dir.join(PROJECTION_FILE), device)?);
+        let head = load_checked(
+            config.init::<B>(device)?,
+            &dir.join(PROJECTION_FILE),
+            &config_path.display().to_string(),
+            device,
+        )?;
         Ok(Self { tiger, head })
     }
 

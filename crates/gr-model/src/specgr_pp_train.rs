@@ -16,14 +16,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
 use semid::SemanticIds;
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_record};
+use crate::checkpoint::{check_same_config, load_checked, load_record};
 use crate::input::{history_tokens, pad_rows};
 use crate::projection::ProjectionConfig;
 use crate::schedule::{LrSchedule, shuffled};
@@ -104,10 +104,8 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
                 )));
             }
             let epoch = state.epochs_done;
-            model = model.load_record(load_record::<B, _>(
-                &last_dir.join(format!("model-{epoch}.mpk")),
-                device,
-            )?);
+            let state_path = last_dir.join("state.json").display().to_string();
+            model = load_checked(model, &last_dir.join(format!("model-{epoch}.mpk")), &state_path, device)?;
             optim = optim.load_record(load_record::<B, _>(
                 &last_dir.join(format!("optim-{epoch}.mpk")),
                 device,

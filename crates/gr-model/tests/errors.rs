@@ -109,3 +109,115 @@ fn bad_training_data_names_the_example() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gr-model-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A `model.mpk` of other shapes than its `config.json` (#20 §3): an error naming the
+/// file, the config and the first tensors that differ, not a panic in the backend later.
+#[test]
+fn a_model_file_of_other_shapes_than_its_config_is_refused() {
+    let dir = temp_dir("wrong-shape");
+    let config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let mut wider = config.clone();
+    wider.d_ff *= 2;
+    wider.vocab_size += 5;
+    let _guard = crate::common::rng_lock();
+    wider.init::<crate::common::TestBackend>(&device()).unwrap().save(&dir).unwrap();
+    // The config of the tiny model beside the weights of the wider one.
+    std::fs::write(dir.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
+    let err = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TigerError::CheckpointShapes { .. }), "{text}");
+    assert!(text.contains(&dir.join("model.mpk").display().to_string()), "{text}");
+    assert!(text.contains(&dir.join("config.json").display().to_string()), "{text}");
+    let (v, d) = (config.vocab_size, config.d_model);
+    assert!(text.contains(&format!("`shared.weight` is [{}, {d}] in the file, [{v}, {d}] in the config", v + 5)), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A missing layer is named as missing, not a panic in Burn's `Vec` record loading.
+#[test]
+fn a_model_file_with_fewer_layers_than_its_config_names_the_missing_tensors() {
+    let dir = temp_dir("fewer-layers");
+    let config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let mut shallower = config.clone();
+    shallower.num_decoder_layers -= 1;
+    let _guard = crate::common::rng_lock();
+    shallower.init::<crate::common::TestBackend>(&device()).unwrap().save(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
+    let text = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err().to_string();
+    let last = config.num_decoder_layers - 1;
+    assert!(text.contains(&format!("`decoder_layers.{last}.")) && text.contains("is missing"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A checkpoint cut short reads as truncated, not as Burn's "the internal data format
+/// has changed since version 0.14.0".
+#[test]
+fn a_truncated_model_file_is_reported_as_truncated() {
+    let dir = temp_dir("truncated");
+    model(1).save(&dir).unwrap();
+    let path = dir.join("model.mpk");
+    let bytes = std::fs::read(&path).unwrap();
+    for keep in [bytes.len() / 2, bytes.len() - 1, 10, 0] {
+        std::fs::write(&path, &bytes[..keep]).unwrap();
+        let err = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, TigerError::CorruptCheckpoint { .. }), "{keep} bytes: {text}");
+        assert!(text.contains(&path.display().to_string()) && text.contains("truncated or corrupt"), "{text}");
+        assert!(!text.contains("0.14.0"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Resuming a run whose `last/model-*.mpk` has other shapes than its `state.json` says
+/// is an error naming both, not a panic in the first training step.
+#[test]
+fn resuming_from_a_model_file_of_other_shapes_is_refused() {
+    use burn::backend::Autodiff;
+    use gr_model::{TrainConfig, TrainExample};
+    type B = Autodiff<crate::common::TestBackend>;
+    let dir = temp_dir("resume-wrong-shape");
+    let ids = ids();
+    let config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let examples: Vec<TrainExample> =
+        (0..14u32).map(|i| TrainExample { history: vec![i], target: (i + 1) % 14 }).collect();
+    // Stopped after its first checkpoint (as a kill would), then resumed.
+    let train = |stop: bool| {
+        let _guard = crate::common::rng_lock();
+        gr_model::train::<B>(
+            &config,
+            &TrainConfig::new().with_max_epochs(2).with_batch_size(7).with_seed(1),
+            &ids,
+            &examples,
+            &[],
+            &dir,
+            &device(),
+            &mut |e| match e {
+                gr_model::TrainEvent::Checkpoint { .. } if stop => std::ops::ControlFlow::Break(()),
+                _ => std::ops::ControlFlow::Continue(()),
+            },
+        )
+    };
+    let _ = train(true);
+    let last = dir.join("last/model-1.mpk");
+    assert!(last.exists(), "no checkpoint after the first epoch");
+    // The weights of a wider model where the run's checkpoint was.
+    let mut wider = config.clone();
+    wider.d_ff *= 2;
+    let other = temp_dir("resume-wrong-shape-other");
+    wider.init::<crate::common::TestBackend>(&device()).unwrap().save(&other).unwrap();
+    std::fs::copy(other.join("model.mpk"), &last).unwrap();
+    let err = train(false).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TigerError::CheckpointShapes { .. }), "{text}");
+    assert!(text.contains("model-1.mpk") && text.contains("state.json"), "{text}");
+    assert!(text.contains("in the file") && text.contains("in the config"), "{text}");
+    for d in [dir, other] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
