@@ -17,6 +17,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// Training samples/s of TIGER's real step on real data, configurations side by
+    /// side in interleaved rounds (preset, shuffled or length-sorted batches, shards).
+    Train(crate::cmd::bench_train::BenchTrainArgs),
 }
 
 /// One measurement of `bench data`.
@@ -35,6 +38,7 @@ struct DataBench {
 /// Runs a `specgr bench` subcommand.
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Train(args) => crate::cmd::bench_train::run(args),
         BenchCommand::Data { dataset, repeat } => {
             let (mut load_s, mut split_s) = (Vec::new(), Vec::new());
             let mut last = None;

@@ -1,0 +1,796 @@
+//! `specgr bench train`: TIGER's training throughput (samples/s) on real data, for
+//! several configurations side by side.
+//!
+//! Each configuration (`<preset>-<batching>-<shards>`, e.g. `paper-sorted-2`) gets its
+//! own model and AdamW optimizer, created once. Then, in interleaved rounds, every
+//! configuration runs `--steps` real training steps (forward, backward, AdamW step,
+//! exactly as [`gr_model::train`] does them: one autodiff graph, or
+//! [`gr_model::sharded_grads`] for shards > 1) and is timed.
+//!
+//! Which batches are timed ([`timed_batches`]): epoch 0's full batches are ranked by
+//! their real tokens and cut into `steps` equal strata; step `k` of (global) round `g`
+//! takes one batch of stratum `k`, at a position within it that moves with `g` along a
+//! golden-ratio sequence. A round then spans the epoch's range of batch lengths, which
+//! matters for length-sorted batches (from 3 to 82 tokens wide): their epoch average
+//! is what training gets, and a few consecutive batches would miss it. Every
+//! configuration of a batching times the same batches in the same order, and
+//! `--export-batches` writes them, round by round, for the PyTorch side
+//! (`crates/gr-model/tools/hf_t5_train_bench.py`).
+//!
+//! Batching: `shuffled` cuts epoch 0's seeded shuffle into batches (`--sort-window 0`
+//! of `specgr train tiger`); `sorted` sorts each run of `--sort-window` batches by
+//! history length ([`length_sorted_batches`]) and interleaves each batch for its
+//! shards ([`interleave_for_shards`]), as training with `--sort-window` does.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, ElementConversion, Tensor};
+use gr_model::schedule::{interleave_for_shards, length_sorted_batches, shuffled};
+use gr_model::{Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample, sharded_grads};
+use semid::{SemanticIdModel, SemanticIds};
+
+use crate::cmd::DatasetArgs;
+use crate::cmd::backend::DeviceKind;
+use crate::machine::Machine;
+
+/// `specgr bench train` arguments.
+#[derive(Debug, clap::Args)]
+pub struct BenchTrainArgs {
+    /// Which dataset (its semantic IDs must exist: `specgr semid fit`).
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Which semantic IDs.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: crate::cmd::IdsName,
+    /// A configuration to time, `<preset>-<batching>-<shards>`: preset `small`, `paper`
+    /// (any `specgr train tiger --preset`), batching `shuffled` or `sorted`, shards
+    /// 1, 2, ... Repeat the flag for several; they are timed in this order each round.
+    #[arg(long = "config", value_name = "PRESET-BATCHING-SHARDS")]
+    pub configs: Vec<RunSpec>,
+    /// The configuration the ratios are relative to [default: the first `--config`].
+    #[arg(long)]
+    pub baseline: Option<RunSpec>,
+    /// Rounds; each round times every configuration once (0: only export).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Training steps per configuration and round (strata of batch length).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+    /// Steps per round for `sorted` batching, whose batches differ in length far more
+    /// [default: `--steps`].
+    #[arg(long)]
+    pub sorted_steps: Option<usize>,
+    /// The global index of this process's first round: its batches are those of rounds
+    /// `first_round ..`. A run split over processes passes 0, 1, 2, ...
+    #[arg(long, default_value_t = 0)]
+    pub first_round: usize,
+    /// Before the first round, one untimed step per configuration on this many rows
+    /// of its first timed batch (allocates the optimizer state; 0: none).
+    #[arg(long, default_value_t = 32)]
+    pub warmup_rows: usize,
+    /// Examples per step.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Batches per length-sorted run for `sorted` batching.
+    #[arg(long, default_value_t = 32)]
+    pub sort_window: usize,
+    /// Learning rate (constant; no warm-up).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// AdamW weight decay (`specgr train tiger`'s default is 0.05; the paper runs use 0).
+    #[arg(long, default_value_t = 0.05)]
+    pub weight_decay: f64,
+    /// Dropout probability [default: the preset's, 0.1].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Rows of the matmuls timed for the peak rate (about one sorted batch's real tokens).
+    #[arg(long, default_value_t = 8192)]
+    pub peak_rows: usize,
+    /// The seed (initialisation, shuffling, dropout).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write the results as JSON here (the table goes to stdout either way).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the token batches of `--export-batching` to this safetensors file: for each
+    /// batch `b`, `batch.<b>.input_ids` (right-padded with PAD), `batch.<b>.lengths`,
+    /// `batch.<b>.decoder_input_ids`, `batch.<b>.labels` (all int64).
+    #[arg(long)]
+    pub export_batches: Option<PathBuf>,
+    /// Which batching to export (shards 1: the examples and padded width of every shard
+    /// count) [default: the first `--config`'s].
+    #[arg(long)]
+    pub export_batching: Option<Batching>,
+    /// Export the timed batches of global rounds 0 .. this, in order (round `g`, step
+    /// `k` is batch `g*steps + k` of the file) [default: `--first-round` + `--rounds`].
+    #[arg(long)]
+    pub export_rounds: Option<usize>,
+    /// Where to compute: `cpu` (Flex), or `tch` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+    /// The run directory holding `<dataset>/semid/<ids>/`.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// How a configuration batches the training examples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Batching {
+    /// Plain batches of epoch 0's shuffled order.
+    Shuffled,
+    /// Length-sorted runs of `--sort-window` batches, each batch interleaved for its shards.
+    Sorted,
+}
+
+impl Batching {
+    fn name(self) -> &'static str {
+        match self {
+            Batching::Shuffled => "shuffled",
+            Batching::Sorted => "sorted",
+        }
+    }
+}
+
+/// One configuration: `<preset>-<batching>-<shards>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Model size.
+    pub preset: TigerPreset,
+    /// Batching.
+    pub batching: Batching,
+    /// Shards per batch (threads computing its gradient).
+    pub shards: usize,
+}
+
+impl std::str::FromStr for RunSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = "expected <preset>-<batching>-<shards>, e.g. small-sorted-2";
+        let parts: Vec<&str> = s.split('-').collect();
+        let [preset, batching, shards] = parts[..] else {
+            return Err(format!("{s:?}: {expected}"));
+        };
+        let preset: TigerPreset = preset.parse().map_err(|e| format!("{s:?}: {e}"))?;
+        let batching = match batching {
+            "shuffled" => Batching::Shuffled,
+            "sorted" => Batching::Sorted,
+            other => return Err(format!("{s:?}: unknown batching {other:?} (shuffled, sorted)")),
+        };
+        let shards: usize = shards.parse().map_err(|_| format!("{s:?}: shards must be a number; {expected}"))?;
+        if shards == 0 {
+            return Err(format!("{s:?}: at least one shard"));
+        }
+        Ok(Self { preset, batching, shards })
+    }
+}
+
+impl std::fmt::Display for RunSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}-{}", self.preset.name(), self.batching.name(), self.shards)
+    }
+}
+
+impl serde::Serialize for RunSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Counted FLOPs of one training step on one example whose encoder input has
+/// `src_len` real tokens and whose decoder input has `dec_len` tokens (TIGER:
+/// `num_digits + 1` = 5).
+///
+/// A multiply–add is 2 FLOPs and only matrix products are counted, with `i` = heads ×
+/// d_kv, `d` = d_model, `f` = d_ff, `V` = vocabulary, `L` = `src_len`, `T` = `dec_len`:
+///
+/// ```text
+/// forward = n_enc · [ 2·4·L·d·i          Q, K, V, O projections
+///                   + 2·2·L²·i           attention scores and context
+///                   + 2·2·L·d·f ]        feed-forward in and out
+///         + n_dec · [ 2·4·T·d·i          self-attention Q, K, V, O
+///                   + 2·2·(T(T+1)/2)·i   causal self-attention scores and context
+///                   + 2·2·T·d·i          cross-attention Q and O
+///                   + 2·2·L·d·i          cross-attention K and V of the source
+///                   + 2·2·T·L·i          cross-attention scores and context
+///                   + 2·2·T·d·f ]        feed-forward
+///         + 2·T·d·V                      tied output projection
+/// train   = 3 · forward                  backward ≈ 2 × forward (input and weight gradients)
+/// ```
+///
+/// Counted on real tokens, this is the work a padding-free implementation must do;
+/// a padded batch computes the same formula at its padded width (norms, softmax,
+/// dropout and the optimizer are left out: a floor, not the total).
+pub fn train_flops(config: &TigerConfig, src_len: usize, dec_len: usize) -> u64 {
+    let decoder: u64 = (1..=dec_len).map(|t| config.decoder_position_flops(t, src_len)).sum();
+    3 * (config.encoder_flops(src_len) + config.cross_kv_flops(src_len) + decoder)
+}
+
+/// The training loop of one configuration.
+struct Runner<A: AutodiffBackend> {
+    spec: RunSpec,
+    config: TigerConfig,
+    model: Option<Tiger<A>>,
+    optim: OptimizerAdaptor<AdamW, Tiger<A>, A>,
+    params: usize,
+    batches: Vec<Vec<usize>>,
+    steps_done: usize,
+    rounds_s: Vec<f64>,
+    rounds_samples: Vec<usize>,
+    real_tokens: u64,
+    padded_tokens: u64,
+    flops: u64,
+    samples: u64,
+    epoch_real: f64,
+    epoch_padded: f64,
+}
+
+/// Padded encoder tokens of a batch cut into `shards` parts as [`sharded_grads`] cuts
+/// it, each part padded to its own longest row.
+fn padded_tokens(rows: &[usize], shards: usize, src_len: &dyn Fn(usize) -> usize) -> u64 {
+    let n = rows.len();
+    let shards = shards.clamp(1, n.max(1));
+    (0..shards)
+        .map(|j| {
+            let part = &rows[j * n / shards..(j + 1) * n / shards];
+            (part.len() * part.iter().map(|&i| src_len(i)).max().unwrap_or(0)) as u64
+        })
+        .sum()
+}
+
+/// What the benchmark reports for one configuration.
+#[derive(Debug, serde::Serialize)]
+struct RunReport {
+    config: RunSpec,
+    preset: &'static str,
+    batching: Batching,
+    shards: usize,
+    params: usize,
+    model: TigerConfig,
+    rounds_samples_per_sec: Vec<f64>,
+    median_samples_per_sec: f64,
+    min_samples_per_sec: f64,
+    max_samples_per_sec: f64,
+    ratio_to_baseline: f64,
+    real_tokens_per_sample: f64,
+    padded_tokens_per_sample: f64,
+    epoch_real_tokens_per_sample: f64,
+    epoch_padded_tokens_per_sample: f64,
+    train_gflop_per_sample_real: f64,
+    gflops_real: f64,
+    gflops_padded: f64,
+    share_of_peak_real: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct MatmulRate {
+    shape: String,
+    gflops: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Report {
+    command: String,
+    git_revision: String,
+    build_profile: &'static str,
+    device: String,
+    rayon_num_threads: Option<String>,
+    dataset: String,
+    ids: String,
+    train_examples: usize,
+    batch_size: usize,
+    sort_window: usize,
+    rounds: usize,
+    steps: usize,
+    sorted_steps: usize,
+    first_round: usize,
+    warmup_rows: usize,
+    lr: f64,
+    weight_decay: f64,
+    seed: u64,
+    baseline: RunSpec,
+    matmul: Vec<MatmulRate>,
+    matmul_peak_gflops: f64,
+    runs: Vec<RunReport>,
+    machine: Machine,
+    unix_time: u64,
+}
+
+/// Runs `specgr bench train`.
+pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
+}
+
+fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !args.configs.is_empty() || args.export_batches.is_some(),
+        "nothing to do: give at least one --config (or --export-batches)"
+    );
+    anyhow::ensure!(args.batch_size > 0 && args.steps > 0, "--batch-size and --steps must be positive");
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let max_history = resolved.split.max_history();
+    let semid_dir = args.runs.join(&resolved.dataset.name).join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
+        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
+    })?;
+    let ids = semid.ids();
+    let train: Vec<TrainExample> = split
+        .train
+        .iter()
+        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
+        .collect();
+    let digits = ids.layout().num_digits();
+    let src_len = |i: usize| 2 + train[i].history.len().min(max_history) * digits;
+    let epoch_batches = |batching: Batching| -> Vec<Vec<usize>> {
+        let window = if batching == Batching::Sorted { args.sort_window } else { 0 };
+        let order = shuffled(train.len(), args.seed, 0);
+        let mut batches = length_sorted_batches(&order, src_len, args.batch_size, window, args.seed, 0);
+        batches.retain(|b| b.len() == args.batch_size);
+        batches
+    };
+    let steps_of = |batching: Batching| match batching {
+        Batching::Sorted => args.sorted_steps.unwrap_or(args.steps),
+        Batching::Shuffled => args.steps,
+    };
+    anyhow::ensure!(steps_of(Batching::Sorted) > 0, "--sorted-steps must be positive");
+    eprintln!(
+        "{}: {} training examples, {} full batches of {}",
+        resolved.dataset.name,
+        train.len(),
+        train.len() / args.batch_size,
+        args.batch_size
+    );
+
+    if let Some(path) = &args.export_batches {
+        let batching = args
+            .export_batching
+            .or(args.configs.first().map(|c| c.batching))
+            .context("--export-batches needs --export-batching or a --config")?;
+        let rounds = args.export_rounds.unwrap_or(args.first_round + args.rounds);
+        let all = epoch_batches(batching);
+        let steps = steps_of(batching);
+        let picked: Vec<Vec<usize>> =
+            (0..rounds).flat_map(|g| timed_batches(&all, &src_len, steps, g)).map(|b| all[b].clone()).collect();
+        export_batches::<B>(path, &picked, steps, rounds, &train, ids, max_history, batching, args, device)?;
+    }
+    if args.configs.is_empty() || args.rounds == 0 {
+        return Ok(());
+    }
+
+    let baseline = args.baseline.unwrap_or(args.configs[0]);
+    anyhow::ensure!(args.configs.contains(&baseline), "--baseline {baseline} is not one of the --config values");
+    let vocab = ids.layout().vocab_size() as usize;
+    let mut runners: Vec<Runner<burn::backend::Autodiff<B>>> = Vec::new();
+    for &spec in &args.configs {
+        let mut config = TigerConfig::preset(spec.preset, vocab).with_max_history(max_history);
+        if let Some(p) = args.dropout {
+            config = config.with_dropout(p);
+        }
+        <burn::backend::Autodiff<B> as Backend>::seed(device, args.seed);
+        let model = config.init::<burn::backend::Autodiff<B>>(device)?;
+        model.seed_dropout(args.seed);
+        let optim = AdamWConfig::new()
+            .with_weight_decay(args.weight_decay as f32)
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+            .init();
+        let batches: Vec<Vec<usize>> = epoch_batches(spec.batching)
+            .into_iter()
+            .map(|b| if spec.batching == Batching::Sorted { interleave_for_shards(&b, spec.shards) } else { b })
+            .collect();
+        let epoch_samples = batches.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+        let epoch_real = batches.iter().flatten().map(|&i| src_len(i)).sum::<usize>() as f64 / epoch_samples;
+        let epoch_padded =
+            batches.iter().map(|b| padded_tokens(b, spec.shards, &src_len)).sum::<u64>() as f64 / epoch_samples;
+        runners.push(Runner {
+            spec,
+            params: model.num_params(),
+            config,
+            model: Some(model),
+            optim,
+            batches,
+            steps_done: 0,
+            rounds_s: Vec::new(),
+            rounds_samples: Vec::new(),
+            real_tokens: 0,
+            padded_tokens: 0,
+            flops: 0,
+            samples: 0,
+            epoch_real,
+            epoch_padded,
+        });
+    }
+
+    let step = |r: &mut Runner<burn::backend::Autodiff<B>>, rows: &[usize]| -> anyhow::Result<()> {
+        let examples: Vec<&TrainExample> = rows.iter().map(|&i| &train[i]).collect();
+        let model = r.model.take().expect("the model is put back after each step");
+        let (_, grads) = if r.spec.shards <= 1 {
+            let batch = TrainBatch::new(&examples, ids, max_history, 0, device)?;
+            let loss = model.loss(&batch);
+            let value = loss.clone().into_scalar().elem::<f32>();
+            (value, GradientsParams::from_grads(loss.backward(), &model))
+        } else {
+            let stream = args.seed ^ (r.steps_done as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            sharded_grads(&model, &examples, r.spec.shards, stream, |part, start| {
+                TrainBatch::new(part, ids, max_history, start, device)
+            })?
+        };
+        r.model = Some(r.optim.step(args.lr, model, grads));
+        r.steps_done += 1;
+        Ok(())
+    };
+
+    if args.warmup_rows > 0 {
+        for r in &mut runners {
+            let first = &r.batches[timed_batches(&r.batches, &src_len, steps_of(r.spec.batching), args.first_round)[0]];
+            let rows = first[..args.warmup_rows.min(first.len())].to_vec();
+            step(r, &rows)?;
+        }
+    }
+    let dec_len = digits + 1;
+    for round in 0..args.rounds {
+        for r in &mut runners {
+            let picks: Vec<Vec<usize>> =
+                timed_batches(&r.batches, &src_len, steps_of(r.spec.batching), args.first_round + round)
+                    .into_iter()
+                    .map(|b| r.batches[b].clone())
+                    .collect();
+            let started = Instant::now();
+            for rows in &picks {
+                step(r, rows)?;
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            let samples: usize = picks.iter().map(Vec::len).sum();
+            r.rounds_s.push(elapsed);
+            r.rounds_samples.push(samples);
+            for rows in &picks {
+                r.padded_tokens += padded_tokens(rows, r.spec.shards, &src_len);
+                for &i in rows {
+                    r.real_tokens += src_len(i) as u64;
+                    r.flops += train_flops(&r.config, src_len(i), dec_len);
+                }
+                r.samples += rows.len() as u64;
+            }
+            eprintln!(
+                "round {}/{} {}: {:.1} samples/s ({samples} in {elapsed:.2} s)",
+                round + 1,
+                args.rounds,
+                r.spec,
+                samples as f64 / elapsed
+            );
+        }
+    }
+
+    let matmul =
+        matmul_rates::<B>(&runners.iter().map(|r| r.config.clone()).collect::<Vec<_>>(), args.peak_rows, device);
+    let peak = matmul.iter().map(|m| m.gflops).fold(0.0, f64::max);
+    let rate =
+        |r: &Runner<_>| -> Vec<f64> { r.rounds_samples.iter().zip(&r.rounds_s).map(|(&n, &s)| n as f64 / s).collect() };
+    let base = median(&rate(runners.iter().find(|r| r.spec == baseline).expect("baseline is a config")));
+    let runs: Vec<RunReport> = runners
+        .iter()
+        .map(|r| {
+            let rates = rate(r);
+            let med = median(&rates);
+            let samples = r.samples.max(1) as f64;
+            let flop_per_sample = r.flops as f64 / samples;
+            let padded_per_sample = r.padded_tokens as f64 / samples;
+            // FLOPs at the padded width: the per-sample count at the mean padded length.
+            let padded_flop = train_flops(&r.config, padded_per_sample.round() as usize, dec_len) as f64;
+            RunReport {
+                config: r.spec,
+                preset: r.spec.preset.name(),
+                batching: r.spec.batching,
+                shards: r.spec.shards,
+                params: r.params,
+                model: r.config.clone(),
+                median_samples_per_sec: med,
+                min_samples_per_sec: rates.iter().copied().fold(f64::INFINITY, f64::min),
+                max_samples_per_sec: rates.iter().copied().fold(0.0, f64::max),
+                rounds_samples_per_sec: rates,
+                ratio_to_baseline: med / base,
+                real_tokens_per_sample: r.real_tokens as f64 / samples,
+                padded_tokens_per_sample: padded_per_sample,
+                epoch_real_tokens_per_sample: r.epoch_real,
+                epoch_padded_tokens_per_sample: r.epoch_padded,
+                train_gflop_per_sample_real: flop_per_sample / 1e9,
+                gflops_real: med * flop_per_sample / 1e9,
+                gflops_padded: med * padded_flop / 1e9,
+                share_of_peak_real: med * flop_per_sample / 1e9 / peak,
+            }
+        })
+        .collect();
+    let report = Report {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        git_revision: git_revision(),
+        build_profile: if cfg!(debug_assertions) { "dev" } else { "release" },
+        device: format!("{:?}", args.device),
+        rayon_num_threads: std::env::var("RAYON_NUM_THREADS").ok(),
+        dataset: resolved.dataset.name.clone(),
+        ids: args.ids.name(),
+        train_examples: train.len(),
+        batch_size: args.batch_size,
+        sort_window: args.sort_window,
+        rounds: args.rounds,
+        steps: args.steps,
+        sorted_steps: steps_of(Batching::Sorted),
+        first_round: args.first_round,
+        warmup_rows: args.warmup_rows,
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        seed: args.seed,
+        baseline,
+        matmul_peak_gflops: peak,
+        matmul,
+        runs,
+        machine: Machine::current(),
+        unix_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+    };
+    print_table(&report);
+    if let Some(path) = &args.json {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_table(report: &Report) {
+    println!(
+        "{} {} ({}), {} rounds of {} steps ({} sorted) from round {}, batch {}, seed {}, git {}, {} build, {}",
+        report.dataset,
+        report.ids,
+        report.device,
+        report.rounds,
+        report.steps,
+        report.sorted_steps,
+        report.first_round,
+        report.batch_size,
+        report.seed,
+        report.git_revision,
+        report.build_profile,
+        report.machine
+    );
+    println!(
+        "matmul peak {:.1} GFLOP/s (best of: {})",
+        report.matmul_peak_gflops,
+        report.matmul.iter().map(|m| format!("{} {:.1}", m.shape, m.gflops)).collect::<Vec<_>>().join(", ")
+    );
+    println!();
+    println!(
+        "| config | samples/s (median) | min–max | vs {} | real tok/sample | padded tok/sample | (epoch: real, padded) | GFLOP/s (real) | of peak |",
+        report.baseline
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for r in &report.runs {
+        println!(
+            "| {} | {:.1} | {:.1}–{:.1} | {:.2}x | {:.1} | {:.1} | {:.1}, {:.1} | {:.1} | {:.0} % |",
+            r.config,
+            r.median_samples_per_sec,
+            r.min_samples_per_sec,
+            r.max_samples_per_sec,
+            r.ratio_to_baseline,
+            r.real_tokens_per_sample,
+            r.padded_tokens_per_sample,
+            r.epoch_real_tokens_per_sample,
+            r.epoch_padded_tokens_per_sample,
+            r.gflops_real,
+            100.0 * r.share_of_peak_real
+        );
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+/// GFLOP/s of the model's matmul shapes (`[rows, k] x [k, n]`, best of three timed
+/// runs of about 0.2 s each), for each distinct preset among `configs`.
+fn matmul_rates<B: Backend>(configs: &[TigerConfig], rows: usize, device: &B::Device) -> Vec<MatmulRate> {
+    let mut shapes: Vec<(usize, usize)> = Vec::new();
+    for c in configs {
+        for s in [(c.d_model, c.d_ff), (c.d_ff, c.d_model), (c.d_model, c.inner_dim())] {
+            if !shapes.contains(&s) {
+                shapes.push(s);
+            }
+        }
+    }
+    shapes
+        .into_iter()
+        .map(|(k, n)| {
+            let a = Tensor::<B, 2>::random([rows, k], Distribution::Default, device);
+            let b = Tensor::<B, 2>::random([k, n], Distribution::Default, device);
+            let flop = 2.0 * (rows * k * n) as f64;
+            let once = || {
+                let _ = a.clone().matmul(b.clone()).into_data();
+            };
+            once();
+            let t = Instant::now();
+            once();
+            let reps = ((0.2 / t.elapsed().as_secs_f64().max(1e-6)) as usize).clamp(1, 1000);
+            let mut best = f64::INFINITY;
+            for _ in 0..3 {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    once();
+                }
+                best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+            }
+            MatmulRate { shape: format!("[{rows},{k}]x[{k},{n}]"), gflops: flop / best / 1e9 }
+        })
+        .collect()
+}
+
+/// The batches (indices into `batches`) that global round `round` times: one from each
+/// of `steps` equal strata of the batches ranked by real tokens, at a position within
+/// the stratum given by the golden-ratio sequence `frac(0.5 + round / φ)`.
+pub fn timed_batches(
+    batches: &[Vec<usize>],
+    src_len: &dyn Fn(usize) -> usize,
+    steps: usize,
+    round: usize,
+) -> Vec<usize> {
+    let mut ranked: Vec<(usize, usize)> =
+        batches.iter().enumerate().map(|(b, rows)| (rows.iter().map(|&i| src_len(i)).sum(), b)).collect();
+    ranked.sort_unstable();
+    let n = ranked.len();
+    let steps = steps.clamp(1, n.max(1));
+    let at = (0.5 + round as f64 * 0.618_033_988_749_895).fract();
+    (0..steps)
+        .map(|k| {
+            let (lo, hi) = (k * n / steps, (k + 1) * n / steps);
+            let pos = lo + ((at * (hi - lo) as f64) as usize).min(hi - lo - 1);
+            ranked[pos].1
+        })
+        .collect()
+}
+
+/// The short git revision of the working directory, `-dirty` when tracked files differ.
+fn git_revision() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(rev) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            if dirty { format!("{rev}-dirty") } else { rev }
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// Writes `batches` (`rounds` rounds of `steps`) as the model sees them (shards 1).
+#[allow(clippy::too_many_arguments)]
+fn export_batches<B: Backend>(
+    path: &Path,
+    batches: &[Vec<usize>],
+    steps: usize,
+    rounds: usize,
+    train: &[TrainExample],
+    ids: &SemanticIds,
+    max_history: usize,
+    batching: Batching,
+    args: &BenchTrainArgs,
+    device: &B::Device,
+) -> anyhow::Result<()> {
+    use safetensors::{Dtype, tensor::TensorView};
+    let count = batches.len();
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let as_bytes = |v: Vec<i64>| v.into_iter().flat_map(i64::to_le_bytes).collect::<Vec<u8>>();
+    for (b, rows) in batches.iter().enumerate() {
+        let examples: Vec<&TrainExample> = rows.iter().map(|&i| &train[i]).collect();
+        let batch = TrainBatch::<B>::new(&examples, ids, max_history, 0, device)?;
+        let data = |t: Tensor<B, 2, burn::tensor::Int>| -> anyhow::Result<(Vec<usize>, Vec<i64>)> {
+            let d = t.into_data().convert::<i64>();
+            let shape = d.shape.clone();
+            Ok((shape.to_vec(), d.to_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?))
+        };
+        for (name, t) in
+            [("input_ids", batch.source), ("decoder_input_ids", batch.decoder_input), ("labels", batch.labels)]
+        {
+            let (shape, values) = data(t)?;
+            buffers.push((format!("batch.{b}.{name}"), shape, as_bytes(values)));
+        }
+        let lengths: Vec<i64> = batch.lengths.iter().map(|&l| l as i64).collect();
+        buffers.push((format!("batch.{b}.lengths"), vec![lengths.len()], as_bytes(lengths)));
+    }
+    let views: Vec<(String, TensorView<'_>)> = buffers
+        .iter()
+        .map(|(name, shape, bytes)| Ok((name.clone(), TensorView::new(Dtype::I64, shape.clone(), bytes)?)))
+        .collect::<Result<_, safetensors::SafeTensorError>>()?;
+    let layout = ids.layout();
+    let meta = serde_json::json!({
+        "batching": batching.name(),
+        "batches": count,
+        "steps_per_round": steps,
+        "rounds": rounds,
+        "batch_size": args.batch_size,
+        "sort_window": args.sort_window,
+        "seed": args.seed,
+        "vocab_size": layout.vocab_size(),
+        "pad": layout.pad(),
+        "num_digits": layout.num_digits(),
+        "max_history": max_history,
+        "dataset": args.dataset.dataset,
+        "ids": args.ids.name(),
+        "git_revision": git_revision(),
+    });
+    let metadata = std::collections::HashMap::from([("export".to_owned(), meta.to_string())]);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    safetensors::serialize_to_file(views, Some(metadata), path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {count} {} batches to {}", batching.name(), path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_specs_parse_and_print() {
+        let s: RunSpec = "paper-sorted-2".parse().unwrap();
+        assert_eq!(s, RunSpec { preset: TigerPreset::Paper, batching: Batching::Sorted, shards: 2 });
+        assert_eq!(s.to_string(), "paper-sorted-2");
+        for bad in ["paper-sorted", "huge-sorted-1", "small-random-1", "small-sorted-0", "small-sorted-x"] {
+            assert!(bad.parse::<RunSpec>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timed_batches_take_one_batch_of_each_length_stratum() {
+        // Batch b holds one example of length 100 - b: ranked, batch 99 is the shortest.
+        let batches: Vec<Vec<usize>> = (0..100).map(|b| vec![b]).collect();
+        let len = |i: usize| 100 - i;
+        for round in 0..5 {
+            let picks = timed_batches(&batches, &len, 4, round);
+            assert_eq!(picks.len(), 4);
+            for (k, &b) in picks.iter().enumerate() {
+                let rank = 99 - b; // 0 = shortest
+                assert!((25 * k..25 * (k + 1)).contains(&rank), "round {round}: {picks:?}");
+            }
+        }
+        assert_ne!(timed_batches(&batches, &len, 4, 0), timed_batches(&batches, &len, 4, 1));
+    }
+
+    #[test]
+    fn train_flops_follow_the_formula() {
+        // One layer each way, 1 head of 2, d_model 2, d_ff 4, vocabulary 10.
+        let c = TigerConfig::new(10)
+            .with_d_model(2)
+            .with_d_kv(2)
+            .with_num_heads(1)
+            .with_d_ff(4)
+            .with_num_encoder_layers(1)
+            .with_num_decoder_layers(1);
+        let (l, t, d, i, f, v) = (3u64, 2u64, 2u64, 2u64, 4u64, 10u64);
+        let encoder = 8 * l * d * i + 4 * l * l * i + 4 * l * d * f;
+        let decoder =
+            8 * t * d * i + 4 * (t * (t + 1) / 2) * i + 4 * t * d * i + 4 * l * d * i + 4 * t * l * i + 4 * t * d * f;
+        let output = 2 * t * d * v;
+        assert_eq!(train_flops(&c, 3, 2), 3 * (encoder + decoder + output));
+    }
+}
