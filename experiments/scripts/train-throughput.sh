@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# TIGER training throughput, Burn/Flex against Hugging Face T5 on PyTorch, side by side
+# on the same real Beauty batches (experiments/results/gr-model/train-throughput.md).
+#
+# Builds `specgr` twice (the dev profile, what `cargo run` gives and the baseline, and
+# release), snapshots both binaries, exports the token batches of both batchings
+# (`shuffled`, `sorted`), then runs ROUNDS rounds; each round times, one process
+# after the other and all on the same batches (round r's of `specgr bench train
+# --first-round r`: one batch of each length stratum):
+#   1. Flex, dev build:      <preset>-shuffled-2 (the baseline)
+#   2. Flex, release build:  <preset>-{shuffled,sorted}-{1,2} (batching x shards)
+#   3. HF T5 (PyTorch):      <preset> x {shuffled,sorted} x {1,2} threads, OMP_WAIT_POLICY=PASSIVE
+# and finally writes summary.md / summary.json (train_throughput_table.py) in OUT.
+#
+#   experiments/scripts/train-throughput.sh            # OUT defaults to a dated directory
+#
+# Environment: ROUNDS (3), STEPS (2: steps of 256 examples per configuration and
+# round, shuffled batches), SORTED_STEPS (4: the same for length-sorted batches, which
+# differ far more in length: one batch of each quartile per round), PRESETS ("small paper"), DATASET (beauty-2014-loo), IDS (rqvae), SEED (42),
+# OUT, PYTHON (python3), SKIP_BUILD=1 (use the binaries in target/ as they are),
+# PAUSE=1 (default): stop the `specgr train tiger` processes of this machine with
+# SIGSTOP while measuring and continue them afterwards (also on error or Ctrl-C), so
+# the measurement has the cores to itself. Needs SPECGR_DATA and
+# runs/<DATASET>/semid/<IDS>/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${ROUNDS:-3}
+STEPS=${STEPS:-2}
+SORTED_STEPS=${SORTED_STEPS:-4}
+PRESETS=${PRESETS:-small paper}
+DATASET=${DATASET:-beauty-2014-loo}
+IDS=${IDS:-rqvae}
+SEED=${SEED:-42}
+PYTHON=${PYTHON:-python3}
+PAUSE=${PAUSE:-1}
+export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+OUT=${OUT:-experiments/results/gr-model/train-throughput/$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+LOG="$OUT/driver.log"
+say() { echo "== $(date -u +%T) $*" | tee -a "$LOG" >&2; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  say "building (release, dev)"
+  cargo build --release -p bench 2>&1 | tail -n 2
+  cargo build -p bench 2>&1 | tail -n 2
+fi
+# Snapshots: other builds may replace target/*/specgr while this runs. The exported
+# batches live beside them and go with them.
+BIN=$(mktemp -d)
+trap 'rm -rf "$BIN"' EXIT
+cp target/release/specgr "$BIN/specgr-release"
+cp target/debug/specgr "$BIN/specgr-dev"
+
+{
+  echo "git: $(git rev-parse HEAD) ($(git status --porcelain --untracked-files=no | wc -l) modified tracked files)"
+  echo "date: $(date -u +%FT%TZ)"
+  echo "nproc: $(nproc)"
+  lscpu | head -n 20
+  echo "rustc: $(rustc --version)"
+  echo "python: $($PYTHON -c 'import sys,torch,transformers;print(sys.version.split()[0], "torch", torch.__version__, "transformers", transformers.__version__)')"
+  echo "ROUNDS=$ROUNDS STEPS=$STEPS SORTED_STEPS=$SORTED_STEPS PRESETS='$PRESETS' DATASET=$DATASET IDS=$IDS SEED=$SEED"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >> "$LOG"
+
+COMMON=(bench train --dataset "$DATASET" --ids "$IDS" --seed "$SEED" --batch-size 256 --sort-window 32
+  --steps "$STEPS" --sorted-steps "$SORTED_STEPS")
+for b in shuffled sorted; do
+  say "exporting the $b batches of $ROUNDS rounds"
+  "$BIN/specgr-release" "${COMMON[@]}" --rounds 0 --export-batching "$b" --export-rounds "$ROUNDS" \
+    --export-batches "$BIN/batches-$b.safetensors" 2>>"$LOG"
+done
+
+RELEASE=() DEV=()
+for p in $PRESETS; do
+  DEV+=(--config "$p-shuffled-2")
+  for b in shuffled sorted; do
+    for s in 1 2; do RELEASE+=(--config "$p-$b-$s"); done
+  done
+done
+
+PIDS=""
+resume() {
+  if [ -n "$PIDS" ]; then
+    # shellcheck disable=SC2086
+    kill -CONT $PIDS 2>/dev/null || true
+    say "continued $PIDS after $(( $(date +%s) - PAUSED_AT )) s"
+    PIDS=""
+  fi
+}
+trap 'resume; rm -rf "$BIN"' EXIT
+trap 'exit 130' INT TERM
+if [ "$PAUSE" = 1 ]; then
+  PIDS=$(pgrep -f "specgr train tiger" | tr '\n' ' ' || true)
+  PAUSED_AT=$(date +%s)
+  if [ -n "$PIDS" ]; then
+    # shellcheck disable=SC2086
+    kill -STOP $PIDS
+    say "stopped $PIDS (specgr train tiger) while measuring"
+  fi
+fi
+
+for ((r = 0; r < ROUNDS; r++)); do
+  say "round $((r + 1))/$ROUNDS: Flex dev"
+  "$BIN/specgr-dev" "${COMMON[@]}" "${DEV[@]}" --rounds 1 --first-round "$r" \
+    --json "$OUT/round$r-flex-dev.json" >>"$LOG" 2>&1
+  say "round $((r + 1))/$ROUNDS: Flex release"
+  "$BIN/specgr-release" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 --first-round "$r" \
+    --json "$OUT/round$r-flex-release.json" >>"$LOG" 2>&1
+  say "round $((r + 1))/$ROUNDS: HF T5 (PyTorch)"
+  # shellcheck disable=SC2086
+  OMP_WAIT_POLICY=PASSIVE "$PYTHON" crates/gr-model/tools/hf_t5_train_bench.py \
+    --batches "$BIN/batches-shuffled.safetensors" "$BIN/batches-sorted.safetensors" \
+    --preset $PRESETS --threads 1 2 --rounds 1 --first-round "$r" \
+    --seed "$SEED" --json "$OUT/round$r-hf.json" >/dev/null 2>>"$LOG"
+done
+resume
+"$PYTHON" experiments/scripts/train_throughput_table.py "$OUT" | tee "$OUT/summary.md"

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Summarises a train-throughput.sh run: the side-by-side table of Flex (dev, release)
+and HF T5 (PyTorch) training samples/s, per preset, as Markdown on stdout and
+`summary.json` in the run directory.
+
+Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`
+(`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
+same batches. Per configuration: median, min and max samples/s over rounds; the ratio
+to the baseline (Flex dev build, shuffled batches, 2 shards, same preset); real and
+padded encoder tokens per sample; GFLOP/s counted on real tokens (`specgr bench
+train`'s formula, the same batches for both implementations) and that rate as a share
+of the implementation's own matmul peak at the model's shapes (Flex: rayon on all
+cores; PyTorch: at the run's thread count).
+
+    python experiments/scripts/train_throughput_table.py OUT_DIR
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def load(out, kind):
+    files = sorted(glob.glob(os.path.join(out, f"round*-{kind}.json")), key=lambda p: int(os.path.basename(p)[5:].split("-")[0]))
+    return [json.load(open(f)) for f in files]
+
+
+def main():
+    out = sys.argv[1]
+    dev, rel, hf = load(out, "flex-dev"), load(out, "flex-release"), load(out, "hf")
+    rows = {}  # key -> dict(rates, real, padded, ...)
+
+    def add(key, rate, real, padded, meta):
+        r = rows.setdefault(key, dict(rates=[], real=[], padded=[], **meta))
+        r["rates"].append(rate)
+        r["real"].append(real)
+        r["padded"].append(padded)
+
+    gflop_per_sample = {}  # (preset, batching) -> [GFLOP/sample] from the release runs
+    for build, reports in (("dev", dev), ("release", rel)):
+        for rep in reports:
+            for run in rep["runs"]:
+                key = ("Flex", build, run["preset"], run["batching"], run["shards"])
+                add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
+                    dict(params=run["params"]))
+                gflop_per_sample.setdefault((run["preset"], run["batching"]), []).append(run["train_gflop_per_sample_real"])
+    for rep in hf:
+        for run in rep["runs"]:
+            key = ("HF T5 (PyTorch)", f"torch {rep['torch']}", run["preset"], run["batching"], run["threads"])
+            add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
+                dict(params=run["params"], attn=run["attn_implementation"]))
+    flex_peak = statistics.median(r["matmul_peak_gflops"] for r in rel) if rel else float("nan")
+    torch_peak = {}
+    for rep in hf:
+        for t, v in (rep.get("matmul_peak_by_threads") or {}).items():
+            torch_peak.setdefault(int(t), []).append(v["peak_gflops"])
+    torch_peak = {t: statistics.median(v) for t, v in torch_peak.items()}
+
+    summary = dict(flex_matmul_peak_gflops=flex_peak, torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
+    lines = []
+    first = (rel or dev)[0]
+    lines.append(f"Run `{out}`: {len(rel)} rounds of {first['steps']} steps (shuffled) or {first['sorted_steps']} (sorted) x {first['batch_size']} examples per configuration, "
+                 f"{first['dataset']} ({first['ids']}), seed {first['seed']}, git {first['git_revision']}, {first['machine']['cpu']} "
+                 f"({first['machine']['cores']} cores).")
+    lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores); PyTorch "
+                 + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items())) + ".")
+    lines.append("")
+    presets = []
+    for key in rows:
+        if key[2] not in presets:
+            presets.append(key[2])
+    for preset in presets:
+        base_key = ("Flex", "dev", preset, "shuffled", 2)
+        base = statistics.median(rows[base_key]["rates"]) if base_key in rows else float("nan")
+        lines.append(f"### {preset} ({next(r['params'] for k, r in rows.items() if k[2] == preset):,} parameters)")
+        lines.append("")
+        lines.append("| implementation | build | batching | shards / threads | samples/s median | min–max | vs baseline | real tok/sample | padded tok/sample | GFLOP/s (real tokens) | of own matmul peak |")
+        lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        table = []
+        order = {"dev": 0, "release": 1}
+        for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (k[0] != "Flex", order.get(k[1], 2), k[3] != "shuffled", k[4])):
+            r = rows[key]
+            med = statistics.median(r["rates"])
+            gps = statistics.mean(gflop_per_sample.get((preset, key[3]), [float("nan")]))
+            gflops = med * gps
+            peak = flex_peak if key[0] == "Flex" else torch_peak.get(key[4], float("nan"))
+            par = f"{key[4]} shard{'s' if key[4] > 1 else ''}" if key[0] == "Flex" else f"{key[4]} thread{'s' if key[4] > 1 else ''}"
+            entry = dict(implementation=key[0], build=key[1], preset=preset, batching=key[3], parallel=key[4],
+                         rounds_samples_per_sec=r["rates"], median_samples_per_sec=med, min_samples_per_sec=min(r["rates"]),
+                         max_samples_per_sec=max(r["rates"]), ratio_to_baseline=med / base,
+                         real_tokens_per_sample=statistics.mean(r["real"]), padded_tokens_per_sample=statistics.mean(r["padded"]),
+                         gflops_real=gflops, share_of_own_peak=gflops / peak, attn=r.get("attn"))
+            table.append(entry)
+            lines.append(f"| {key[0]} | {key[1]} | {key[3]} | {par} | {med:.1f} | {min(r['rates']):.1f}–{max(r['rates']):.1f} | "
+                         f"{med / base:.2f}x | {entry['real_tokens_per_sample']:.1f} | {entry['padded_tokens_per_sample']:.1f} | "
+                         f"{gflops:.1f} | {100 * gflops / peak:.0f} % |")
+        lines.append("")
+        flex = [e for e in table if e["implementation"] == "Flex" and e["build"] == "release"]
+        torch_rows = [e for e in table if e["implementation"] != "Flex"]
+        if flex:
+            best = max(flex, key=lambda e: e["median_samples_per_sec"])
+            lines.append(f"- Best Flex release: {best['batching']}, {best['parallel']} shard(s), {best['median_samples_per_sec']:.1f} samples/s = "
+                         f"**{best['ratio_to_baseline']:.2f}x** the baseline (goal: >= 5x).")
+            for e in flex:
+                same = [t for t in torch_rows if t["batching"] == e["batching"] and t["parallel"] == e["parallel"]]
+                if same:
+                    t = same[0]
+                    lines.append(f"- {e['batching']}, {e['parallel']} shard(s) vs PyTorch {t['parallel']} thread(s): "
+                                 f"{e['median_samples_per_sec']:.1f} / {t['median_samples_per_sec']:.1f} = "
+                                 f"**{e['median_samples_per_sec'] / t['median_samples_per_sec']:.2f}x**")
+            best_t = max(torch_rows, key=lambda e: e["median_samples_per_sec"], default=None)
+            if best_t:
+                lines.append(f"- Best Flex / best PyTorch ({best_t['batching']}, {best_t['parallel']} threads): "
+                             f"**{best['median_samples_per_sec'] / best_t['median_samples_per_sec']:.2f}x** (goal: >= 1x).")
+        lines.append("")
+        summary["presets"][preset] = table
+    print("\n".join(lines))
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
