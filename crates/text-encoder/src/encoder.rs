@@ -113,6 +113,18 @@ impl<B: Backend> SentenceEncoder<B> {
 
         let tokenizer_path = dir.join(TOKENIZER_FILE);
         let tokenizer = TextTokenizer::from_file(&tokenizer_path, max_length)?;
+        // An id beyond the embedding table would panic inside the backend.
+        if let Some(max) = tokenizer.max_id().filter(|&m| m as usize >= config.vocab_size) {
+            return Err(Error::Tokenizer {
+                path: tokenizer_path,
+                message: format!(
+                    "its vocabulary has ids up to {max}, but the model's vocab_size is {} ({}): \
+                     this tokenizer does not belong to this model",
+                    config.vocab_size,
+                    config_path.display()
+                ),
+            });
+        }
         let weights_path = dir.join(WEIGHTS_FILE);
         let model_checksum = sha256_file(&weights_path)?;
         let model = load_checkpoint(config.init(device), &config, &weights_path)?;
@@ -193,9 +205,24 @@ impl<B: Backend> SentenceEncoder<B> {
         &self.tokenizer
     }
 
-    /// Tokenises texts as [`encode`](Self::encode) would.
+    /// Tokenises texts as [`encode`](Self::encode) would; fails on an id beyond the
+    /// model's vocabulary (a tokenizer that does not belong to the model).
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<TokenizedText>> {
-        self.tokenizer.tokenize(texts)
+        let tokenized = self.tokenizer.tokenize(texts)?;
+        let vocab = self.config.vocab_size;
+        for (index, t) in tokenized.iter().enumerate() {
+            if let Some(&id) = t.ids.iter().find(|&&id| id as usize >= vocab) {
+                return Err(Error::Tokenize {
+                    index,
+                    message: format!(
+                        "{} gave token id {id}, beyond the model's vocabulary of {vocab} (config.json of {})",
+                        self.tokenizer.path().display(),
+                        self.model_dir.display()
+                    ),
+                });
+            }
+        }
+        Ok(tokenized)
     }
 
     /// Embeds texts in one batch, in order.
@@ -213,7 +240,8 @@ impl<B: Backend> SentenceEncoder<B> {
     }
 
     /// Embeds already tokenised sequences (each at most
-    /// [`max_seq_length`](Self::max_seq_length) long) in one padded batch.
+    /// [`max_seq_length`](Self::max_seq_length) long, every id below the config's
+    /// `vocab_size`, as [`tokenize`](Self::tokenize) checks) in one padded batch.
     ///
     /// # Shapes
     ///

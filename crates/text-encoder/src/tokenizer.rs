@@ -60,6 +60,11 @@ impl TextTokenizer {
         &self.path
     }
 
+    /// The largest id the tokenizer can emit (its vocabulary and added tokens).
+    pub fn max_id(&self) -> Option<u32> {
+        self.tokenizer.get_vocab(true).into_values().max()
+    }
+
     /// The id of a token (such as `"[PAD]"`), if the vocabulary has it.
     pub fn token_id(&self, token: &str) -> Option<u32> {
         self.tokenizer.token_to_id(token)

@@ -126,3 +126,51 @@ fn unsupported_configuration_is_refused() {
     assert!(matches!(err, Error::UnsupportedConfig { .. }), "{err}");
     assert!(err.to_string().contains("hidden_act"), "{err}");
 }
+
+/// `tokenizer.json` with one more word than the model's vocabulary: `extra`, id 16.
+fn oversized_tokenizer_json() -> String {
+    let mut json: serde_json::Value = serde_json::from_str(&crate::common::tiny_tokenizer_json()).unwrap();
+    let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+    vocab.insert("extra".into(), serde_json::json!(crate::common::TINY_VOCAB.len()));
+    json.to_string()
+}
+
+/// A tokenizer that can emit an id beyond the model's vocabulary (#20 §3) is refused
+/// when the encoder is loaded, naming both files; it used to panic inside the backend
+/// at the first text holding such a token.
+#[test]
+fn a_tokenizer_with_ids_beyond_the_vocabulary_is_refused_at_load() {
+    let dir = TempDir::new("oversized-tokenizer");
+    write_tiny_model(dir.path(), 3);
+    std::fs::write(dir.path().join("tokenizer.json"), oversized_tokenizer_json()).unwrap();
+    let err = load_err(&dir);
+    let text = err.to_string();
+    assert!(matches!(err, Error::Tokenizer { .. }), "{text}");
+    assert!(text.contains("tokenizer.json") && text.contains("config.json"), "{text}");
+    assert!(text.contains("ids up to 16") && text.contains("vocab_size is 16"), "{text}");
+}
+
+/// The same tokenizer put together with the model by hand: the text holding the
+/// out-of-vocabulary id is an error naming the text, not a panic.
+#[test]
+fn an_id_beyond_the_vocabulary_is_an_error_naming_the_text() {
+    let dir = TempDir::new("oversized-tokenizer-parts");
+    let path = dir.path().join("tokenizer.json");
+    std::fs::write(&path, oversized_tokenizer_json()).unwrap();
+    let tokenizer = text_encoder::TextTokenizer::from_file(&path, 8).unwrap();
+    let config = crate::common::tiny_config();
+    let device = Default::default();
+    let encoder = SentenceEncoder::<TestBackend>::from_parts(
+        config.init(&device),
+        config,
+        tokenizer,
+        "checksum".into(),
+        dir.path(),
+        &device,
+    );
+    assert!(encoder.encode(&["red lipstick"]).is_ok());
+    let err = encoder.encode(&["red lipstick", "extra gloss"]).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Tokenize { index: 1, .. }), "{text}");
+    assert!(text.contains("token id 16") && text.contains("vocabulary of 16"), "{text}");
+}
