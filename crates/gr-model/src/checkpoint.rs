@@ -107,6 +107,8 @@ fn decode_record<B: Backend, R: Record<B>>(
 /// this program wrote: keep only its first line.
 fn corrupt(path: &Path, bytes: usize, message: &str) -> TigerError {
     let first = message.lines().next().unwrap_or_default().trim();
+    // Burn wraps the decoder's message as `Unknown("...")`.
+    let first = first.strip_prefix("Unknown(\"").map_or(first, |s| s.trim_end_matches("\")"));
     TigerError::CorruptCheckpoint {
         path: path.to_path_buf(),
         bytes,
