@@ -1,5 +1,6 @@
 //! Integration tests of `bench`, one module per topic (one test binary keeps links short).
 
+mod args;
 mod levels;
 mod lock;
 mod plot;

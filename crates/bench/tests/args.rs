@@ -1,0 +1,66 @@
+//! Arguments that can only be judged together or against the data (#20 §4): refused
+//! before anything is loaded or computed, with the reason.
+
+use std::process::{Command, Stdio};
+
+fn refused(args: &[&str]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+        .args(args)
+        .args(["--dataset", "synthetic", "--runs", &tmp.path().display().to_string()])
+        .env_remove("SPECGR_DATA")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "`specgr {}` ran:\n{err}", args.join(" "));
+    err
+}
+
+#[test]
+fn eval_refuses_a_subset_no_larger_than_the_list() {
+    let err = refused(&["eval", "--subset-size", "50", "--k", "50"]);
+    assert!(err.contains("--subset-size 50 is not larger than --k 50") && err.contains("would read 1"), "{err}");
+}
+
+#[test]
+fn eval_refuses_lists_shorter_than_every_cut_off() {
+    // The synthetic split is chronological: Recall/NDCG at 10 and 50.
+    let err = refused(&["eval", "--k", "5", "--methods", "semantic-knn"]);
+    assert!(err.contains("--k 5") && err.contains("@10") && err.contains("--k 10 or more"), "{err}");
+}
+
+/// `--k 10` used to print the @10 values again in the @50 columns; now they are `–`
+/// and the JSON holds no @50 entry.
+#[test]
+fn eval_with_k_below_50_reports_no_at_50_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().display().to_string();
+    crate::resume::write_embeddings(tmp.path());
+    let specgr = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+            .args(args)
+            .args(["--dataset", "synthetic", "--runs", &runs])
+            .env_remove("SPECGR_DATA")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
+    let eval = ["eval", "--ids", "rqkmeans", "--methods", "semantic-knn", "--limit", "40", "--k", "10"];
+    let table = specgr(&eval);
+    let row = table.lines().find(|l| l.starts_with("SemanticKnn") && l.contains("overall")).expect(&table);
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[4..6], ["–", "–"], "R@50 and N@50 of lists of 10:\n{table}");
+    assert!(cells[2].parse::<f64>().is_ok(), "R@10 is computed:\n{table}");
+    let json: serde_json::Value = serde_json::from_str(&specgr(&[&eval[..], &["--json"]].concat())).unwrap();
+    let cut_offs: Vec<u64> = json[0]["metrics"]["subsets"][0][1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["k"].as_u64().unwrap())
+        .collect();
+    assert_eq!(cut_offs, [10], "{json}");
+}
