@@ -65,10 +65,13 @@ fn a_second_training_into_the_same_run_directory_is_refused_while_the_first_runs
     let train = |seed: &str, epochs: &str| {
         specgr(&[
             "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", epochs,
-            "--batch-size", "64", "--train-limit", "256", "--valid-limit", "16", "--seed", seed, "--runs", &runs,
+            "--batch-size", "64", "--train-limit", "256", "--valid-limit", "16", "--eval-every", "1000", "--seed", seed,
+            "--runs", &runs,
         ])
     };
-    let mut first = train("1", "50").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // The first run would take minutes (no validation, so no early stop): it is killed
+    // as soon as the second has been refused.
+    let mut first = train("1", "1000").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let lock_file = tmp.path().join("synthetic/tiger-rqkmeans-tiny/.lock");
     let start = Instant::now();
     while !std::fs::read_to_string(&lock_file).is_ok_and(|t| t.contains(&first.id().to_string())) {
@@ -78,7 +81,7 @@ fn a_second_training_into_the_same_run_directory_is_refused_while_the_first_runs
         assert!(start.elapsed() < Duration::from_secs(120), "no lock file within 2 min");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let second = train("2", "50").output();
+    let second = train("2", "1000").output();
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
     first.wait().unwrap();
