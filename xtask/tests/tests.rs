@@ -281,5 +281,5 @@ fn reproduce_rejects_an_unknown_dataset_or_missing_data_before_building() {
     let err = reproduce_error(&["--dataset", "beauty-2014", "--offline"]);
     assert!(err.contains("no data found in") && err.contains("cargo xtask download beauty-2014"), "{err}");
     let err = reproduce_error(&["--levels", "0"]);
-    assert!(err.contains("--levels 0: 1 to 64"), "{err}");
+    assert!(err.contains("'0' for '--levels") && err.contains("1 to 64 code levels"), "{err}");
 }
