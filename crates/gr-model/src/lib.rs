@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod flops;
 pub mod eval;
+pub mod hf;
 pub mod input;
 pub mod layers;
 mod model;

@@ -4,8 +4,9 @@
 //! `tools/hf_t5_fixture.py` builds that model with seeded random weights (layer norms
 //! drawn around 1, not HF's all-ones) and no dropout, runs it in float64 on right-padded
 //! encoder rows, and stores weights, inputs, encoder states, logits, loss and gradients
-//! in `tests/fixtures/hf_t5_tiny.safetensors`. This test loads every HF weight into a
-//! [`Tiger`] through the explicit key table below and checks, in float32:
+//! in `tests/fixtures/hf_t5_tiny.safetensors`. This test copies the fixture's weights
+//! into a file of their own, loads them into a [`Tiger`] with the library's loader
+//! ([`gr_model::hf::load_hf_t5`] and its explicit key table), and checks, in float32:
 //!
 //! - encoder states (all positions, padding included), logits and the loss: largest
 //!   absolute difference at most [`FORWARD_ABS`];
@@ -15,19 +16,25 @@
 //!   absolute difference at most [`GRAD_ABS`], and at most [`GRAD_REL`] of the tensor's
 //!   largest expected magnitude (relative to scale).
 //!
-//! Any HF key the table does not consume, any table key missing from the fixture, and
-//! any parameter of ours left unassigned fails the test. Set `SPECGR_HF_T5_FIXTURE` to
+//! The loader fails on any HF key its table does not consume, any table key missing
+//! from the file, a wrong shape, an untied alias, and any parameter of ours left
+//! unassigned; the tests below check that it does (a dropped key fails the test), and
+//! that [`gr_model::hf::save_hf_t5`] writes the fixture's weights back bit for bit.
+//! Gradients are compared in HF's layout through [`gr_model::hf::hf_t5_tensors`] of a
+//! model whose parameters hold the gradients. Set `SPECGR_HF_T5_FIXTURE` to
 //! another fixture (e.g. the paper-shaped one, too large to commit) to check it with
 //! the same code: `cargo test -p gr-model --test tests hf_t5 -- --nocapture`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::backend::Autodiff;
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
-use burn::nn::Linear;
+use burn::module::{AutodiffModule, Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+use gr_model::hf::{TIED_ALIASES, hf_t5_config, hf_t5_names, hf_t5_tensors, load_hf_t5, save_hf_t5};
 use gr_model::{DecoderCache, Tiger, TigerConfig, TrainBatch};
 use safetensors::{Dtype, SafeTensors};
 use semid::TokenLayout;
@@ -51,197 +58,6 @@ const GRAD_ABS: f32 = 1e-3;
 const GRAD_REL: f32 = 1e-3;
 
 type Ad = Autodiff<TestBackend>;
-
-// ---------------------------------------------------------------------------------
-// The key table: Hugging Face T5 name -> our field.
-
-/// A parameter of [`Tiger`].
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Shared,
-    EncoderBias,
-    DecoderBias,
-    EncoderNorm,
-    DecoderNorm,
-    Encoder(usize, EncoderField),
-    Decoder(usize, DecoderField),
-}
-
-/// A parameter of an [`gr_model::layers::EncoderLayer`].
-#[derive(Debug, Clone, Copy)]
-enum EncoderField {
-    AttentionNorm,
-    Q,
-    K,
-    V,
-    Out,
-    FfNorm,
-    Wi,
-    Wo,
-}
-
-/// A parameter of a [`gr_model::layers::DecoderLayer`].
-#[derive(Debug, Clone, Copy)]
-enum DecoderField {
-    SelfNorm,
-    SelfQ,
-    SelfK,
-    SelfV,
-    SelfOut,
-    CrossNorm,
-    CrossQ,
-    CrossK,
-    CrossV,
-    CrossOut,
-    FfNorm,
-    Wi,
-    Wo,
-}
-
-/// `encoder.block.{i}.` + suffix. HF's `relative_attention_bias` of block 0 is the
-/// stack's, mapped in [`key_table`].
-const ENCODER_BLOCK: [(&str, EncoderField); 8] = [
-    ("layer.0.layer_norm.weight", EncoderField::AttentionNorm),
-    ("layer.0.SelfAttention.q.weight", EncoderField::Q),
-    ("layer.0.SelfAttention.k.weight", EncoderField::K),
-    ("layer.0.SelfAttention.v.weight", EncoderField::V),
-    ("layer.0.SelfAttention.o.weight", EncoderField::Out),
-    ("layer.1.layer_norm.weight", EncoderField::FfNorm),
-    ("layer.1.DenseReluDense.wi.weight", EncoderField::Wi),
-    ("layer.1.DenseReluDense.wo.weight", EncoderField::Wo),
-];
-
-/// `decoder.block.{i}.` + suffix.
-const DECODER_BLOCK: [(&str, DecoderField); 13] = [
-    ("layer.0.layer_norm.weight", DecoderField::SelfNorm),
-    ("layer.0.SelfAttention.q.weight", DecoderField::SelfQ),
-    ("layer.0.SelfAttention.k.weight", DecoderField::SelfK),
-    ("layer.0.SelfAttention.v.weight", DecoderField::SelfV),
-    ("layer.0.SelfAttention.o.weight", DecoderField::SelfOut),
-    ("layer.1.layer_norm.weight", DecoderField::CrossNorm),
-    ("layer.1.EncDecAttention.q.weight", DecoderField::CrossQ),
-    ("layer.1.EncDecAttention.k.weight", DecoderField::CrossK),
-    ("layer.1.EncDecAttention.v.weight", DecoderField::CrossV),
-    ("layer.1.EncDecAttention.o.weight", DecoderField::CrossOut),
-    ("layer.2.layer_norm.weight", DecoderField::FfNorm),
-    ("layer.2.DenseReluDense.wi.weight", DecoderField::Wi),
-    ("layer.2.DenseReluDense.wo.weight", DecoderField::Wo),
-];
-
-/// HF keys that are `shared.weight` itself when embeddings are tied (the fixture
-/// stores only `shared.weight` and names these in its metadata).
-const TIED: [&str; 3] = [
-    "decoder.embed_tokens.weight",
-    "encoder.embed_tokens.weight",
-    "lm_head.weight",
-];
-
-/// Every HF weight name of a model of `config`'s shape, with the field it fills.
-fn key_table(config: &TigerConfig) -> Vec<(String, Field)> {
-    let mut table: Vec<(String, Field)> = vec![
-        ("shared.weight".into(), Field::Shared),
-        (
-            "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight".into(),
-            Field::EncoderBias,
-        ),
-        (
-            "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight".into(),
-            Field::DecoderBias,
-        ),
-        ("encoder.final_layer_norm.weight".into(), Field::EncoderNorm),
-        ("decoder.final_layer_norm.weight".into(), Field::DecoderNorm),
-    ];
-    for i in 0..config.num_encoder_layers {
-        for (suffix, f) in ENCODER_BLOCK {
-            table.push((format!("encoder.block.{i}.{suffix}"), Field::Encoder(i, f)));
-        }
-    }
-    for i in 0..config.num_decoder_layers {
-        for (suffix, f) in DECODER_BLOCK {
-            table.push((format!("decoder.block.{i}.{suffix}"), Field::Decoder(i, f)));
-        }
-    }
-    table
-}
-
-/// Where a field lives in our model, and how its layout relates to HF's.
-enum Slot<'a, B: Backend> {
-    /// A matrix; `transpose`: HF stores it `[out, in]` (`nn.Linear`) and Burn's
-    /// `Linear` `[in, out]`. Embedding tables (`[vocab, d_model]`, `[buckets, heads]`)
-    /// have the same layout in both.
-    Matrix {
-        param: &'a mut Param<Tensor<B, 2>>,
-        transpose: bool,
-    },
-    /// An RMSNorm scale.
-    Vector(&'a mut Param<Tensor<B, 1>>),
-}
-
-fn linear<B: Backend>(l: &mut Linear<B>) -> Slot<'_, B> {
-    Slot::Matrix {
-        param: &mut l.weight,
-        transpose: true,
-    }
-}
-
-fn table<B: Backend>(param: &mut Param<Tensor<B, 2>>) -> Slot<'_, B> {
-    Slot::Matrix {
-        param,
-        transpose: false,
-    }
-}
-
-fn slot<B: Backend>(model: &mut Tiger<B>, field: Field) -> Slot<'_, B> {
-    match field {
-        Field::Shared => table(&mut model.shared.weight),
-        Field::EncoderBias => table(&mut model.encoder_bias.weight),
-        Field::DecoderBias => table(&mut model.decoder_bias.weight),
-        Field::EncoderNorm => Slot::Vector(&mut model.encoder_norm.gamma),
-        Field::DecoderNorm => Slot::Vector(&mut model.decoder_norm.gamma),
-        Field::Encoder(i, f) => {
-            let l = &mut model.encoder_layers[i];
-            match f {
-                EncoderField::AttentionNorm => Slot::Vector(&mut l.attention_norm.gamma),
-                EncoderField::Q => linear(&mut l.attention.q),
-                EncoderField::K => linear(&mut l.attention.k),
-                EncoderField::V => linear(&mut l.attention.v),
-                EncoderField::Out => linear(&mut l.attention.out),
-                EncoderField::FfNorm => Slot::Vector(&mut l.ff_norm.gamma),
-                EncoderField::Wi => linear(&mut l.ff.wi),
-                EncoderField::Wo => linear(&mut l.ff.wo),
-            }
-        }
-        Field::Decoder(i, f) => {
-            let l = &mut model.decoder_layers[i];
-            match f {
-                DecoderField::SelfNorm => Slot::Vector(&mut l.self_norm.gamma),
-                DecoderField::SelfQ => linear(&mut l.self_attention.q),
-                DecoderField::SelfK => linear(&mut l.self_attention.k),
-                DecoderField::SelfV => linear(&mut l.self_attention.v),
-                DecoderField::SelfOut => linear(&mut l.self_attention.out),
-                DecoderField::CrossNorm => Slot::Vector(&mut l.cross_norm.gamma),
-                DecoderField::CrossQ => linear(&mut l.cross_attention.q),
-                DecoderField::CrossK => linear(&mut l.cross_attention.k),
-                DecoderField::CrossV => linear(&mut l.cross_attention.v),
-                DecoderField::CrossOut => linear(&mut l.cross_attention.out),
-                DecoderField::FfNorm => Slot::Vector(&mut l.ff_norm.gamma),
-                DecoderField::Wi => linear(&mut l.ff.wi),
-                DecoderField::Wo => linear(&mut l.ff.wo),
-            }
-        }
-    }
-}
-
-/// `[rows, cols]` row-major -> `[cols, rows]` row-major.
-fn transposed(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; values.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
-        }
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------
 // The fixture file.
@@ -338,7 +154,7 @@ impl Fixture {
                 k.as_str()
             })
             .collect();
-        assert_eq!(tied, TIED.into_iter().collect());
+        assert_eq!(tied, TIED_ALIASES.into_iter().collect());
         TigerConfig::new(self.usize("vocab_size"))
             .with_d_model(self.usize("d_model"))
             .with_d_ff(self.usize("d_ff"))
@@ -364,96 +180,101 @@ impl Fixture {
 }
 
 // ---------------------------------------------------------------------------------
-// Loading.
+// Loading, through the library.
 
-/// Collects every float parameter of a module with its path.
-struct ParamList {
-    path: Vec<String>,
-    found: Vec<(String, ParamId)>,
-}
+/// A file in the temporary directory, removed when dropped.
+struct TempFile(PathBuf);
 
-impl<B: Backend> ModuleVisitor<B> for ParamList {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        self.found.push((self.path.join("."), param.id));
+impl TempFile {
+    fn new(tag: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Self(std::env::temp_dir().join(format!(
+            "gr-model-hf-t5-{}-{n}-{tag}.safetensors",
+            std::process::id()
+        )))
     }
 }
 
-/// A [`Tiger`] holding the fixture's weights: every HF key goes through [`key_table`],
-/// every key must be used and every parameter of ours assigned.
-fn load<B: Backend>(fixture: &Fixture, device: &B::Device) -> Tiger<B> {
-    let config = fixture.config();
-    let mut model = {
-        // Initialisation draws from the backend's global generator, which other tests seed.
-        let _guard = rng_lock();
-        config.init::<B>(device).unwrap()
-    };
-    let mut unused = fixture.weight_names();
-    let mut assigned = HashSet::new();
-    for (key, field) in key_table(&config) {
-        assert!(
-            unused.remove(&key),
-            "{}: our key table names `{key}`, which the fixture does not hold",
-            fixture.path.display()
-        );
-        let (shape, values) = fixture.floats(&key);
-        match slot(&mut model, field) {
-            Slot::Matrix { param, transpose } => {
-                let [rows, cols] = shape[..] else {
-                    panic!("{key}: shape {shape:?} is not a matrix")
-                };
-                let (values, dims) = if transpose {
-                    (transposed(&values, rows, cols), [cols, rows])
-                } else {
-                    (values, [rows, cols])
-                };
-                assert_eq!(
-                    param.shape().dims::<2>(),
-                    dims,
-                    "{key} ({field:?}): HF shape {shape:?}, transpose {transpose}"
-                );
-                *param =
-                    Param::from_tensor(Tensor::from_data(TensorData::new(values, dims), device));
-                assigned.insert(param.id);
-            }
-            Slot::Vector(param) => {
-                assert_eq!(param.shape().dims::<1>(), [shape[0]], "{key} ({field:?})");
-                assert_eq!(shape.len(), 1, "{key}");
-                *param = Param::from_tensor(Tensor::from_data(
-                    TensorData::new(values, [shape[0]]),
-                    device,
-                ));
-                assigned.insert(param.id);
-            }
-        }
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    assert!(
-        unused.is_empty(),
-        "{}: HF keys with no field of ours: {unused:?}",
-        fixture.path.display()
-    );
-    let mut params = ParamList {
-        path: Vec::new(),
-        found: Vec::new(),
-    };
-    model.visit(&mut params);
-    let unassigned: Vec<&String> = params
-        .found
+}
+
+/// A named float32 tensor: HF name, shape, values.
+type Named = (String, Vec<usize>, Vec<f32>);
+
+fn write_safetensors(path: &Path, tensors: &[Named]) {
+    let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .filter(|(_, id)| !assigned.contains(id))
-        .map(|(path, _)| path)
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
         .collect();
-    assert!(
-        unassigned.is_empty(),
-        "parameters not assigned from the fixture: {unassigned:?}"
-    );
-    assert_eq!(params.found.len(), assigned.len());
-    model
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, shape, _), b)| {
+            (
+                name.clone(),
+                safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, path).unwrap();
+}
+
+impl Fixture {
+    /// The fixture's weights, in name order.
+    fn weights(&self) -> Vec<Named> {
+        self.weight_names()
+            .into_iter()
+            .map(|n| {
+                let (shape, values) = self.floats(&n);
+                (n, shape, values)
+            })
+            .collect()
+    }
+
+    /// The fixture's weights (as `edit` changes the list) in a file of their own.
+    fn weights_file(&self, tag: &str, edit: impl FnOnce(&mut Vec<Named>)) -> TempFile {
+        let mut weights = self.weights();
+        edit(&mut weights);
+        let file = TempFile::new(tag);
+        write_safetensors(&file.0, &weights);
+        file
+    }
+}
+
+/// [`load_hf_t5`] of a weights file under `config`.
+fn load_file<B: Backend>(
+    path: &Path,
+    config: &TigerConfig,
+    device: &B::Device,
+) -> Result<Tiger<B>, gr_model::TigerError> {
+    // Initialisation draws from the backend's global generator, which other tests seed.
+    let _guard = rng_lock();
+    load_hf_t5::<B>(path, config, device)
+}
+
+/// A [`Tiger`] holding the fixture's weights, loaded by the library.
+fn load<B: Backend>(fixture: &Fixture, device: &B::Device) -> Tiger<B> {
+    let file = fixture.weights_file("weights", |_| {});
+    load_file::<B>(&file.0, &fixture.config(), device).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Replaces every parameter by its gradient (same id), so that [`hf_t5_tensors`] gives
+/// the gradients under HF names and in HF's layout.
+struct GradsAsParams<'a>(&'a GradientsParams);
+
+impl<B: Backend> ModuleMapper<B> for GradsAsParams<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let id = param.id;
+        let grad = self
+            .0
+            .get::<B, D>(id)
+            .unwrap_or_else(|| panic!("no gradient for parameter {id}"));
+        Param::initialized(id, grad)
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -654,7 +475,7 @@ fn check_fixture(path: &Path) {
     );
 
     // Autodiff: the training loss and its gradients.
-    let mut model = load::<Ad>(&fixture, &device);
+    let model = load::<Ad>(&fixture, &device);
     let x = inputs::<Ad>(&fixture, &device);
     let batch = TrainBatch {
         source: x.tokens,
@@ -670,37 +491,28 @@ fn check_fixture(path: &Path) {
         FORWARD_ABS,
         None,
     );
-    let grads = loss.backward();
-    let fields: BTreeMap<String, Field> = key_table(&fixture.config()).into_iter().collect();
-    let grad_names: Vec<String> = fixture
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let grad_model = model.valid().map(&mut GradsAsParams(&grads));
+    let ours: BTreeMap<String, (Vec<usize>, Vec<f32>)> = hf_t5_tensors(&grad_model)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, (t.shape, t.values)))
+        .collect();
+    let grad_names: BTreeSet<String> = fixture
         .names()
         .into_iter()
         .filter_map(|n| n.strip_prefix("grad.").map(String::from))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
     assert!(!grad_names.is_empty(), "the fixture holds no gradients");
     for key in &grad_names {
-        let field = *fields
+        let (our_shape, ours) = ours
             .get(key)
             .unwrap_or_else(|| panic!("gradient of `{key}`, which the key table lacks"));
         let (shape, expected) = fixture.floats(&format!("grad.{key}"));
-        // Ours, in HF's layout.
-        let ours = match slot(&mut model, field) {
-            Slot::Matrix { param, transpose } => {
-                let g = values(param.grad(&grads).expect("no gradient"));
-                if transpose {
-                    // Ours is [in, out] = [shape[1], shape[0]].
-                    transposed(&g, shape[1], shape[0])
-                } else {
-                    g
-                }
-            }
-            Slot::Vector(param) => values(param.grad(&grads).expect("no gradient")),
-        };
+        assert_eq!(our_shape, &shape, "grad {key}");
         report.check(
             &format!("grad {key}"),
-            &ours,
+            ours,
             &expected,
             GRAD_ABS,
             Some(GRAD_REL),
@@ -731,15 +543,120 @@ fn hf_t5_extra_fixture_from_env_matches_tiger() {
 }
 
 #[test]
-fn hf_t5_key_table_names_each_hf_key_and_field_once() {
+fn hf_t5_names_list_each_weight_once() {
     let config = TigerConfig::new(35)
         .with_num_encoder_layers(3)
         .with_num_decoder_layers(2);
-    let table = key_table(&config);
-    let keys: BTreeSet<&String> = table.iter().map(|(k, _)| k).collect();
-    let fields: BTreeSet<String> = table.iter().map(|(_, f)| format!("{f:?}")).collect();
-    assert_eq!(keys.len(), table.len(), "a HF key is mapped twice");
-    assert_eq!(fields.len(), table.len(), "a field of ours is filled twice");
+    let names = hf_t5_names(&config);
+    let unique: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "a HF key is named twice");
     // 5 stack-level weights, 8 per encoder block, 13 per decoder block.
-    assert_eq!(table.len(), 5 + 3 * 8 + 2 * 13);
+    assert_eq!(names.len(), 5 + 3 * 8 + 2 * 13);
+    assert!(TIED_ALIASES.iter().all(|a| !unique.contains(&a.to_string())));
+    // The tiny fixture's weights are exactly the names of its config.
+    let fixture = Fixture::open(Path::new(TINY));
+    let names: BTreeSet<String> = hf_t5_names(&fixture.config()).into_iter().collect();
+    assert_eq!(names, fixture.weight_names());
+}
+
+/// Loading and saving again gives the fixture's weights back bit for bit, under the
+/// same names, with our config in the metadata; the saved file loads again.
+#[test]
+fn hf_t5_save_writes_the_fixture_weights_back_exactly() {
+    let fixture = Fixture::open(Path::new(TINY));
+    let device = device();
+    let model = load::<TestBackend>(&fixture, &device);
+    let saved = TempFile::new("saved");
+    save_hf_t5(&model, &saved.0).unwrap();
+    let bytes = std::fs::read(&saved.0).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let names: BTreeSet<String> = st.names().into_iter().map(String::from).collect();
+    assert_eq!(names, fixture.weight_names());
+    for (name, shape, values) in fixture.weights() {
+        let view = st.tensor(&name).unwrap();
+        assert_eq!(view.dtype(), Dtype::F32, "{name}");
+        assert_eq!(view.shape(), &shape[..], "{name}");
+        let ours: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert!(
+            ours.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{name} changed on the way through"
+        );
+    }
+    assert_eq!(hf_t5_config(&saved.0).unwrap(), Some(fixture.config()));
+    let again = load_file::<TestBackend>(&saved.0, &fixture.config(), &device).unwrap();
+    assert_eq!(hf_t5_tensors(&again).unwrap(), hf_t5_tensors(&model).unwrap());
+    // No temporary file is left beside it.
+    let mut tmp = saved.0.as_os_str().to_owned();
+    tmp.push(".tmp");
+    assert!(!Path::new(&tmp).exists());
+}
+
+/// Every way a weight file can fail to fit is refused, naming the file and the key.
+#[test]
+fn hf_t5_loader_refuses_files_that_do_not_fit() {
+    let fixture = Fixture::open(Path::new(TINY));
+    let config = fixture.config();
+    let device = device();
+    let refused = |file: &TempFile, config: &TigerConfig, needles: &[&str]| {
+        let err = match load_file::<TestBackend>(&file.0, config, &device) {
+            Ok(_) => panic!("{} was accepted", file.0.display()),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(&file.0.display().to_string()), "{err}");
+        for needle in needles {
+            assert!(err.contains(needle), "`{needle}` not in: {err}");
+        }
+    };
+    let dropped = "decoder.block.1.layer.2.DenseReluDense.wo.weight";
+    let file = fixture.weights_file("dropped", |w| w.retain(|(n, _, _)| n != dropped));
+    refused(&file, &config, &[dropped, "missing"]);
+
+    let extra = "decoder.block.2.layer.0.layer_norm.weight";
+    let file = fixture.weights_file("extra", |w| w.push((extra.into(), vec![32], vec![1.0; 32])));
+    refused(&file, &config, &[extra, "no place"]);
+
+    // A config with one decoder layer fewer leaves the file's block 1 unused.
+    let file = fixture.weights_file("fewer", |_| {});
+    let fewer = config.clone().with_num_decoder_layers(1);
+    refused(&file, &fewer, &["decoder.block.1.layer.0.SelfAttention.q.weight"]);
+
+    // Another feed-forward width: the first feed-forward weight's shape is refused.
+    let wider = config.clone().with_d_ff(config.d_ff + 1);
+    refused(&file, &wider, &["encoder.block.0.layer.1.DenseReluDense.wi.weight", "shape"]);
+
+    // Heads split otherwise (same inner width): the relative bias has another shape.
+    let heads = config.clone().with_num_heads(1).with_d_kv(config.d_kv * config.num_heads);
+    refused(&file, &heads, &["relative_attention_bias", "shape"]);
+
+    // Untied output projection.
+    let file = fixture.weights_file("untied", |w| {
+        let (_, shape, mut values) = w.iter().find(|(n, _, _)| n == "shared.weight").unwrap().clone();
+        values[0] += 1.0;
+        w.push(("lm_head.weight".into(), shape, values));
+    });
+    refused(&file, &config, &["lm_head.weight", "differs"]);
+
+    // Tied aliases holding `shared.weight`'s values are accepted, also without
+    // `shared.weight` itself, and give the same model.
+    let file = fixture.weights_file("aliases", |w| {
+        let (_, shape, values) = w.iter().find(|(n, _, _)| n == "shared.weight").unwrap().clone();
+        w.retain(|(n, _, _)| n != "shared.weight");
+        for alias in TIED_ALIASES {
+            w.push((alias.into(), shape.clone(), values.clone()));
+        }
+    });
+    let model = load_file::<TestBackend>(&file.0, &config, &device).unwrap();
+    assert_eq!(
+        hf_t5_tensors(&model).unwrap(),
+        hf_t5_tensors(&load::<TestBackend>(&fixture, &device)).unwrap()
+    );
+
+    // Not a safetensors file.
+    let file = TempFile::new("garbage");
+    std::fs::write(&file.0, b"not a safetensors file").unwrap();
+    refused(&file, &config, &["not a safetensors file"]);
 }
