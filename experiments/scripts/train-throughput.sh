@@ -5,8 +5,8 @@
 # Builds `specgr` twice (the dev profile, what `cargo run` gives and the baseline, and
 # release), snapshots both binaries, exports the token batches of both batchings
 # (`shuffled`, `sorted`), then runs ROUNDS rounds; each round times, one process
-# after the other and all on the same batches (round r's of `specgr bench train
-# --first-round r`: one batch of each length stratum):
+# after the other and all on the same batches (those `specgr bench train` picks: the
+# middle batch of each of STEPS or SORTED_STEPS length strata):
 #   1. Flex, dev build:      <preset>-shuffled-2 (the baseline)
 #   2. Flex, release build:  <preset>-{shuffled,sorted}-{1,2} (batching x shards)
 #   3. HF T5 (PyTorch):      <preset> x {shuffled,sorted} x {1,2} threads, OMP_WAIT_POLICY=PASSIVE
@@ -39,6 +39,10 @@ mkdir -p "$OUT"
 LOG="$OUT/driver.log"
 say() { echo "== $(date -u +%T) $*" | tee -a "$LOG" >&2; }
 
+# The revision the binaries are built from (others may commit while this runs); the
+# binaries report it instead of asking git when they run.
+SPECGR_GIT_REVISION="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!experiments/results' || echo -dirty)"
+export SPECGR_GIT_REVISION
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   say "building (release, dev)"
   cargo build --release -p bench 2>&1 | tail -n 2
@@ -52,7 +56,7 @@ cp target/release/specgr "$BIN/specgr-release"
 cp target/debug/specgr "$BIN/specgr-dev"
 
 {
-  echo "git: $(git rev-parse HEAD) ($(git status --porcelain --untracked-files=no | wc -l) modified tracked files)"
+  echo "git: $SPECGR_GIT_REVISION (built from; $(git status --porcelain --untracked-files=no | wc -l) modified tracked files of other sessions' work in progress)"
   echo "date: $(date -u +%FT%TZ)"
   echo "nproc: $(nproc)"
   lscpu | head -n 20
@@ -65,8 +69,8 @@ cat "$OUT/machine.txt" >> "$LOG"
 COMMON=(bench train --dataset "$DATASET" --ids "$IDS" --seed "$SEED" --batch-size 256 --sort-window 32
   --steps "$STEPS" --sorted-steps "$SORTED_STEPS")
 for b in shuffled sorted; do
-  say "exporting the $b batches of $ROUNDS rounds"
-  "$BIN/specgr-release" "${COMMON[@]}" --rounds 0 --export-batching "$b" --export-rounds "$ROUNDS" \
+  say "exporting the timed $b batches"
+  "$BIN/specgr-release" "${COMMON[@]}" --rounds 0 --export-batching "$b" \
     --export-batches "$BIN/batches-$b.safetensors" 2>>"$LOG"
 done
 
@@ -76,6 +80,15 @@ for p in $PRESETS; do
   for b in shuffled sorted; do
     for s in 1 2; do RELEASE+=(--config "$p-$b-$s"); done
   done
+done
+
+# Other sessions' compilers would share the cores too: wait (up to WAIT_IDLE seconds,
+# default 1800) until no rustc runs, and log what else is busy in each round.
+busy() { top -b -n 1 -w 200 | awk 'NR > 7 && $9 + 0 >= 20 { printf "%s(%s%%) ", $12, $9 }'; }
+waited=0
+while pgrep -x rustc >/dev/null && [ "$waited" -lt "${WAIT_IDLE:-1800}" ]; do
+  [ $((waited % 60)) = 0 ] && say "waiting for other builds (rustc running) to finish"
+  sleep 10; waited=$((waited + 10))
 done
 
 PIDS=""
@@ -100,18 +113,20 @@ if [ "$PAUSE" = 1 ]; then
 fi
 
 for ((r = 0; r < ROUNDS; r++)); do
+  say "round $((r + 1)): load $(cut -d' ' -f1-3 /proc/loadavg); rustc processes: $(pgrep -c -x rustc || true); busy: $(busy)"
   say "round $((r + 1))/$ROUNDS: Flex dev"
-  "$BIN/specgr-dev" "${COMMON[@]}" "${DEV[@]}" --rounds 1 --first-round "$r" \
+  "$BIN/specgr-dev" "${COMMON[@]}" "${DEV[@]}" --rounds 1 \
     --json "$OUT/round$r-flex-dev.json" >>"$LOG" 2>&1
   say "round $((r + 1))/$ROUNDS: Flex release"
-  "$BIN/specgr-release" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 --first-round "$r" \
+  "$BIN/specgr-release" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 \
     --json "$OUT/round$r-flex-release.json" >>"$LOG" 2>&1
   say "round $((r + 1))/$ROUNDS: HF T5 (PyTorch)"
   # shellcheck disable=SC2086
   OMP_WAIT_POLICY=PASSIVE "$PYTHON" crates/gr-model/tools/hf_t5_train_bench.py \
     --batches "$BIN/batches-shuffled.safetensors" "$BIN/batches-sorted.safetensors" \
-    --preset $PRESETS --threads 1 2 --rounds 1 --first-round "$r" \
+    --preset $PRESETS --threads 1 2 --rounds 1 \
     --seed "$SEED" --json "$OUT/round$r-hf.json" >/dev/null 2>>"$LOG"
 done
+say "after the rounds: load $(cut -d' ' -f1-3 /proc/loadavg); rustc processes: $(pgrep -c -x rustc || true)"
 resume
 "$PYTHON" experiments/scripts/train_throughput_table.py "$OUT" | tee "$OUT/summary.md"

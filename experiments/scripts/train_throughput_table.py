@@ -5,7 +5,9 @@ and HF T5 (PyTorch) training samples/s, per preset, as Markdown on stdout and
 
 Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`
 (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
-same batches. Per configuration: median, min and max samples/s over rounds; the ratio
+same batches. Per configuration: median, min and max samples/s over rounds, and the
+pooled rate (all samples over all time: the estimator of an epoch's rate when rounds
+timed different batches, as in repeat-1); the ratio
 to the baseline (Flex dev build, shuffled batches, 2 shards, same preset); real and
 padded encoder tokens per sample; GFLOP/s counted on real tokens (`specgr bench
 train`'s formula, the same batches for both implementations) and that rate as a share
@@ -33,8 +35,11 @@ def main():
     rows = {}  # key -> dict(rates, real, padded, ...)
 
     def add(key, rate, real, padded, meta):
-        r = rows.setdefault(key, dict(rates=[], real=[], padded=[], **meta))
+        n = meta.pop("samples")  # samples of one round
+        r = rows.setdefault(key, dict(rates=[], real=[], padded=[], samples=0, seconds=0.0, **meta))
         r["rates"].append(rate)
+        r["samples"] += n
+        r["seconds"] += n / rate
         r["real"].append(real)
         r["padded"].append(padded)
 
@@ -44,13 +49,15 @@ def main():
             for run in rep["runs"]:
                 key = ("Flex", build, run["preset"], run["batching"], run["shards"])
                 add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
-                    dict(params=run["params"]))
+                    dict(params=run["params"], samples=rep["batch_size"]
+                         * (rep.get("sorted_steps", rep["steps"]) if run["batching"] == "sorted" else rep["steps"])))
                 gflop_per_sample.setdefault((run["preset"], run["batching"]), []).append(run["train_gflop_per_sample_real"])
     for rep in hf:
         for run in rep["runs"]:
             key = ("HF T5 (PyTorch)", f"torch {rep['torch']}", run["preset"], run["batching"], run["threads"])
             add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
-                dict(params=run["params"], attn=run["attn_implementation"]))
+                dict(params=run["params"], attn=run["attn_implementation"],
+                     samples=run["export"].get("steps_per_round", run["export"]["batches"]) * run["export"]["batch_size"]))
     flex_peak = statistics.median(r["matmul_peak_gflops"] for r in rel) if rel else float("nan")
     torch_peak = {}
     for rep in hf:
@@ -61,6 +68,11 @@ def main():
     summary = dict(flex_matmul_peak_gflops=flex_peak, torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
     lines = []
     first = (rel or dev)[0]
+    machine = os.path.join(out, "machine.txt")
+    if os.path.exists(machine):  # the revision the driver built from
+        line = open(machine).readline()
+        if line.startswith("git: "):
+            first = dict(first, git_revision=line[5:].split()[0])
     lines.append(f"Run `{out}`: {len(rel)} rounds of {first['steps']} steps (shuffled) or {first['sorted_steps']} (sorted) x {first['batch_size']} examples per configuration, "
                  f"{first['dataset']} ({first['ids']}), seed {first['seed']}, git {first['git_revision']}, {first['machine']['cpu']} "
                  f"({first['machine']['cores']} cores).")
@@ -76,24 +88,25 @@ def main():
         base = statistics.median(rows[base_key]["rates"]) if base_key in rows else float("nan")
         lines.append(f"### {preset} ({next(r['params'] for k, r in rows.items() if k[2] == preset):,} parameters)")
         lines.append("")
-        lines.append("| implementation | build | batching | shards / threads | samples/s median | min–max | vs baseline | real tok/sample | padded tok/sample | GFLOP/s (real tokens) | of own matmul peak |")
-        lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        lines.append("| implementation | build | batching | shards / threads | samples/s median | min–max | pooled | vs baseline | real tok/sample | padded tok/sample | GFLOP/s (real tokens) | of own matmul peak |")
+        lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         table = []
         order = {"dev": 0, "release": 1}
         for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (k[0] != "Flex", order.get(k[1], 2), k[3] != "shuffled", k[4])):
             r = rows[key]
             med = statistics.median(r["rates"])
+            pooled = r["samples"] / r["seconds"]
             gps = statistics.mean(gflop_per_sample.get((preset, key[3]), [float("nan")]))
             gflops = med * gps
             peak = flex_peak if key[0] == "Flex" else torch_peak.get(key[4], float("nan"))
             par = f"{key[4]} shard{'s' if key[4] > 1 else ''}" if key[0] == "Flex" else f"{key[4]} thread{'s' if key[4] > 1 else ''}"
             entry = dict(implementation=key[0], build=key[1], preset=preset, batching=key[3], parallel=key[4],
                          rounds_samples_per_sec=r["rates"], median_samples_per_sec=med, min_samples_per_sec=min(r["rates"]),
-                         max_samples_per_sec=max(r["rates"]), ratio_to_baseline=med / base,
+                         max_samples_per_sec=max(r["rates"]), pooled_samples_per_sec=pooled, ratio_to_baseline=med / base,
                          real_tokens_per_sample=statistics.mean(r["real"]), padded_tokens_per_sample=statistics.mean(r["padded"]),
                          gflops_real=gflops, share_of_own_peak=gflops / peak, attn=r.get("attn"))
             table.append(entry)
-            lines.append(f"| {key[0]} | {key[1]} | {key[3]} | {par} | {med:.1f} | {min(r['rates']):.1f}–{max(r['rates']):.1f} | "
+            lines.append(f"| {key[0]} | {key[1]} | {key[3]} | {par} | {med:.1f} | {min(r['rates']):.1f}–{max(r['rates']):.1f} | {pooled:.1f} | "
                          f"{med / base:.2f}x | {entry['real_tokens_per_sample']:.1f} | {entry['padded_tokens_per_sample']:.1f} | "
                          f"{gflops:.1f} | {100 * gflops / peak:.0f} % |")
         lines.append("")

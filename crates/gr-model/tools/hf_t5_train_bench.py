@@ -13,19 +13,17 @@ cross-entropy, as TIGER's loss), backward, per-tensor gradient-norm clipping at 
 (what Burn's `GradientClippingConfig::Norm` does), `torch.optim.AdamW` (or Adam) step.
 
 Configurations are (preset, batches file, threads); each gets its own model and
-optimizer, built once. Then, in interleaved rounds, each runs one round's steps with
-`torch.set_num_threads(threads)` and is timed. The file holds the batches
-`specgr bench train` times, round by round (`steps_per_round` in its metadata):
-global round `g` is batches `g*steps .. (g+1)*steps`, and this process's rounds are
-`--first-round ..`, as for `specgr bench train --first-round`. Before the rounds, one
-untimed step on the first `--warmup-rows` rows of the first timed batch. Results go to
+optimizer, built once. Then, in interleaved rounds, each runs one step on every batch
+of its file (the batches `specgr bench train` times in each of its rounds, in the same
+order) with `torch.set_num_threads(threads)` and is timed. Before the rounds, one
+untimed step on the first `--warmup-rows` rows of the first batch. Results go to
 stdout (and `--json`) as JSON.
 
 Run it with `OMP_WAIT_POLICY=PASSIVE` so idle OpenMP threads do not spin on the cores
 another measurement (or process) needs:
 
     specgr bench train --dataset beauty-2014-loo --ids rqvae --rounds 0 --steps 4 \
-        --export-batches /tmp/sorted.safetensors --export-batching sorted --export-rounds 3
+        --export-batches /tmp/sorted.safetensors --export-batching sorted
     OMP_WAIT_POLICY=PASSIVE python crates/gr-model/tools/hf_t5_train_bench.py \
         --batches /tmp/sorted.safetensors --preset small paper --threads 1 2 --rounds 3
 
@@ -176,7 +174,6 @@ def main():
     ap.add_argument("--preset", nargs="+", default=["small"], choices=sorted(PRESETS))
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--first-round", type=int, default=0)
     ap.add_argument("--warmup-rows", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
@@ -199,10 +196,7 @@ def main():
     ]
 
     def picks(run, rnd):
-        steps, g = run.meta["steps_per_round"], args.first_round + rnd
-        if g >= run.meta["rounds"]:
-            sys.exit(f"{run.path} holds rounds 0..{run.meta['rounds']}, not round {g}")
-        return run.batches[g * steps : (g + 1) * steps]
+        return run.batches
 
     if args.warmup_rows > 0:
         for run in runs:
@@ -244,7 +238,6 @@ def main():
         dropout=args.dropout,
         seed=args.seed,
         rounds=args.rounds,
-        first_round=args.first_round,
         warmup_rows=args.warmup_rows,
         unix_time=int(time.time()),
         runs=[

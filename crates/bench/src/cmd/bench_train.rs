@@ -8,13 +8,13 @@
 //! [`gr_model::sharded_grads`] for shards > 1) and is timed.
 //!
 //! Which batches are timed ([`timed_batches`]): epoch 0's full batches are ranked by
-//! their real tokens and cut into `steps` equal strata; step `k` of (global) round `g`
-//! takes one batch of stratum `k`, at a position within it that moves with `g` along a
-//! golden-ratio sequence. A round then spans the epoch's range of batch lengths, which
-//! matters for length-sorted batches (from 3 to 82 tokens wide): their epoch average
-//! is what training gets, and a few consecutive batches would miss it. Every
-//! configuration of a batching times the same batches in the same order, and
-//! `--export-batches` writes them, round by round, for the PyTorch side
+//! their real tokens and cut into `steps` equal strata, and step `k` of every round
+//! takes the middle batch of stratum `k`. The timed batches then span the epoch's range
+//! of batch lengths, which matters for length-sorted batches (from 3 to 82 tokens
+//! wide): their epoch average is what training gets, and a few consecutive batches
+//! would miss it. Every round times the same batches, so rounds differ only by the
+//! machine's noise; every configuration of a batching times the same batches in the
+//! same order, and `--export-batches` writes them for the PyTorch side
 //! (`crates/gr-model/tools/hf_t5_train_bench.py`).
 //!
 //! Batching: `shuffled` cuts epoch 0's seeded shuffle into batches (`--sort-window 0`
@@ -67,10 +67,6 @@ pub struct BenchTrainArgs {
     /// [default: `--steps`].
     #[arg(long)]
     pub sorted_steps: Option<usize>,
-    /// The global index of this process's first round: its batches are those of rounds
-    /// `first_round ..`. A run split over processes passes 0, 1, 2, ...
-    #[arg(long, default_value_t = 0)]
-    pub first_round: usize,
     /// Before the first round, one untimed step per configuration on this many rows
     /// of its first timed batch (allocates the optimizer state; 0: none).
     #[arg(long, default_value_t = 32)]
@@ -99,8 +95,8 @@ pub struct BenchTrainArgs {
     /// Write the results as JSON here (the table goes to stdout either way).
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write the token batches of `--export-batching` to this safetensors file: for each
-    /// batch `b`, `batch.<b>.input_ids` (right-padded with PAD), `batch.<b>.lengths`,
+    /// Write the timed batches of `--export-batching` (one round's, in order) to this
+    /// safetensors file: for each batch `b`, `batch.<b>.input_ids` (right-padded with PAD), `batch.<b>.lengths`,
     /// `batch.<b>.decoder_input_ids`, `batch.<b>.labels` (all int64).
     #[arg(long)]
     pub export_batches: Option<PathBuf>,
@@ -108,10 +104,6 @@ pub struct BenchTrainArgs {
     /// count) [default: the first `--config`'s].
     #[arg(long)]
     pub export_batching: Option<Batching>,
-    /// Export the timed batches of global rounds 0 .. this, in order (round `g`, step
-    /// `k` is batch `g*steps + k` of the file) [default: `--first-round` + `--rounds`].
-    #[arg(long)]
-    pub export_rounds: Option<usize>,
     /// Where to compute: `cpu` (Flex), or `tch` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
@@ -291,7 +283,6 @@ struct Report {
     rounds: usize,
     steps: usize,
     sorted_steps: usize,
-    first_round: usize,
     warmup_rows: usize,
     lr: f64,
     weight_decay: f64,
@@ -355,12 +346,10 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
             .export_batching
             .or(args.configs.first().map(|c| c.batching))
             .context("--export-batches needs --export-batching or a --config")?;
-        let rounds = args.export_rounds.unwrap_or(args.first_round + args.rounds);
         let all = epoch_batches(batching);
-        let steps = steps_of(batching);
         let picked: Vec<Vec<usize>> =
-            (0..rounds).flat_map(|g| timed_batches(&all, &src_len, steps, g)).map(|b| all[b].clone()).collect();
-        export_batches::<B>(path, &picked, steps, rounds, &train, ids, max_history, batching, args, device)?;
+            timed_batches(&all, &src_len, steps_of(batching)).into_iter().map(|b| all[b].clone()).collect();
+        export_batches::<B>(path, &picked, &train, ids, max_history, batching, args, device)?;
     }
     if args.configs.is_empty() || args.rounds == 0 {
         return Ok(());
@@ -430,7 +419,7 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
 
     if args.warmup_rows > 0 {
         for r in &mut runners {
-            let first = &r.batches[timed_batches(&r.batches, &src_len, steps_of(r.spec.batching), args.first_round)[0]];
+            let first = &r.batches[timed_batches(&r.batches, &src_len, steps_of(r.spec.batching))[0]];
             let rows = first[..args.warmup_rows.min(first.len())].to_vec();
             step(r, &rows)?;
         }
@@ -438,11 +427,10 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
     let dec_len = digits + 1;
     for round in 0..args.rounds {
         for r in &mut runners {
-            let picks: Vec<Vec<usize>> =
-                timed_batches(&r.batches, &src_len, steps_of(r.spec.batching), args.first_round + round)
-                    .into_iter()
-                    .map(|b| r.batches[b].clone())
-                    .collect();
+            let picks: Vec<Vec<usize>> = timed_batches(&r.batches, &src_len, steps_of(r.spec.batching))
+                .into_iter()
+                .map(|b| r.batches[b].clone())
+                .collect();
             let started = Instant::now();
             for rows in &picks {
                 step(r, rows)?;
@@ -522,7 +510,6 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
         rounds: args.rounds,
         steps: args.steps,
         sorted_steps: steps_of(Batching::Sorted),
-        first_round: args.first_round,
         warmup_rows: args.warmup_rows,
         lr: args.lr,
         weight_decay: args.weight_decay,
@@ -547,14 +534,13 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
 
 fn print_table(report: &Report) {
     println!(
-        "{} {} ({}), {} rounds of {} steps ({} sorted) from round {}, batch {}, seed {}, git {}, {} build, {}",
+        "{} {} ({}), {} rounds of {} steps ({} sorted), batch {}, seed {}, git {}, {} build, {}",
         report.dataset,
         report.ids,
         report.device,
         report.rounds,
         report.steps,
         report.sorted_steps,
-        report.first_round,
         report.batch_size,
         report.seed,
         report.git_revision,
@@ -637,32 +623,23 @@ fn matmul_rates<B: Backend>(configs: &[TigerConfig], rows: usize, device: &B::De
         .collect()
 }
 
-/// The batches (indices into `batches`) that global round `round` times: one from each
-/// of `steps` equal strata of the batches ranked by real tokens, at a position within
-/// the stratum given by the golden-ratio sequence `frac(0.5 + round / φ)`.
-pub fn timed_batches(
-    batches: &[Vec<usize>],
-    src_len: &dyn Fn(usize) -> usize,
-    steps: usize,
-    round: usize,
-) -> Vec<usize> {
+/// The batches (indices into `batches`) that every round times: the middle batch of
+/// each of `steps` equal strata of the batches ranked by real tokens.
+pub fn timed_batches(batches: &[Vec<usize>], src_len: &dyn Fn(usize) -> usize, steps: usize) -> Vec<usize> {
     let mut ranked: Vec<(usize, usize)> =
         batches.iter().enumerate().map(|(b, rows)| (rows.iter().map(|&i| src_len(i)).sum(), b)).collect();
     ranked.sort_unstable();
     let n = ranked.len();
     let steps = steps.clamp(1, n.max(1));
-    let at = (0.5 + round as f64 * 0.618_033_988_749_895).fract();
-    (0..steps)
-        .map(|k| {
-            let (lo, hi) = (k * n / steps, (k + 1) * n / steps);
-            let pos = lo + ((at * (hi - lo) as f64) as usize).min(hi - lo - 1);
-            ranked[pos].1
-        })
-        .collect()
+    (0..steps).map(|k| ranked[(k * n / steps + (k + 1) * n / steps) / 2].1).collect()
 }
 
-/// The short git revision of the working directory, `-dirty` when tracked files differ.
+/// `$SPECGR_GIT_REVISION` (what a driver records when it builds the binary), else the
+/// short git revision of the working directory, `-dirty` when tracked files differ.
 fn git_revision() -> String {
+    if let Ok(rev) = std::env::var("SPECGR_GIT_REVISION") {
+        return rev;
+    }
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .args(args)
@@ -680,13 +657,11 @@ fn git_revision() -> String {
     }
 }
 
-/// Writes `batches` (`rounds` rounds of `steps`) as the model sees them (shards 1).
+/// Writes `batches` (one round's, in order) as the model sees them (shards 1).
 #[allow(clippy::too_many_arguments)]
 fn export_batches<B: Backend>(
     path: &Path,
     batches: &[Vec<usize>],
-    steps: usize,
-    rounds: usize,
     train: &[TrainExample],
     ids: &SemanticIds,
     max_history: usize,
@@ -723,8 +698,6 @@ fn export_batches<B: Backend>(
     let meta = serde_json::json!({
         "batching": batching.name(),
         "batches": count,
-        "steps_per_round": steps,
-        "rounds": rounds,
         "batch_size": args.batch_size,
         "sort_window": args.sort_window,
         "seed": args.seed,
@@ -761,19 +734,13 @@ mod tests {
     }
 
     #[test]
-    fn timed_batches_take_one_batch_of_each_length_stratum() {
+    fn timed_batches_take_the_middle_batch_of_each_length_stratum() {
         // Batch b holds one example of length 100 - b: ranked, batch 99 is the shortest.
         let batches: Vec<Vec<usize>> = (0..100).map(|b| vec![b]).collect();
         let len = |i: usize| 100 - i;
-        for round in 0..5 {
-            let picks = timed_batches(&batches, &len, 4, round);
-            assert_eq!(picks.len(), 4);
-            for (k, &b) in picks.iter().enumerate() {
-                let rank = 99 - b; // 0 = shortest
-                assert!((25 * k..25 * (k + 1)).contains(&rank), "round {round}: {picks:?}");
-            }
-        }
-        assert_ne!(timed_batches(&batches, &len, 4, 0), timed_batches(&batches, &len, 4, 1));
+        // Ranks 12, 37, 62, 87 (0 = shortest) are batches 87, 62, 37, 12.
+        assert_eq!(timed_batches(&batches, &len, 4), vec![87, 62, 37, 12]);
+        assert_eq!(timed_batches(&batches, &len, 1), vec![49]);
     }
 
     #[test]
