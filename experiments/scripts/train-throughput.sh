@@ -16,9 +16,10 @@
 #
 # Environment: ROUNDS (3), STEPS (2: steps of 256 examples per configuration and
 # round, shuffled batches), SORTED_STEPS (4: the same for length-sorted batches, which
-# differ far more in length: one batch of each quartile per round), PRESETS ("small paper"), DATASET (beauty-2014-loo), IDS (rqvae), SEED (42),
-# OUT, PYTHON (python3), SKIP_BUILD=1 (use the binaries in target/ as they are),
-# PAUSE=1 (default): stop the `specgr train tiger` processes of this machine with
+# differ far more in length: one batch of each quartile per round), PRESETS ("small
+# paper"), DATASET (beauty-2014-loo), IDS (rqvae), SEED (42), OUT, PYTHON (python3),
+# WAIT_IDLE (1800 s), WAIT_FOR (see below), SKIP_BUILD=1 (use the binaries in target/
+# as they are), PAUSE=1 (default): stop the `specgr train tiger` processes of this machine with
 # SIGSTOP while measuring and continue them afterwards (also on error or Ctrl-C), so
 # the measurement has the cores to itself. Needs SPECGR_DATA and
 # runs/<DATASET>/semid/<IDS>/.
@@ -85,9 +86,12 @@ done
 # Other sessions' compilers would share the cores too: wait (up to WAIT_IDLE seconds,
 # default 1800) until no rustc runs, and log what else is busy in each round.
 busy() { top -b -n 1 -w 200 | awk 'NR > 7 && $9 + 0 >= 20 { printf "%s(%s%%) ", $12, $9 }'; }
+# WAIT_FOR, a `pgrep -f` pattern, names other work to wait for the same way (e.g.
+# another session's benchmark).
+others() { pgrep -x rustc >/dev/null || { [ -n "${WAIT_FOR:-}" ] && pgrep -f "$WAIT_FOR" >/dev/null; }; }
 waited=0
-while pgrep -x rustc >/dev/null && [ "$waited" -lt "${WAIT_IDLE:-1800}" ]; do
-  [ $((waited % 60)) = 0 ] && say "waiting for other builds (rustc running) to finish"
+while others && [ "$waited" -lt "${WAIT_IDLE:-1800}" ]; do
+  [ $((waited % 60)) = 0 ] && say "waiting for other builds (rustc) or WAIT_FOR='${WAIT_FOR:-}' to finish"
   sleep 10; waited=$((waited + 10))
 done
 
