@@ -38,4 +38,4 @@ pub use specgr_pp::{
 pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
 pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
 pub use schedule::LrDecay;
-pub use train::{SelectMetric, TrainConfig, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train};
+pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train};

@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::{AutodiffModule, Module};
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, Optimizer};
-use burn::tensor::ElementConversion;
+use burn::tensor::{ElementConversion, Tensor};
 use burn::tensor::backend::AutodiffBackend;
 use semid::{PrefixTrie, SemanticIds};
 
@@ -45,9 +45,18 @@ pub struct TrainConfig {
     /// Share of all steps spent warming the learning rate up linearly (reference: 10k of 200k).
     #[config(default = 0.05)]
     pub warmup_fraction: f64,
-    /// Gradient-norm clipping threshold, applied per parameter tensor (Burn's clipping).
+    /// Gradient-norm clipping threshold ([`grad_clip`](Self::grad_clip) says of what).
     #[config(default = 1.0)]
     pub grad_clip_norm: f32,
+    /// What `grad_clip_norm` bounds: each parameter tensor's gradient on its own (Burn's
+    /// clipping; the default, so older runs resume as they were) or the norm of all
+    /// gradients together (PyTorch's `clip_grad_norm_`, which the published TIGER
+    /// reproductions use).
+    #[config(default = "GradClip::PerTensor")]
+    pub grad_clip: GradClip,
+    /// Adam's epsilon (Burn's default 1e-5; PyTorch's 1e-8).
+    #[config(default = 1e-5)]
+    pub adam_epsilon: f32,
     /// Validate every this many epochs (and after the last one).
     #[config(default = 5)]
     pub eval_every: usize,
@@ -99,6 +108,74 @@ pub struct TrainConfig {
     /// be resumed with another value.
     #[config(default = 0.0)]
     pub checkpoint_minutes: f64,
+}
+
+/// How gradients are clipped to [`TrainConfig::grad_clip_norm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GradClip {
+    /// Each parameter tensor's gradient scaled to at most the norm on its own (Burn's
+    /// `GradientClippingConfig::Norm`).
+    #[default]
+    PerTensor,
+    /// All gradients scaled by one factor so that their joint norm is at most the norm
+    /// (PyTorch's `torch.nn.utils.clip_grad_norm_`).
+    Global,
+}
+
+impl std::str::FromStr for GradClip {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "per-tensor" => Ok(Self::PerTensor),
+            "global" => Ok(Self::Global),
+            other => Err(format!("unknown gradient clipping `{other}` (per-tensor, global)")),
+        }
+    }
+}
+
+/// Scales `grads` (of `model`'s parameters) by `min(1, max_norm / (‖g‖ + FLT_MIN))`,
+/// ‖g‖ the norm of all of them together: PyTorch's `clip_grad_norm_` (its
+/// `1e-6` guard aside). The factor stays on the device: no synchronisation.
+pub fn clip_global_norm<B: AutodiffBackend>(
+    model: &Tiger<B>,
+    mut grads: GradientsParams,
+    max_norm: f32,
+) -> GradientsParams {
+    struct SumSquares<'a, B: AutodiffBackend> {
+        grads: &'a GradientsParams,
+        total: Option<Tensor<B::InnerBackend, 1>>,
+    }
+    impl<B: AutodiffBackend> ModuleVisitor<B> for SumSquares<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(g) = self.grads.get::<B::InnerBackend, D>(param.id) {
+                let s = g.square().sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    struct Scale<'a, B: AutodiffBackend> {
+        grads: &'a mut GradientsParams,
+        factor: Tensor<B::InnerBackend, 1>,
+    }
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Scale<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+                let factor = self.factor.clone().reshape([1usize; D]);
+                self.grads.register(param.id, g * factor);
+            }
+        }
+    }
+    let mut sum = SumSquares::<B> { grads: &grads, total: None };
+    model.visit(&mut sum);
+    let Some(total) = sum.total else { return grads };
+    let factor = (total.sqrt().add_scalar(f32::MIN_POSITIVE).recip() * max_norm).clamp_max(1.0);
+    model.visit(&mut Scale::<B> { grads: &mut grads, factor });
+    grads
 }
 
 /// Which validation metric picks the best checkpoint.
@@ -234,6 +311,8 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("sort_window").or_insert(serde_json::json!(0));
         map.entry("select_by").or_insert(serde_json::json!("ndcg"));
         map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
+        map.entry("grad_clip").or_insert(serde_json::json!("per-tensor"));
+        map.entry("adam_epsilon").or_insert(serde_json::json!(1e-5));
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
@@ -292,9 +371,11 @@ pub fn train<B: AutodiffBackend>(
         return Err(TigerError::Data("no training examples".into()));
     }
     let last_dir = run_dir.join("last");
+    let per_tensor = (config.grad_clip == GradClip::PerTensor).then_some(GradientClippingConfig::Norm(config.grad_clip_norm));
     let mut optim = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip_norm)))
+        .with_epsilon(config.adam_epsilon)
+        .with_grad_clipping(per_tensor)
         .init::<B, Tiger<B>>();
     B::seed(device, config.seed);
     let mut model = model_config.init::<B>(device)?;
@@ -413,6 +494,10 @@ pub fn train<B: AutodiffBackend>(
                 sharded_grads(&model, &examples, config.shards, stream, |part, start| {
                     TrainBatch::<B>::new(part, ids, model_config.max_history, offset + start, device)
                 })?
+            };
+            let grads = match config.grad_clip {
+                GradClip::PerTensor => grads, // the optimizer clips
+                GradClip::Global => clip_global_norm(&model, grads, config.grad_clip_norm),
             };
             model = optim.step(lr, model, grads);
             state.steps_done += 1;

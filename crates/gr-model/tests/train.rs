@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use burn::backend::Autodiff;
 use gr_model::eval::evaluate;
 use gr_model::{
-    Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, train,
+    GradClip, Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, train,
 };
 
 use crate::common::{TestBackend, device, ids, layout, rng_lock, trie};
@@ -285,6 +285,76 @@ fn sharded_gradients_equal_the_whole_batch_gradients() {
     }
 }
 
+/// Global-norm clipping (PyTorch's `clip_grad_norm_`) against a brute-force
+/// computation: every gradient times `min(1, max_norm / ‖g‖)`, ‖g‖ the norm of all
+/// gradients together; and a run with it (and PyTorch's Adam epsilon) trains
+/// differently from one that clips each tensor on its own.
+#[test]
+fn global_clipping_scales_every_gradient_by_one_factor() {
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::optim::GradientsParams;
+    use burn::tensor::Tensor;
+    use gr_model::{TrainBatch, clip_global_norm};
+
+    struct Flat<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+    impl ModuleVisitor<TrainBackend> for Flat<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<TrainBackend, D>>) {
+            let g = self.0.get::<TestBackend, D>(param.id).expect("a gradient for every parameter");
+            self.1.push(g.into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let flat = |model: &Tiger<TrainBackend>, g: &GradientsParams| {
+        let mut v = Flat(g, Vec::new());
+        model.visit(&mut v);
+        v.1
+    };
+    let norm = |g: &[Vec<f32>]| g.iter().flatten().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+
+    let ids = ids();
+    let data = examples();
+    let refs: Vec<&TrainExample> = data.iter().collect();
+    let model = {
+        let _guard = rng_lock();
+        <TrainBackend as burn::tensor::backend::Backend>::seed(&device(), 5);
+        TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).init::<TrainBackend>(&device()).unwrap()
+    };
+    let grads = || {
+        let batch = TrainBatch::<TrainBackend>::new(&refs, &ids, model.config.max_history, 0, &device()).unwrap();
+        GradientsParams::from_grads(model.loss(&batch).backward(), &model)
+    };
+    let before = flat(&model, &grads());
+    let n = norm(&before);
+    assert!(before.len() > 10 && n > 1e-3, "{} tensors, norm {n}", before.len());
+    // Above the norm: untouched. Below: all scaled by max / n, joint norm max.
+    for (max_norm, factor) in [(2.0 * n, 1.0), (n / 4.0, 0.25)] {
+        let after = flat(&model, &clip_global_norm(&model, grads(), max_norm as f32));
+        assert_eq!(after.len(), before.len());
+        for (a, b) in after.iter().flatten().zip(before.iter().flatten()) {
+            assert!((f64::from(*a) - factor * f64::from(*b)).abs() <= 1e-6 * (1.0 + f64::from(b.abs())), "{a} vs {factor} * {b}");
+        }
+        assert!((norm(&after) - (n * factor)).abs() < 1e-4 * n, "norm {} after clipping to {max_norm}", norm(&after));
+    }
+
+    // Wired into training: a clipping norm below the gradients' makes the two rules differ.
+    let _guard = rng_lock();
+    let model_config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let cfg = config(1).with_grad_clip_norm(0.05);
+    let loss = |cfg: &TrainConfig, name: &str| {
+        let dir = run_dir(name);
+        let state = train::<TrainBackend>(&model_config, cfg, &ids, &data, &data, &dir, &device(), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(state.train.grad_clip, cfg.grad_clip);
+        state.epoch_losses[0]
+    };
+    let per_tensor = loss(&cfg, "clip-per-tensor");
+    let global = loss(&cfg.clone().with_grad_clip(GradClip::Global).with_adam_epsilon(1e-8), "clip-global");
+    assert!(per_tensor.is_finite() && global.is_finite());
+    assert_ne!(per_tensor, global);
+}
+
 /// A run written before `TrainConfig::shards` existed (no such field in its
 /// `state.json`) was trained on whole batches: it resumes with 1 shard, not another.
 #[test]
@@ -304,7 +374,16 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
     let path = dir.join("last").join("state.json");
     let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let train = state["train"].as_object_mut().unwrap();
-    for field in ["shards", "lr_decay", "warmup_steps", "sort_window", "select_by", "checkpoint_minutes"] {
+    for field in [
+        "shards",
+        "lr_decay",
+        "warmup_steps",
+        "sort_window",
+        "select_by",
+        "checkpoint_minutes",
+        "grad_clip",
+        "adam_epsilon",
+    ] {
         assert!(train.remove(field).is_some(), "{field}");
     }
     for field in ["batches_done", "samples_seen", "epoch_progress", "dropout_state", "validation_samples"] {
@@ -313,6 +392,7 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
     std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
     let resumed = run(&cfg).unwrap();
     assert_eq!((resumed.epochs_done, resumed.train.shards), (1, 1));
+    assert_eq!((resumed.train.grad_clip, resumed.train.adam_epsilon), (GradClip::PerTensor, 1e-5));
     let err = run(&cfg.clone().with_shards(2)).unwrap_err();
     assert!(err.to_string().contains("another training config (shards: 1 in the run, 2 now)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
