@@ -41,6 +41,9 @@ pub enum Command {
     /// Draw PNG figures (e.g. a sweep from `cargo xtask sweep`, like the paper's Figure 3).
     #[command(subcommand)]
     Plot(cmd::plot::PlotCommand),
+    /// TIGER checkpoints to and from Hugging Face T5, validation of a checkpoint, traced training.
+    #[command(subcommand)]
+    Tiger(cmd::tiger::TigerCommand),
 }
 
 /// Runs a parsed command line.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval(a) => cmd::eval::run(a),
         Command::Plot(c) => cmd::plot::run(c),
+        Command::Tiger(c) => cmd::tiger::run(c),
     }
 }
 
@@ -122,6 +126,8 @@ mod tests {
             ("train tiger --weight-decay -1", "--weight-decay", "0 or more"),
             ("train tiger --dropout 1", "--dropout", "[0, 1)"),
             ("train tiger --checkpoint-minutes NaN", "--checkpoint-minutes", "finite"),
+            ("train tiger --adam-epsilon 0", "--adam-epsilon", "greater than 0"),
+            ("train tiger --grad-clip both", "--grad-clip", "per-tensor, global"),
             ("train unisrec --epochs 0", "--epochs", "at least 1"),
             ("train unisrec --batch-size 0", "--batch-size", "at least 1"),
             ("train specgr++ --emb-batch-size 0", "--emb-batch-size", "at least 1"),

@@ -91,22 +91,31 @@ pub struct Provenance {
 impl Provenance {
     /// The provenance of the current process.
     pub fn current(seed: u64, config: serde_json::Value) -> Self {
-        let git_revision = std::process::Command::new("git")
-            .args(["describe", "--always", "--dirty"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_else(|| "unknown".into());
         Self {
             command: std::env::args().collect::<Vec<_>>().join(" "),
             seed,
-            git_revision,
+            git_revision: git_revision(),
             machine: Machine::current().to_string(),
             finished: utc_now(),
             config,
         }
     }
+}
+
+/// `$SPECGR_GIT_REVISION` (what a driver script records when it builds the binary),
+/// else the git revision of the working directory (`git describe --always --dirty`),
+/// else `unknown` (outside a checkout).
+pub fn git_revision() -> String {
+    if let Ok(rev) = std::env::var("SPECGR_GIT_REVISION") {
+        return rev;
+    }
+    std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, without a date library.

@@ -498,7 +498,7 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
         .collect();
     let report = Report {
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        git_revision: git_revision(),
+        git_revision: crate::report::git_revision(),
         build_profile: if cfg!(debug_assertions) { "dev" } else { "release" },
         device: format!("{:?}", args.device),
         rayon_num_threads: std::env::var("RAYON_NUM_THREADS").ok(),
@@ -634,29 +634,6 @@ pub fn timed_batches(batches: &[Vec<usize>], src_len: &dyn Fn(usize) -> usize, s
     (0..steps).map(|k| ranked[(k * n / steps + (k + 1) * n / steps) / 2].1).collect()
 }
 
-/// `$SPECGR_GIT_REVISION` (what a driver records when it builds the binary), else the
-/// short git revision of the working directory, `-dirty` when tracked files differ.
-fn git_revision() -> String {
-    if let Ok(rev) = std::env::var("SPECGR_GIT_REVISION") {
-        return rev;
-    }
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(rev) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-            if dirty { format!("{rev}-dirty") } else { rev }
-        }
-        None => "unknown".into(),
-    }
-}
-
 /// Writes `batches` (one round's, in order) as the model sees them (shards 1).
 #[allow(clippy::too_many_arguments)]
 fn export_batches<B: Backend>(
@@ -707,7 +684,7 @@ fn export_batches<B: Backend>(
         "max_history": max_history,
         "dataset": args.dataset.dataset,
         "ids": args.ids.name(),
-        "git_revision": git_revision(),
+        "git_revision": crate::report::git_revision(),
     });
     let metadata = std::collections::HashMap::from([("export".to_owned(), meta.to_string())]);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

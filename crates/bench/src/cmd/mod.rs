@@ -12,6 +12,7 @@ pub mod eval;
 pub mod plot;
 pub mod semid;
 pub mod specgr_pp;
+pub mod tiger;
 pub mod train;
 
 use std::path::PathBuf;
@@ -99,14 +100,10 @@ pub fn lock_run_dir(dir: &std::path::Path) -> anyhow::Result<recdata::RunLock> {
 
 /// The lock on the run directory a `specgr train` command writes.
 ///
-/// TIGER's directory is worked out as `train::train_tiger_on` does: `--out`, else
-/// `<runs>/<dataset>/tiger-<ids>-<preset>`.
+/// TIGER's directory is the one `train::train_tiger_on` writes ([`train::tiger_run_dir`]).
 pub fn train_lock(command: &train::TrainCommand) -> anyhow::Result<recdata::RunLock> {
     let dir = match command {
-        train::TrainCommand::Tiger(a) => match &a.out {
-            Some(out) => out.clone(),
-            None => a.runs.join(a.dataset.name()?).join(format!("tiger-{}-{}", a.ids.name(), a.preset.name())),
-        },
+        train::TrainCommand::Tiger(a) => train::tiger_run_dir(a)?,
         train::TrainCommand::Unisrec(a) => a.runs.join(a.dataset.name()?).join("unisrec"),
         train::TrainCommand::SpecgrPp(a) => specgr_pp::run_dir(&a.runs.join(a.dataset.name()?), a.ids, a.preset),
     };

@@ -140,6 +140,14 @@ pub struct TigerArgs {
     /// AdamW's decoupled weight decay [default: 0.05].
     #[arg(long, value_parser = crate::cmd::args::non_negative_f64, allow_hyphen_values = true)]
     pub weight_decay: Option<f64>,
+    /// Gradient clipping to norm 1: `per-tensor` (each parameter's gradient on its own,
+    /// Burn's rule) or `global` (all together, PyTorch's `clip_grad_norm_`, as the
+    /// published TIGER reproductions train) [default: per-tensor].
+    #[arg(long)]
+    pub grad_clip: Option<gr_model::GradClip>,
+    /// Adam's epsilon (PyTorch's default: 1e-8) [default: 1e-5, Burn's].
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
+    pub adam_epsilon: Option<f64>,
     /// Dropout probability [default: the preset's, 0.1 for all but `tiny`].
     #[arg(long, value_parser = crate::cmd::args::dropout)]
     pub dropout: Option<f64>,
@@ -178,33 +186,21 @@ pub struct TigerArgs {
     pub runs: PathBuf,
 }
 
-fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
+/// A split's examples as the trainers take them.
+pub(crate) fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
     list.iter()
         .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
         .collect()
 }
 
-/// Runs a `specgr train` subcommand.
-pub fn run(command: TrainCommand) -> anyhow::Result<()> {
-    let args = match command {
-        TrainCommand::Tiger(args) => args,
-        TrainCommand::Unisrec(args) => return train_unisrec(args),
-        TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
-    };
-    crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, &device))
-}
-
-fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::Result<()> {
-    let resolved = args.dataset.load()?;
-    let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = args.runs.join(&resolved.dataset.name);
-    let semid_dir = run_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
-    })?;
-    let ids = semid.ids();
-    let mut model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size() as usize)
-        .with_max_history(resolved.split.max_history());
+/// The model and training configs `specgr train tiger` (and `specgr tiger trace`) build
+/// from their arguments, for a vocabulary of `vocab` tokens and `max_history` items.
+pub(crate) fn tiger_configs(
+    args: &TigerArgs,
+    vocab: usize,
+    max_history: usize,
+) -> anyhow::Result<(TigerConfig, TrainConfig)> {
+    let mut model_config = TigerConfig::preset(args.preset, vocab).with_max_history(max_history);
     if let Some(p) = args.dropout {
         anyhow::ensure!((0.0..1.0).contains(&p), "--dropout {p}: must be in [0, 1)");
         model_config = model_config.with_dropout(p);
@@ -233,6 +229,12 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         anyhow::ensure!(w >= 0.0 && w.is_finite(), "--weight-decay {w}: must be >= 0");
         config = config.with_weight_decay(w);
     }
+    if let Some(c) = args.grad_clip {
+        config = config.with_grad_clip(c);
+    }
+    if let Some(e) = args.adam_epsilon {
+        config = config.with_adam_epsilon(e as f32);
+    }
     if let Some(w) = args.sort_window {
         config = config.with_sort_window(w);
     }
@@ -249,6 +251,38 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     }
     let default_shards = if args.device == DeviceKind::Cpu { 2 } else { 1 };
     config = config.with_shards(args.shards.unwrap_or(default_shards).max(1));
+    Ok((model_config, config))
+}
+
+/// The directory a TIGER training run writes: `--out`, else `<runs>/<dataset>/tiger-<ids>-<preset>`.
+pub(crate) fn tiger_run_dir(args: &TigerArgs) -> anyhow::Result<PathBuf> {
+    Ok(match &args.out {
+        Some(out) => out.clone(),
+        None => args.runs.join(args.dataset.name()?).join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())),
+    })
+}
+
+/// Runs a `specgr train` subcommand.
+pub fn run(command: TrainCommand) -> anyhow::Result<()> {
+    let args = match command {
+        TrainCommand::Tiger(args) => args,
+        TrainCommand::Unisrec(args) => return train_unisrec(args),
+        TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
+    };
+    crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, &device))
+}
+
+fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::Result<()> {
+    let resolved = args.dataset.load()?;
+    let split = resolved.dataset.split(&resolved.split)?;
+    let run_dir = args.runs.join(&resolved.dataset.name);
+    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
+        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
+    })?;
+    let ids = semid.ids();
+    let (model_config, config) =
+        tiger_configs(args, ids.layout().vocab_size() as usize, resolved.split.max_history())?;
     let mut train = examples(&split.train);
     if let Some(n) = args.train_limit {
         train.truncate(n);
@@ -257,10 +291,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     if let Some(n) = args.valid_limit {
         valid.truncate(n);
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())));
+    let out = tiger_run_dir(args)?;
     let bar = progress_bar(0, "training");
     let mut on_event = |e: &TrainEvent| {
         match e {
