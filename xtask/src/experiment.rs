@@ -90,7 +90,8 @@ pub struct Tune {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
-    /// The name; results go to `experiments/results/<dataset>/<name>/`.
+    /// The name; results go to `<out>/<dataset>/<name>/` (`cargo xtask sweep --out`, or
+    /// `experiments/results/` with `--record`).
     pub name: String,
     /// What the paper calls it (Table 1, Figure 3, ...).
     pub title: String,

@@ -49,9 +49,14 @@ enum Task {
     Sweep {
         /// The experiment file.
         experiment: PathBuf,
-        /// Where results go: `<out>/<dataset>/<name>/`.
-        #[arg(long, default_value = "experiments/results")]
-        out: PathBuf,
+        /// Where results go: `<out>/<dataset>/<name>/` [default: `runs/results`, untracked;
+        /// `experiments/results` with `--record`].
+        #[arg(long, conflicts_with = "record")]
+        out: Option<PathBuf>,
+        /// Record the results in the repository's `experiments/results/` (for maintainers:
+        /// those files are tracked).
+        #[arg(long)]
+        record: bool,
         /// Run on this dataset instead of the file's.
         #[arg(long)]
         dataset: Option<String>,
@@ -102,7 +107,9 @@ pub fn main() -> Result<()> {
             download_encoder(&model_id, &dir, &revision)
         }
         Task::Reproduce(r) => reproduce(&r),
-        Task::Sweep { experiment, out, dataset, data_root } => sweep(&experiment, &out, dataset, data_root.as_deref()),
+        Task::Sweep { experiment, out, record, dataset, data_root } => {
+            sweep(&experiment, &results_dir(out, record), dataset, data_root.as_deref())
+        }
     }
 }
 
@@ -261,9 +268,15 @@ struct Reproduce {
     #[arg(long, value_parser = positive)]
     test_sample: Option<usize>,
     /// Where the report goes: `<out>/<dataset>/reproduce-<preset>/`, with `-<ids>` added
-    /// for IDs other than the dataset's default and `-l<levels>` for other than 3 levels.
-    #[arg(long, default_value = "experiments/results")]
-    out: PathBuf,
+    /// for IDs other than the dataset's default and `-l<levels>` for other than 3 levels
+    /// [default: `runs/results`, untracked, so a run leaves the checkout clean;
+    /// `experiments/results` with `--record`].
+    #[arg(long, conflicts_with = "record")]
+    out: Option<PathBuf>,
+    /// Record the report in the repository's `experiments/results/` (for maintainers:
+    /// those files are tracked, and the shipped tables were written this way).
+    #[arg(long)]
+    record: bool,
     /// Never download: fail when the dataset's directory or the sentence encoder is
     /// missing (by default both are fetched, the dataset as `cargo xtask download` does).
     #[arg(long)]
@@ -281,6 +294,12 @@ fn encoder_dir(r: &Reproduce) -> PathBuf {
             .unwrap_or_else(|| PathBuf::from("models"))
             .join(xtask::encoder::DEFAULT_ENCODER.rsplit('/').next().unwrap_or_default())
     })
+}
+
+/// Where results go: `--out`, else the tracked `experiments/results` with `--record`,
+/// else the untracked `runs/results` (a user's run leaves `git status` clean).
+fn results_dir(out: Option<PathBuf>, record: bool) -> PathBuf {
+    out.unwrap_or_else(|| if record { PathBuf::from("experiments/results") } else { PathBuf::from("runs/results") })
 }
 
 /// Where the γ search of reproduce puts the valid report of the SpecGR methods at one γ.
@@ -326,7 +345,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     }
     let levels = r.levels.to_string();
     let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
-    let report_dir = r.out.join(ds).join(&report_name);
+    let report_dir = results_dir(r.out.clone(), r.record).join(ds).join(&report_name);
     let common = ["--dataset", ds, "--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
@@ -711,5 +730,24 @@ mod tests {
         }
         let ok = ["cargo-xtask", "reproduce", "--epochs", "1", "--levels", "5", "--gammas=-1.5,-3", "--tune-sample", "0"];
         Task::try_parse_from(ok).unwrap();
+    }
+
+    /// A user's run writes its report outside the tracked `experiments/results/`, so it
+    /// leaves `git status` clean; maintainers record there with `--record`.
+    #[test]
+    fn results_go_to_the_untracked_runs_directory_unless_recorded() {
+        use std::path::PathBuf;
+        let parse = |args: &[&str]| match Task::try_parse_from(["cargo-xtask"].iter().chain(args)) {
+            Ok(Task::Reproduce(r)) => super::results_dir(r.out, r.record),
+            Ok(Task::Sweep { out, record, .. }) => super::results_dir(out, record),
+            other => panic!("{args:?}: {other:?}"),
+        };
+        assert_eq!(parse(&["reproduce"]), PathBuf::from("runs/results"));
+        assert_eq!(parse(&["reproduce", "--record"]), PathBuf::from("experiments/results"));
+        assert_eq!(parse(&["reproduce", "--out", "x"]), PathBuf::from("x"));
+        assert_eq!(parse(&["sweep", "e.toml"]), PathBuf::from("runs/results"));
+        assert_eq!(parse(&["sweep", "e.toml", "--record"]), PathBuf::from("experiments/results"));
+        let both = Task::try_parse_from(["cargo-xtask", "reproduce", "--record", "--out", "x"]);
+        assert!(both.is_err(), "--record with --out accepted");
     }
 }
