@@ -38,6 +38,10 @@ pub struct ResultRow {
     /// NDCG@50.
     #[serde(rename = "ndcg@50", deserialize_with = "nan_if_null")]
     pub ndcg_50: f64,
+    /// Standard errors over the subset's examples of R@10, N@10, R@50 and N@50, in that
+    /// order (absent where not computed and in reports written before they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard_errors: Option<[Option<f64>; 4]>,
     /// Wall seconds per query for the whole method (the same on every subset row).
     pub seconds_per_query: f64,
     /// Share of recommended items that are unseen (the same on every subset row).
@@ -63,6 +67,12 @@ impl ResultRow {
                     ndcg_10: r10.map_or(f64::NAN, |x| x.ndcg),
                     recall_50: r50.map_or(f64::NAN, |x| x.recall),
                     ndcg_50: r50.map_or(f64::NAN, |x| x.ndcg),
+                    standard_errors: Some([
+                        r10.and_then(|x| x.recall_se),
+                        r10.and_then(|x| x.ndcg_se),
+                        r50.and_then(|x| x.recall_se),
+                        r50.and_then(|x| x.ndcg_se),
+                    ]),
                     seconds_per_query,
                     unseen_share_of_output: unseen_share,
                 }
@@ -155,9 +165,18 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n\nDataset `{}`.\n\n", self.title, self.dataset);
         let subsets: Vec<&str> = Subset::ALL.iter().map(|s| s.name()).collect();
+        // Examples per subset (the same for every method evaluated on one test set).
+        let size = |sub: &str| {
+            let mut sizes: Vec<usize> = self.rows.iter().filter(|r| r.subset == sub).map(|r| r.examples).collect();
+            sizes.dedup();
+            match sizes.as_slice() {
+                [n] => format!(" (n = {n})"),
+                _ => String::new(),
+            }
+        };
         s += "| method |";
         for sub in &subsets {
-            let _ = write!(s, " {sub} R@10 | N@10 | R@50 | N@50 |");
+            let _ = write!(s, " {sub}{} R@10 | N@10 | R@50 | N@50 |", size(sub));
         }
         s += " s/query | unseen in output |\n|---|";
         s += &"---:|".repeat(4 * subsets.len() + 2);
@@ -181,6 +200,25 @@ impl Report {
                 }
             }
             let _ = writeln!(s, " {:.4} | {:.1}% |", tail.0, 100.0 * tail.1);
+        }
+        if self.rows.iter().any(|r| r.standard_errors.is_some_and(|se| se.iter().any(Option::is_some))) {
+            s += "\n95 % confidence half-widths (1.96 standard errors over the subset's examples):\n\n| method |";
+            for sub in &subsets {
+                let _ = write!(s, " {sub} ±R@10 | ±N@10 | ±R@50 | ±N@50 |");
+            }
+            s += "\n|---|";
+            s += &"---:|".repeat(4 * subsets.len());
+            s += "\n";
+            for m in &methods {
+                let _ = write!(s, "| {m} |");
+                for sub in &subsets {
+                    let se = self.rows.iter().find(|r| r.method == *m && r.subset == *sub).and_then(|r| r.standard_errors);
+                    for i in 0..4 {
+                        let _ = write!(s, " {} |", se.and_then(|se| se[i]).map_or("–".into(), |x| format!("{:.4}", 1.96 * x)));
+                    }
+                }
+                s += "\n";
+            }
         }
         if self.rows.iter().any(|r| r.recall_5.is_some()) {
             s += "\nAt K = 5 (the leave-one-out protocol's other cut-off):\n\n| method |";
@@ -288,7 +326,7 @@ mod tests {
     use recdata::metrics::RankingMetrics;
 
     fn report() -> Report {
-        let m = |r, n, e| RankingMetrics { k: 0, recall: r, ndcg: n, examples: e };
+        let m = |r, n, e| RankingMetrics::new(0, r, n, e);
         let metrics = SubsetMetrics {
             subsets: vec![
                 (Subset::Overall, vec![RankingMetrics { k: 10, ..m(0.1, 0.05, 4) }, RankingMetrics { k: 50, ..m(0.2, 0.07, 4) }]),
@@ -312,6 +350,8 @@ mod tests {
         r.write(dir.path()).unwrap();
         let md = std::fs::read_to_string(dir.path().join("results.md")).unwrap();
         assert!(md.contains("| TIGER, beam 50 | 0.1000 | 0.0500 | 0.2000 | 0.0700 |"), "{md}");
+        assert!(md.contains("| overall (n = 4) R@10 |") && md.contains(" unseen (n = 1) R@10 |"), "{md}");
+        assert!(!md.contains("confidence"), "no standard errors were given: {md}");
         assert!(md.contains("Seed: 7"));
         let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
         assert_eq!(csv.lines().count(), 4);
@@ -326,7 +366,7 @@ mod tests {
         let plain = report();
         assert!(!plain.to_markdown().contains("R@5 |"), "no K = 5 table unless measured");
         assert!(plain.to_csv().lines().nth(1).unwrap().ends_with(",,"), "empty K = 5 cells");
-        let m = |k, r, n| RankingMetrics { k, recall: r, ndcg: n, examples: 4 };
+        let m = |k, r, n| RankingMetrics::new(k, r, n, 4);
         let metrics = SubsetMetrics {
             subsets: vec![
                 (Subset::Overall, vec![m(5, 0.25, 0.125), m(10, 0.5, 0.25), m(50, 0.75, 0.3)]),
@@ -349,7 +389,7 @@ mod tests {
     /// to repeat the @10 values there).
     #[test]
     fn cut_offs_that_were_not_computed_stay_empty() {
-        let m = |k, r, n| RankingMetrics { k, recall: r, ndcg: n, examples: 4 };
+        let m = |k, r, n| RankingMetrics::new(k, r, n, 4);
         let only_10 = vec![m(10, 0.5, 0.25)];
         let metrics = SubsetMetrics {
             subsets: vec![(Subset::Overall, only_10.clone()), (Subset::InSample, only_10.clone()), (Subset::Unseen, only_10)],
@@ -364,6 +404,31 @@ mod tests {
         let back: Report = serde_json::from_str(&json).unwrap();
         assert!(back.rows[0].recall_50.is_nan() && back.rows[0].ndcg_50.is_nan());
         assert_eq!(back.rows[0].recall_10, 0.5);
+    }
+
+    /// Evaluated metrics carry standard errors; the report prints their 95 % half-widths.
+    #[test]
+    fn reports_show_subset_sizes_and_confidence_half_widths() {
+        use recdata::metrics::metrics_at;
+        let ranks = [Some(1), None, Some(30), None];
+        let at = |k| metrics_at(&ranks, k);
+        let metrics = SubsetMetrics {
+            subsets: vec![
+                (Subset::Overall, vec![at(10), at(50)]),
+                (Subset::InSample, vec![at(10), at(50)]),
+                (Subset::Unseen, vec![metrics_at(&[None], 10), metrics_at(&[None], 50)]),
+            ],
+        };
+        let r = Report { rows: ResultRow::from_metrics("TIGER", &metrics, 0.01, 0.0), ..report() };
+        let se = r.rows[0].standard_errors.unwrap();
+        // R@10: one hit of 4, sample sd 0.5, standard error 0.25.
+        assert!((se[0].unwrap() - 0.25).abs() < 1e-12, "{se:?}");
+        assert_eq!(r.rows[2].standard_errors.unwrap(), [None; 4], "one unseen example has no spread");
+        let md = r.to_markdown();
+        assert!(md.contains("95 % confidence half-widths"), "{md}");
+        assert!(md.contains("| TIGER | 0.4900 |"), "1.96 × 0.25: {md}");
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back.rows, r.rows);
     }
 
     fn plain_row() -> ResultRow {

@@ -20,18 +20,54 @@ pub struct RankingMetrics {
     /// Number of examples averaged over (absent in files written before it existed).
     #[serde(default)]
     pub examples: usize,
+    /// Standard error of `recall` over the examples (the sample standard deviation of
+    /// the per-example hit over √n); `None` with fewer than two examples and in files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall_se: Option<f64>,
+    /// Standard error of `ndcg` over the examples, as `recall_se`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ndcg_se: Option<f64>,
+}
+
+impl RankingMetrics {
+    /// Metrics without standard errors (as files written before they were recorded).
+    pub fn new(k: usize, recall: f64, ndcg: f64, examples: usize) -> Self {
+        Self { k, recall, ndcg, examples, recall_se: None, ndcg_se: None }
+    }
+}
+
+/// The standard error of a mean of `n` values with sum `sum` and sum of squares
+/// `sum_sq`: the sample standard deviation over √n; `None` for n < 2.
+fn standard_error(sum: f64, sum_sq: f64, n: usize) -> Option<f64> {
+    if n < 2 {
+        return None;
+    }
+    let n = n as f64;
+    let variance = ((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0);
+    Some((variance / n).sqrt())
 }
 
 /// Recall and NDCG at `k` from 1-based ranks (`None`: not retrieved).
 pub fn metrics_at(ranks: &[Option<usize>], k: usize) -> RankingMetrics {
     let n = ranks.len();
-    let (hits, gain) = ranks
-        .iter()
-        .flatten()
-        .filter(|&&r| r >= 1 && r <= k)
-        .fold((0usize, 0.0f64), |(c, g), &r| (c + 1, g + 1.0 / ((r + 1) as f64).log2()));
+    let (hits, gain, gain_sq) = ranks.iter().flatten().filter(|&&r| r >= 1 && r <= k).fold(
+        (0usize, 0.0f64, 0.0f64),
+        |(c, g, g2), &r| {
+            let x = 1.0 / ((r + 1) as f64).log2();
+            (c + 1, g + x, g2 + x * x)
+        },
+    );
     let denom = n.max(1) as f64;
-    RankingMetrics { k, recall: hits as f64 / denom, ndcg: gain / denom, examples: n }
+    RankingMetrics {
+        k,
+        recall: hits as f64 / denom,
+        ndcg: gain / denom,
+        examples: n,
+        // A hit is 0 or 1: its square is itself.
+        recall_se: standard_error(hits as f64, hits as f64, n),
+        ndcg_se: standard_error(gain, gain_sq, n),
+    }
 }
 
 /// The 1-based rank of `target` in `list`, if present.
@@ -113,6 +149,27 @@ mod tests {
         assert!((m.recall - 0.75).abs() < 1e-12);
         assert!((m.ndcg - (1.0 + 0.5 + 1.0 / 12f64.log2()) / 4.0).abs() < 1e-12);
         assert_eq!(metrics_at(&[], 10).recall, 0.0);
+    }
+
+    /// Standard errors against a brute-force computation: the per-example values'
+    /// sample standard deviation over √n.
+    #[test]
+    fn standard_errors_are_the_sample_deviation_over_root_n() {
+        let ranks = [Some(1), Some(3), None, Some(11), Some(2)];
+        let m = metrics_at(&ranks, 10);
+        let se = |xs: &[f64]| {
+            let n = xs.len() as f64;
+            let mean = xs.iter().sum::<f64>() / n;
+            (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
+        };
+        let gains = [1.0, 0.5, 0.0, 0.0, 1.0 / 3f64.log2()];
+        assert!((m.recall_se.unwrap() - se(&[1.0, 1.0, 0.0, 0.0, 1.0])).abs() < 1e-12);
+        assert!((m.ndcg_se.unwrap() - se(&gains)).abs() < 1e-12);
+        assert_eq!(metrics_at(&[Some(1)], 10).recall_se, None, "one example has no spread");
+        assert_eq!(metrics_at(&[Some(1), Some(1)], 10).recall_se, Some(0.0));
+        // Files written before standard errors were recorded still read.
+        let old: RankingMetrics = serde_json::from_str(r#"{"k":10,"recall":0.5,"ndcg":0.25,"examples":4}"#).unwrap();
+        assert_eq!(old, RankingMetrics::new(10, 0.5, 0.25, 4));
     }
 
     #[test]
