@@ -4,4 +4,5 @@ mod args;
 mod levels;
 mod lock;
 mod plot;
+mod progress;
 mod resume;

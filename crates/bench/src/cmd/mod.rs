@@ -30,6 +30,10 @@ pub fn say(bar: &indicatif::ProgressBar, line: String) {
 }
 
 /// A progress bar for `len` units of work, drawn on stderr.
+///
+/// When stderr is not a terminal (a log file, a pipe) the bar is hidden and a plain
+/// line — stage, done/total, rate, elapsed, ETA — is printed instead every
+/// `$SPECGR_PROGRESS_SECS` seconds (default 30; 0: never), while the bar is alive.
 pub fn progress_bar(len: u64, message: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
@@ -37,7 +41,65 @@ pub fn progress_bar(len: u64, message: &str) -> indicatif::ProgressBar {
             .expect("a valid progress template"),
     );
     bar.set_message(message.to_owned());
+    if bar.is_hidden() {
+        let secs = std::env::var("SPECGR_PROGRESS_SECS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(30.0);
+        if secs > 0.0 && secs.is_finite() {
+            log_progress(bar.downgrade(), std::time::Duration::from_secs_f64(secs));
+        }
+    }
     bar
+}
+
+/// Prints [`progress_line`] of a hidden bar every `every`, on a thread that ends with
+/// the bar (when it is finished or dropped). Lines are printed only when the position
+/// moved since the last one.
+fn log_progress(bar: indicatif::WeakProgressBar, every: std::time::Duration) {
+    let spawned = std::thread::Builder::new().name("progress".into()).spawn(move || {
+        let tick = every.min(std::time::Duration::from_millis(500));
+        let mut last_print = std::time::Instant::now();
+        let mut last_pos = None;
+        loop {
+            std::thread::sleep(tick);
+            let Some(bar) = bar.upgrade() else { return };
+            if bar.is_finished() {
+                return;
+            }
+            if last_print.elapsed() >= every && last_pos != Some(bar.position()) {
+                last_pos = Some(bar.position());
+                last_print = std::time::Instant::now();
+                eprintln!("{}", progress_line(&bar.message(), bar.position(), bar.length(), bar.per_sec(), bar.elapsed(), bar.eta()));
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::debug!("no progress lines: {e}");
+    }
+}
+
+/// `stage: done/total (percent), rate/s, elapsed h:mm:ss, ETA h:mm:ss`; without the total
+/// and ETA when the length is unknown (0).
+pub fn progress_line(
+    stage: &str,
+    pos: u64,
+    len: Option<u64>,
+    per_sec: f64,
+    elapsed: std::time::Duration,
+    eta: std::time::Duration,
+) -> String {
+    let hms = |d: std::time::Duration| {
+        let s = d.as_secs();
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    };
+    let rate = if per_sec >= 10.0 { format!("{per_sec:.0}/s") } else { format!("{per_sec:.2}/s") };
+    match len.filter(|&l| l > 0) {
+        Some(len) => format!(
+            "{stage}: {pos}/{len} ({:.1} %), {rate}, elapsed {}, ETA {}",
+            100.0 * pos as f64 / len as f64,
+            hms(elapsed),
+            hms(eta)
+        ),
+        None => format!("{stage}: {pos}, {rate}, elapsed {}", hms(elapsed)),
+    }
 }
 
 /// Where a dataset comes from, shared by every subcommand that reads one.
@@ -199,6 +261,15 @@ impl serde::Serialize for IdsName {
 mod tests {
     use super::IdsName;
     use ::semid::Method;
+
+    #[test]
+    fn progress_lines_name_the_stage_the_count_the_rate_and_the_eta() {
+        use std::time::Duration;
+        let line = super::progress_line("embedding items", 1200, Some(12000), 21.3, Duration::from_secs(56), Duration::from_secs(3725));
+        assert_eq!(line, "embedding items: 1200/12000 (10.0 %), 21/s, elapsed 0:00:56, ETA 1:02:05");
+        let line = super::progress_line("training", 7, Some(0), 0.5, Duration::from_secs(61), Duration::ZERO);
+        assert_eq!(line, "training: 7, 0.50/s, elapsed 0:01:01", "an unknown length has no total or ETA");
+    }
 
     #[test]
     fn ids_names_round_trip_and_three_levels_is_the_plain_method() {

@@ -76,7 +76,7 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
         bar.set_position(p.step as u64);
         bar.set_message(format!("ep {} loss {:.3}", p.epoch, p.loss));
         if let Some(v) = &p.valid {
-            say(&bar, format!("epoch {}: valid {v:?}", p.epoch));
+            say(&bar, format!("epoch {}: valid {}", p.epoch, unisrec_metrics(v)));
         }
     };
     let (_, report) = drafters::train_unisrec::<burn::backend::Autodiff<B>>(
@@ -89,14 +89,22 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     )?;
     bar.finish_and_clear();
     println!(
-        "trained {} epochs at {:.0} samples/s; best epoch {} (valid {:?}); checkpoint in {}",
+        "trained {} epochs at {:.0} samples/s; best epoch {} (valid {}); checkpoint in {}",
         report.epochs,
         report.samples_per_sec,
         report.best_epoch,
-        report.best_valid,
+        unisrec_metrics(&report.best_valid),
         out.display()
     );
     Ok(())
+}
+
+/// UniSRec's validation metrics as a log line.
+fn unisrec_metrics(m: &drafters::unisrec::EvalMetrics) -> String {
+    format!(
+        "recall@10 {:.4} ndcg@10 {:.4} recall@50 {:.4} ndcg@50 {:.4} ({} examples)",
+        m.recall_10, m.ndcg_10, m.recall_50, m.ndcg_50, m.examples
+    )
 }
 
 /// `specgr train tiger` arguments.
