@@ -152,4 +152,37 @@ mod tests {
         accepted("train specgr++ --stage1-epochs 0 --stage2-epochs 0");
         accepted("semid fit --levels 64");
     }
+
+    /// Every training budget shows its default in `--help`, and the shown value is the
+    /// one the trainer uses (issue #21 §3: `--epochs` showed none).
+    #[test]
+    fn help_shows_the_defaults_the_trainers_use() {
+        use clap::CommandFactory;
+        let tiger = gr_model::TrainConfig::new();
+        let unisrec = drafters::unisrec::UniSRecTrainConfig::new();
+        let (s1, s2) = (gr_model::SpecGrPpTrainConfig::stage1(), gr_model::SpecGrPpTrainConfig::stage2());
+        let rqvae = semid::RqVaeTrainConfig::new();
+        let cases: [(&[&str], &str, String); 13] = [
+            (&["train", "tiger"], "epochs", tiger.max_epochs.to_string()),
+            (&["train", "tiger"], "batch_size", tiger.batch_size.to_string()),
+            (&["train", "tiger"], "eval_every", tiger.eval_every.to_string()),
+            (&["train", "tiger"], "lr", format!("{:e}", tiger.lr)),
+            (&["train", "tiger"], "weight_decay", tiger.weight_decay.to_string()),
+            (&["train", "unisrec"], "epochs", unisrec.max_epochs.to_string()),
+            (&["train", "unisrec"], "batch_size", unisrec.batch_size.to_string()),
+            (&["train", "specgr++"], "stage1_epochs", s1.max_epochs.to_string()),
+            (&["train", "specgr++"], "stage2_epochs", s2.max_epochs.to_string()),
+            (&["train", "specgr++"], "emb_batch_size", s1.emb_batch_size.to_string()),
+            (&["train", "specgr++"], "gen_batch_size", s1.gen_batch_size.to_string()),
+            (&["train", "specgr++"], "stage1_lr", format!("{:e}", s1.lr)),
+            (&["semid", "fit"], "epochs", rqvae.epochs.to_string()),
+        ];
+        let root = Cli::command();
+        for (path, arg, default) in cases {
+            let cmd = path.iter().fold(&root, |c, name| c.find_subcommand(name).unwrap_or_else(|| panic!("{name}")));
+            let a = cmd.get_arguments().find(|a| a.get_id() == arg).unwrap_or_else(|| panic!("{path:?} {arg}"));
+            let help = a.get_long_help().or(a.get_help()).map(ToString::to_string).unwrap_or_default();
+            assert!(help.contains(&format!("[default: {default}")), "{path:?} --{arg}: `{help}` should show [default: {default}]");
+        }
+    }
 }

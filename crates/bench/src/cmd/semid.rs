@@ -36,7 +36,7 @@ pub struct FitArgs {
     /// The seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// RQ-VAE training epochs (default: the crate's CPU schedule).
+    /// RQ-VAE training epochs [default: 20].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
     /// Print the report as JSON.

@@ -36,25 +36,26 @@ pub struct SpecGrPpArgs {
     /// (`runs/<dataset>/tiger-<ids>-<preset>/best`); a fresh head is added.
     #[arg(long)]
     pub init: Option<PathBuf>,
-    /// Stage-1 epochs (reference: 80); 0 skips stage 1. With both stages at 0 nothing is
+    /// Stage-1 epochs [default: 80, the reference's]; 0 skips stage 1. With both stages at 0 nothing is
     /// trained: `--init`'s TIGER with an identity head (its mean-pooled encoder states
     /// as the embeddings, `--proj-dim` ignored) is written as `stage1/best`, TIGER's own
     /// encoder as the drafter (Table 3 (2.1)).
     #[arg(long)]
     pub stage1_epochs: Option<usize>,
-    /// Stage-2 epochs (reference: 15); 0 skips stage 2.
+    /// Stage-2 epochs [default: 15, the reference's]; 0 skips stage 2.
     #[arg(long)]
     pub stage2_epochs: Option<usize>,
-    /// Stage-1 embedding batch (reference: 1024).
+    /// Stage-1 embedding batch [default: 1024, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub emb_batch_size: Option<usize>,
-    /// Stage-1 generation batch, the first rows of each embedding batch (reference: 256).
+    /// Stage-1 generation batch, the first rows of each embedding batch [default: 256, the
+    /// reference's].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub gen_batch_size: Option<usize>,
-    /// Stage-1 learning rate (reference: 3e-4).
+    /// Stage-1 learning rate [default: 3e-4, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage1_lr: Option<f64>,
-    /// Stage-2 learning rate (reference: 3e-5).
+    /// Stage-2 learning rate [default: 3e-5, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage2_lr: Option<f64>,
     /// Embedding width (reference V2: 128).

@@ -29,10 +29,10 @@ pub struct UniSRecArgs {
     /// Which dataset (its embeddings must exist: run `specgr embed` first).
     #[command(flatten)]
     pub dataset: DatasetArgs,
-    /// Most epochs.
+    /// Most epochs (early stopping on valid may end sooner) [default: 300].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
-    /// Examples per step.
+    /// Examples per step [default: 2048].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub batch_size: Option<usize>,
     /// The seed.
@@ -120,13 +120,13 @@ pub struct TigerArgs {
     /// Which semantic IDs (from `specgr semid fit --method ...`): rqvae (TIGER), hkmeans (DSI), rqkmeans.
     #[arg(long, default_value = "rqvae")]
     pub ids: crate::cmd::IdsName,
-    /// Most epochs.
+    /// Most epochs (early stopping on valid may end sooner) [default: 200].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub epochs: Option<usize>,
-    /// Examples per step.
+    /// Examples per step [default: 256].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub batch_size: Option<usize>,
-    /// Validate every this many epochs.
+    /// Validate every this many epochs [default: 5].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub eval_every: Option<usize>,
     /// Use only this many validation examples (faster validation; all by default).
