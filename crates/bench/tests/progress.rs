@@ -37,3 +37,38 @@ fn a_stage_writing_to_a_log_prints_plain_progress_lines() {
     assert!(lines.iter().all(|l| l.contains("/s, elapsed ") && l.contains(", ETA ")), "{lines:?}");
     assert!(!err.contains('\r') && !err.contains("\u{1b}["), "no bar drawing in a log: {err}");
 }
+
+/// `--max-minutes` stops a TIGER run at a checkpoint and says so; the same command
+/// without it resumes there and finishes (issue #21 §3: a wall-time budget).
+#[test]
+fn a_time_budget_stops_training_at_a_checkpoint_that_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::resume::write_embeddings(tmp.path());
+    specgr(&["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8"], tmp.path());
+    let train = [
+        "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "2",
+        "--batch-size", "16", "--train-limit", "160", "--valid-limit", "8", "--shards", "1",
+    ];
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+            .args(train.iter().chain(extra))
+            .arg("--runs")
+            .arg(tmp.path())
+            .env_remove("SPECGR_DATA")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let state = || -> serde_json::Value {
+        let path = tmp.path().join("synthetic/tiger-rqkmeans-tiny/last/state.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    // A budget shorter than one step: it stops after the first step.
+    let out = run(&["--max-minutes", "0.000001"]);
+    assert!(out.contains("stopped after --max-minutes") && out.contains("the same command resumes there"), "{out}");
+    assert_eq!((state()["epochs_done"].as_u64(), state()["batches_done"].as_u64()), (Some(0), Some(1)));
+    let out = run(&[]);
+    assert!(!out.contains("stopped after"), "{out}");
+    assert_eq!((state()["epochs_done"].as_u64(), state()["samples_seen"].as_u64()), (Some(2), Some(320)));
+}

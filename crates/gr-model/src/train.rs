@@ -354,8 +354,9 @@ pub fn inputs_fingerprint(ids: &SemanticIds, train: &[TrainExample]) -> u64 {
 /// Trains (or resumes training of) a TIGER model in `run_dir` and returns the final state.
 ///
 /// The best model is in `run_dir/best/` ([`Tiger::load`]). `on_event` may return
-/// `ControlFlow::Break` to stop after the current step (the last complete epoch stays
-/// resumable). Resuming with the same configs yields the numbers of an uninterrupted run.
+/// `ControlFlow::Break` to stop after the current step: the run is checkpointed there
+/// (after an epoch's last step, at the epoch's end, validation included) and resumes
+/// from it. Resuming with the same configs yields the numbers of an uninterrupted run.
 #[allow(clippy::too_many_arguments)]
 pub fn train<B: AutodiffBackend>(
     model_config: &TigerConfig,
@@ -445,6 +446,7 @@ pub fn train<B: AutodiffBackend>(
     };
     let schedule = LrSchedule::with_warmup_steps(config.lr, total_steps, warmup, config.lr_decay);
     let token_length = |i: usize| train[i].history.len().min(model_config.max_history);
+    let mut stop_after_epoch = false;
     while state.epochs_done < config.max_epochs && !state.stopped_early {
         let epoch = state.epochs_done;
         let resume_at = state.batches_done;
@@ -515,7 +517,14 @@ pub fn train<B: AutodiffBackend>(
                 samples_per_sec: seen_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
             };
             if on_event(&event).is_break() {
-                return Ok(state);
+                // Stop at a checkpoint: this batch's, or the epoch's end after the last one.
+                if b + 1 < batches.len() {
+                    state.dropout_state = model.dropout.rng.state();
+                    save_last(&model, &optim, &state, &last_dir)?;
+                    return Ok(state);
+                }
+                stop_after_epoch = true;
+                break;
             }
             let due = config.checkpoint_minutes > 0.0
                 && last_checkpoint.elapsed().as_secs_f64() >= config.checkpoint_minutes * 60.0;
@@ -580,7 +589,7 @@ pub fn train<B: AutodiffBackend>(
             model.valid().save(&run_dir.join("best"))?;
         }
         save_last(&model, &optim, &state, &last_dir)?;
-        if on_event(&TrainEvent::Checkpoint { epoch }).is_break() {
+        if on_event(&TrainEvent::Checkpoint { epoch }).is_break() || stop_after_epoch {
             return Ok(state);
         }
     }

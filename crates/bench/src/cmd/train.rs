@@ -148,6 +148,10 @@ pub struct TigerArgs {
     /// AdamW's decoupled weight decay [default: 0.05].
     #[arg(long, value_parser = crate::cmd::args::non_negative_f64, allow_hyphen_values = true)]
     pub weight_decay: Option<f64>,
+    /// Stop after this many minutes of training, at a checkpoint of the step then
+    /// running; the same command resumes there. Not part of the run's identity.
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
+    pub max_minutes: Option<f64>,
     /// Gradient clipping to norm 1: `per-tensor` (each parameter's gradient on its own,
     /// Burn's rule) or `global` (all together, PyTorch's `clip_grad_norm_`, as the
     /// published TIGER reproductions train) [default: per-tensor].
@@ -301,6 +305,8 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     }
     let out = tiger_run_dir(args)?;
     let bar = progress_bar(0, "training");
+    let started = std::time::Instant::now();
+    let mut out_of_time = false;
     let mut on_event = |e: &TrainEvent| {
         match e {
             TrainEvent::Step { epoch, step, total_steps, loss, samples_per_sec, .. } => {
@@ -310,6 +316,10 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
                 // Without a terminal the bar is hidden: log a line now and then instead.
                 if bar.is_hidden() && step % 100 == 0 {
                     eprintln!("step {step}/{total_steps} epoch {epoch} loss {loss:.4} {samples_per_sec:.0} samples/s");
+                }
+                if args.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
+                    out_of_time = true;
+                    return ControlFlow::Break(());
                 }
             }
             TrainEvent::Validation { epoch, metrics, improved } => say(
@@ -347,6 +357,17 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         &mut on_event,
     )?;
     bar.finish_and_clear();
+    if out_of_time {
+        println!(
+            "stopped after --max-minutes {} at epoch {}, batch {} ({} samples seen), checkpointed in {}; \
+             the same command resumes there",
+            args.max_minutes.unwrap_or_default(),
+            state.epochs_done,
+            state.batches_done,
+            state.samples_seen,
+            out.join("last").display()
+        );
+    }
     println!(
         "trained {} epochs ({} steps, {} samples){}; best valid {:?}@{}: {}; model in {}",
         state.epochs_done,
