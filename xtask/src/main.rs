@@ -195,9 +195,19 @@ fn download_data(name: &str, root: &Path, datasets_dir: &Path) -> Result<()> {
 /// `cargo xtask reproduce` arguments.
 #[derive(Debug, clap::Args)]
 struct Reproduce {
-    /// The dataset: `synthetic` (embedded, the default) or a manifest name.
+    /// The dataset: `synthetic` (embedded, the default) or a manifest name (shipped, or
+    /// `<name>.toml` in `--datasets-dir`).
     #[arg(long, default_value = "synthetic")]
     dataset: String,
+    /// Your own data: a manifest file (`docs/data.md`); its data files are read from
+    /// the manifest's own directory, and the dataset is named by the manifest's `name`.
+    /// Overrides `--dataset`; nothing is downloaded for it.
+    #[arg(long, conflicts_with = "datasets_dir")]
+    manifest: Option<PathBuf>,
+    /// A directory of dataset manifests (`<name>.toml`), searched before the shipped
+    /// ones [default: `./datasets` when it exists].
+    #[arg(long)]
+    datasets_dir: Option<PathBuf>,
     /// Where datasets live; defaults to $SPECGR_DATA, else ./data.
     #[arg(long, env = "SPECGR_DATA")]
     data_root: Option<PathBuf>,
@@ -317,7 +327,24 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     if r.gammas.is_empty() {
         bail!("--gammas needs at least one value");
     }
-    let ds = r.dataset.as_str();
+    // The dataset's name (its directory under runs/ and the report's) and how each
+    // `specgr` stage is told which dataset to read.
+    let datasets_dir = r.datasets_dir.clone().or_else(|| Some(PathBuf::from("datasets")).filter(|d| d.is_dir()));
+    let (ds_name, dataset_args): (String, Vec<String>) = match &r.manifest {
+        Some(path) => {
+            let manifest = recdata::Manifest::read(path)?;
+            (manifest.name, vec!["--manifest".into(), path.display().to_string()])
+        }
+        None => {
+            let mut a = vec!["--dataset".to_owned(), r.dataset.clone()];
+            if let Some(dir) = &datasets_dir {
+                a.extend(["--datasets-dir".to_owned(), dir.display().to_string()]);
+            }
+            (r.dataset.clone(), a)
+        }
+    };
+    let ds = ds_name.as_str();
+    let dsa: Vec<&str> = dataset_args.iter().map(String::as_str).collect();
     let data_root = r.data_root.as_deref();
     let feature = match r.device.as_str() {
         "cpu" => None,
@@ -346,7 +373,8 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let levels = r.levels.to_string();
     let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
     let report_dir = results_dir(r.out.clone(), r.record).join(ds).join(&report_name);
-    let common = ["--dataset", ds, "--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]];
+    let common: Vec<&str> =
+        dsa.iter().copied().chain(["--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]]).collect();
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(common.iter()).chain(tail).map(|s| s.to_string()).collect()
     };
@@ -356,15 +384,23 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     // below.
     let data_hash = {
         let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
-        let loaded = match recdata::load_dataset(ds, &root) {
-            // Nothing readable there (no directory, or an interrupted download): fetch it.
-            Err(recdata::DataError::MissingData { dir, .. }) if !r.offline => {
-                download_dataset_into(ds, &root, &dir)?;
-                recdata::load_dataset(ds, &root)?
+        let dataset = match &r.manifest {
+            Some(path) => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                recdata::Manifest::read(path)?.load(dir).with_context(|| {
+                    format!("reading the data of {} (its files are read from {})", path.display(), dir.display())
+                })?
             }
-            loaded => loaded?,
+            None => match recdata::load_dataset_with(ds, &root, datasets_dir.as_deref()) {
+                // Nothing readable there (no directory, or an interrupted download): fetch it.
+                Err(recdata::DataError::MissingData { dir, .. }) if !r.offline => {
+                    download_dataset_into(ds, &root, &dir)?;
+                    recdata::load_dataset_with(ds, &root, datasets_dir.as_deref())?.dataset
+                }
+                loaded => loaded?.dataset,
+            },
         };
-        xtask::stamp::dataset_fingerprint(&loaded.dataset)
+        xtask::stamp::dataset_fingerprint(&dataset)
     };
     // After the data (an unknown dataset should not cost a download) and before the build.
     let encoder = encoder_dir(r);
@@ -401,7 +437,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         specgr.run(&refs)
     };
     stage(2, "data: load, split, statistics");
-    run(&["data", "stats", "--dataset", ds])?;
+    run(&[&["data", "stats"], dsa.as_slice()].concat())?;
     stage(3, "embeddings (cached by text hash)");
     // On the CPU, several batches at once: small matmuls leave cores idle otherwise
     // (the embeddings are the same; experiments/results/text-encoder/embed-beauty.md).
@@ -411,9 +447,9 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         1
     };
     let threads = parallel.to_string();
-    run(&["embed", "--dataset", ds, "--encoder", &enc, "--threads", &threads, dev[0], dev[1]])?;
+    run(&[&["embed"], dsa.as_slice(), &["--encoder", &enc, "--threads", &threads, dev[0], dev[1]]].concat())?;
     stage(4, "semantic IDs");
-    run(&["semid", "fit", "--dataset", ds, "--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]])?;
+    run(&[&["semid", "fit"], dsa.as_slice(), &["--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]]].concat())?;
     // What each trained model is made from: a model trained on other inputs is set
     // aside (never resumed or kept) when they change.
     let runs = PathBuf::from("runs").join(ds);
@@ -447,7 +483,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
         println!("UniSRec already trained with these settings ({})", stamp_path.display());
         None
     } else {
-        let args = ["train", "unisrec", "--dataset", ds, "--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]];
+        let args = [&["train", "unisrec"], dsa.as_slice(), &["--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]]].concat();
         let job = specgr.spawn_logged(&args, &runs.join("logs").join("train-unisrec.log"))?;
         println!("UniSRec trains in the background; its output goes to {}", job.log().display());
         Some(job)

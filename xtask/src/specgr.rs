@@ -20,7 +20,18 @@ impl Specgr {
     /// Builds `specgr` in the dev profile (dependencies optimised, see the workspace
     /// `Cargo.toml`) with an optional backend feature (`wgpu`, `cuda`, `tch`); cargo's
     /// progress goes to the terminal.
+    ///
+    /// `$SPECGR_BIN` names an executable to use instead, without building (a binary
+    /// built beforehand, or one a test harness built).
     pub fn build(feature: Option<&str>, data_root: Option<&Path>) -> Result<Self> {
+        if let Some(bin) = std::env::var_os("SPECGR_BIN") {
+            let bin = PathBuf::from(bin);
+            if !bin.is_file() {
+                bail!("SPECGR_BIN={}: no such executable", bin.display());
+            }
+            println!("-- using SPECGR_BIN={} (not building)", bin.display());
+            return Ok(Self { bin, data_root: data_root.map(Path::to_owned) });
+        }
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(["build", "--package", "bench", "--bin", "specgr", "--message-format=json-render-diagnostics"]);
         if let Some(f) = feature {

@@ -283,3 +283,75 @@ fn reproduce_rejects_an_unknown_dataset_or_missing_data_before_building() {
     let err = reproduce_error(&["--levels", "0"]);
     assert!(err.contains("'0' for '--levels") && err.contains("1 to 64 code levels"), "{err}");
 }
+
+/// A user's own interaction log goes through the whole main job in one command:
+/// `cargo xtask reproduce --manifest my-data/dataset.toml` on a tiny generic CSV the
+/// test writes (issue #21 §1), every stage on a small budget, and the report lands in
+/// the untracked `runs/results/` of the working directory.
+#[test]
+fn reproduce_runs_a_users_own_csv_from_its_manifest() {
+    let models = std::env::var_os("SPECGR_MODELS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("SPECGR_DATA").map(|d| std::path::PathBuf::from(d).join("../models")));
+    let Some(encoder) = models.map(|m| m.join("all-MiniLM-L6-v2")).filter(|e| e.join("model.safetensors").is_file()) else {
+        println!("skipping reproduce_runs_a_users_own_csv_from_its_manifest: all-MiniLM-L6-v2 not found (set SPECGR_MODELS)");
+        return;
+    };
+    // The `specgr` binary `cargo test --workspace` builds beside this one (for bench's tests).
+    let specgr = std::path::Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name(format!("specgr{}", std::env::consts::EXE_SUFFIX));
+    if !specgr.is_file() {
+        println!("skipping reproduce_runs_a_users_own_csv_from_its_manifest: {} not built (run the workspace's tests)", specgr.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("my-data");
+    std::fs::create_dir(&data).unwrap();
+    // 60 users, 7 interactions each over 48 items (the last 8 appear only late: unseen
+    // items of the test part), titles with a comma inside quotes.
+    let mut rows = String::from("user,item,ts\n");
+    for u in 0..60u32 {
+        for t in 0..7u32 {
+            let late = u % 5 == 0 && t == 6;
+            let item = if late { 40 + u % 8 } else { (u * 3 + t * 7) % 40 };
+            rows += &format!("user{u},item{item},{}\n", 1_600_000_000 + 3_600 * (7 * u + t) + if late { 10_000_000 } else { 0 });
+        }
+    }
+    std::fs::write(data.join("log.csv"), rows).unwrap();
+    let mut items = String::from("item,title,category\n");
+    for i in 0..48u32 {
+        items += &format!("item{i},\"Product {i}, size {}\",shelf {}\n", i % 3, i % 6);
+    }
+    std::fs::write(data.join("catalog.csv"), items).unwrap();
+    std::fs::write(
+        data.join("dataset.toml"),
+        "name = \"my-shop\"\n\n[[format]]\nkind = \"generic-csv\"\ninteractions = \"log.csv\"\nitems = \"catalog.csv\"\n\
+         user_column = \"user\"\nitem_column = \"item\"\ntimestamp_column = \"ts\"\ntimestamp_unit = \"seconds\"\n\
+         text_columns = [\"title\", \"category\"]\n\n[split]\nkind = \"chronological\"\nvalid = { quantile = 0.8 }\n\
+         test = { quantile = 0.9 }\nmax_history = 20\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["reproduce", "--manifest", "my-data/dataset.toml", "--preset", "tiny", "--ids", "rqkmeans"])
+        .args(["--codebook-size", "8", "--epochs", "1", "--eval-every", "1", "--unisrec-epochs", "1"])
+        .args(["--pp-stage1-epochs", "1", "--pp-stage2-epochs", "1", "--gammas=-3", "--offline", "--encoder"])
+        .arg(&encoder)
+        .current_dir(dir.path())
+        .env("SPECGR_BIN", &specgr)
+        .env("SPECGR_PROGRESS_SECS", "0")
+        .env_remove("SPECGR_DATA")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "reproduce failed:\n{stdout}\n{stderr}");
+    let report = dir.path().join("runs/results/my-shop/reproduce-tiny-rqkmeans");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    for method in ["Tiger", "TigerC", "SemanticKnn", "Unisrec", "SpecgrKnn", "SpecgrUnisrec", "SpecgrPp"] {
+        let of = |subset: &str| rows.iter().find(|r| r["method"] == method && r["subset"] == subset);
+        let overall = of("overall").unwrap_or_else(|| panic!("{method} missing: {json}"));
+        assert!(overall["recall@50"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{overall}");
+        assert!(of("unseen").is_some_and(|r| r["examples"].as_u64() > Some(0)), "the late items are unseen: {json}");
+    }
+    assert!(dir.path().join("runs/my-shop/tiger-rqkmeans-tiny/best/model.mpk").is_file());
+    assert!(stdout.contains("using SPECGR_BIN"), "{stdout}");
+}

@@ -99,7 +99,7 @@ pub enum DataError {
         known: String,
     },
     /// The data directory does not hold any layout the manifest describes.
-    #[error("dataset `{name}`: no data found in {dir}; expected {expected} (run `cargo xtask download {name}` or set SPECGR_DATA)")]
+    #[error("dataset `{name}`: no data found in {dir}; expected {expected} ({hint})")]
     MissingData {
         /// The dataset.
         name: String,
@@ -107,6 +107,9 @@ pub enum DataError {
         dir: PathBuf,
         /// The files that were looked for.
         expected: String,
+        /// What to do about it: download it (a manifest with downloads), or put the
+        /// files there.
+        hint: String,
     },
     /// A split or generator setting is invalid.
     #[error("invalid configuration: {0}")]

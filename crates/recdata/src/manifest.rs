@@ -98,12 +98,22 @@ impl Manifest {
         std::iter::once("synthetic").chain(BUILTIN.iter().map(|(n, _)| *n)).collect()
     }
 
+    /// What to tell a user whose data directory lacks this dataset's files.
+    fn missing_data_hint(&self) -> String {
+        if self.downloads.is_empty() {
+            "put the files there, or point SPECGR_DATA / --data-root at the directory that holds them".into()
+        } else {
+            format!("run `cargo xtask download {}`, or set SPECGR_DATA / --data-root to where it is", self.name)
+        }
+    }
+
     /// Loads the dataset from `dir`, using the first layout whose files are there.
     pub fn load(&self, dir: &Path) -> Result<Dataset> {
         let format = self.formats.iter().find(|f| f.is_present(dir)).ok_or_else(|| {
             DataError::MissingData {
                 name: self.name.clone(),
                 dir: dir.to_owned(),
+                hint: self.missing_data_hint(),
                 expected: self
                     .formats
                     .iter()
@@ -122,6 +132,26 @@ pub fn default_data_root() -> PathBuf {
     std::env::var_os("SPECGR_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data"))
 }
 
+/// The names [`find_manifest`] resolves: those of `<datasets_dir>/*.toml`, then the
+/// shipped ones and `synthetic`.
+fn known_names_with(datasets_dir: Option<&Path>) -> Vec<String> {
+    let mut own: Vec<String> = datasets_dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    own.sort();
+    for name in Manifest::known_names() {
+        if !own.iter().any(|n| n == name) {
+            own.push(name.to_owned());
+        }
+    }
+    own
+}
+
 /// Resolves a dataset name to its manifest: a file `<datasets_dir>/<name>.toml`
 /// when a directory is given and has it, else a shipped manifest. `synthetic` has
 /// no manifest.
@@ -135,7 +165,7 @@ pub fn find_manifest(name: &str, datasets_dir: Option<&Path>) -> Result<Manifest
     Manifest::builtin(name).ok_or_else(|| DataError::UnknownDataset {
         name: name.to_owned(),
         dir: datasets_dir.map_or_else(|| PathBuf::from("(shipped manifests)"), Path::to_owned),
-        known: Manifest::known_names().join(", "),
+        known: known_names_with(datasets_dir).join(", "),
     })
 }
 
@@ -170,6 +200,7 @@ pub fn load_dataset_with(name: &str, data_root: &Path, datasets_dir: Option<&Pat
             name: name.to_owned(),
             dir,
             expected: "a directory".into(),
+            hint: manifest.missing_data_hint(),
         });
     }
     Ok(Resolved { dataset: manifest.load(&dir)?, split: manifest.split.clone() })

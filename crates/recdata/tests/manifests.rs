@@ -92,3 +92,19 @@ fn data_dir_lets_a_second_manifest_split_the_same_files_its_own_way() {
     let err = recdata::load_dataset_with("elsewhere", root.path(), Some(manifests.path())).unwrap_err().to_string();
     assert!(err.contains("elsewhere"), "{err}");
 }
+
+/// A user's manifest (no downloads) missing its files says to put them there, not to
+/// download; an unknown name lists the manifests of the user's directory too (issue
+/// #21 §2).
+#[test]
+fn errors_about_a_users_own_dataset_point_at_its_own_files_and_manifests() {
+    let manifests = tempfile::tempdir().unwrap();
+    let text = "name = \"shop\"\n[[format]]\nkind = \"generic-csv\"\n[split]\nkind = \"leave-one-out\"\n";
+    std::fs::write(manifests.path().join("shop.toml"), text).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir(data.path().join("shop")).unwrap();
+    let err = recdata::load_dataset_with("shop", data.path(), Some(manifests.path())).unwrap_err().to_string();
+    assert!(err.contains("put the files there") && !err.contains("xtask download"), "{err}");
+    let err = recdata::load_dataset_with("shpo", data.path(), Some(manifests.path())).unwrap_err().to_string();
+    assert!(err.contains("(shop, synthetic, beauty-2014"), "{err}");
+}
