@@ -354,4 +354,10 @@ fn reproduce_runs_a_users_own_csv_from_its_manifest() {
     }
     assert!(dir.path().join("runs/my-shop/tiger-rqkmeans-tiny/best/model.mpk").is_file());
     assert!(stdout.contains("using SPECGR_BIN"), "{stdout}");
+    // Run outside the checkout, the report still names the commit specgr was built from.
+    let revision = json["provenance"]["git_revision"].as_str().unwrap_or_default();
+    assert!(revision.ends_with("(built)") || revision == "unknown", "{revision}");
+    if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.git").exists() {
+        assert_ne!(revision, "unknown", "built in a git checkout, the binary knows its commit");
+    }
 }

@@ -114,7 +114,8 @@ impl Provenance {
 
 /// `$SPECGR_GIT_REVISION` (what a driver script records when it builds the binary),
 /// else the git revision of the working directory (`git describe --always --dirty`),
-/// else `unknown` (outside a checkout).
+/// else, outside a checkout, the commit the binary was built from (`<commit> (built)`,
+/// embedded by `build.rs`).
 pub fn git_revision() -> String {
     if let Ok(rev) = std::env::var("SPECGR_GIT_REVISION") {
         return rev;
@@ -125,7 +126,7 @@ pub fn git_revision() -> String {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| env!("SPECGR_BUILD_REVISION").to_owned())
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, without a date library.
