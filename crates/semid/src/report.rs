@@ -98,6 +98,40 @@ impl FitReport {
     }
 }
 
+impl FitReport {
+    /// What looks wrong with this fit for its catalog, as advice a user can act on:
+    /// a codebook far too large for the items (most first-level codes unused) or many
+    /// items sharing a code prefix (the identification digit then carries arbitrary
+    /// numbers TIGER must learn). Empty when neither holds.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let k = self.codebook_size;
+        // A rule of thumb, not a law: about √n codes per level leave room for n items
+        // (Beauty: 12,101 items, K = 256 ≈ 2.3 √n).
+        let suggest = ((self.num_fitted.max(1) as f64).sqrt().ceil() as usize).next_power_of_two().clamp(8, k.max(8));
+        if let Some(first) = self.levels.first()
+            && first.utilisation_in_sample < 0.5
+            && suggest < k
+        {
+            out.push(format!(
+                "only {} of K = {k} first-level codes are used by the {} fitted items: K is large for this \
+                 catalog; consider --codebook-size {suggest}",
+                first.codes_used_in_sample, self.num_fitted
+            ));
+        }
+        if self.unique_prefix_share < 0.8 {
+            out.push(format!(
+                "{:.0} % of items share their code prefix with another (up to {} in one group): the \
+                 identification digit tells them apart, but TIGER must then learn arbitrary digits; consider \
+                 another --codebook-size, more --levels, or --method rqvae",
+                100.0 * (1.0 - self.unique_prefix_share),
+                self.largest_collision_group
+            ));
+        }
+        out
+    }
+}
+
 impl fmt::Display for FitReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -134,5 +168,44 @@ impl fmt::Display for FitReport {
             "  fit {:.2} s, encode {:.2} s",
             self.fit_seconds, self.encode_seconds
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(k: usize, used: usize, fitted: usize, unique: f64) -> FitReport {
+        FitReport {
+            method: Method::RqVae,
+            num_items: fitted,
+            num_fitted: fitted,
+            dim: 8,
+            codebook_size: k,
+            levels: vec![LevelReport {
+                level: 0,
+                codes_used: used,
+                utilisation: used as f64 / k as f64,
+                codes_used_in_sample: used,
+                utilisation_in_sample: used as f64 / k as f64,
+            }],
+            unique_prefix_share: unique,
+            largest_collision_group: 3,
+            reconstruction_mse: None,
+            fit_seconds: 0.0,
+            encode_seconds: 0.0,
+        }
+    }
+
+    /// The small-catalog case of issue #21 §7: 1,660 items, 85 of 256 codes used, 46 %
+    /// of prefixes shared.
+    #[test]
+    fn a_codebook_too_large_for_its_catalog_and_shared_prefixes_are_warned_about() {
+        let w = report(256, 85, 1660, 0.54).warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("85 of K = 256") && w[0].contains("--codebook-size 64"), "{w:?}");
+        assert!(w[1].starts_with("46 % of items share"), "{w:?}");
+        // Beauty's fit: 12,101 items, most codes used, prefixes unique: nothing to say.
+        assert!(report(256, 250, 12_101, 0.97).warnings().is_empty());
     }
 }

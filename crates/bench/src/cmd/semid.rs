@@ -131,6 +131,9 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     bar.finish_and_clear();
     model.save(&out)?;
     crate::report::write_atomic(&stamp_path, stamp.as_bytes())?;
+    for warning in report.warnings() {
+        tracing::warn!("{}: {warning}", out.display());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
