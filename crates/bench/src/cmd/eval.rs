@@ -302,26 +302,6 @@ pub enum TigerBeams {
     Free,
 }
 
-/// `n` of `examples` drawn uniformly without replacement, in their original order.
-fn sample_examples(examples: Vec<recdata::Example>, n: usize, seed: u64) -> Vec<recdata::Example> {
-    if n >= examples.len() {
-        return examples;
-    }
-    let mut rng = recdata::rng::Rng::new(seed);
-    let mut index: Vec<usize> = (0..examples.len()).collect();
-    for i in 0..n {
-        let j = i + rng.below(index.len() - i);
-        index.swap(i, j);
-    }
-    let mut keep = vec![false; examples.len()];
-    index[..n].iter().for_each(|&i| keep[i] = true);
-    examples
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(e, k)| k.then_some(e))
-        .collect()
-}
-
 /// Per example, a subset of `size` distinct catalog items (of `num_items`) that holds
 /// the example's target: a partial Fisher–Yates shuffle per example, one seeded stream.
 fn draw_subsets(
@@ -447,7 +427,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         examples.truncate(n);
     }
     if let Some(n) = args.sample {
-        examples = sample_examples(examples, n, args.seed);
+        examples = crate::cmd::sample_in_order(examples, n, args.seed);
     }
     anyhow::ensure!(!examples.is_empty(), "the `{}` part of {} has no examples to evaluate", args.part, resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());

@@ -29,6 +29,23 @@ pub fn say(bar: &indicatif::ProgressBar, line: String) {
     }
 }
 
+/// `n` of `items` drawn uniformly without replacement with `seed`, in their original
+/// order (all of them when `n` is not smaller).
+pub fn sample_in_order<T>(items: Vec<T>, n: usize, seed: u64) -> Vec<T> {
+    if n >= items.len() {
+        return items;
+    }
+    let mut rng = recdata::rng::Rng::new(seed);
+    let mut index: Vec<usize> = (0..items.len()).collect();
+    for i in 0..n {
+        let j = i + rng.below(index.len() - i);
+        index.swap(i, j);
+    }
+    let mut keep = vec![false; items.len()];
+    index[..n].iter().for_each(|&i| keep[i] = true);
+    items.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
+}
+
 /// A progress bar for `len` units of work, drawn on stderr.
 ///
 /// When stderr is not a terminal (a log file, a pipe) the bar is hidden and a plain
@@ -275,6 +292,18 @@ impl serde::Serialize for IdsName {
 mod tests {
     use super::IdsName;
     use ::semid::Method;
+
+    #[test]
+    fn samples_are_seeded_uniform_and_keep_the_order() {
+        let v: Vec<u32> = (0..100).collect();
+        let a = super::sample_in_order(v.clone(), 10, 7);
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]), "time order kept: {a:?}");
+        assert_eq!(a, super::sample_in_order(v.clone(), 10, 7), "seeded");
+        assert_ne!(a, super::sample_in_order(v.clone(), 10, 8));
+        assert_ne!(a, (0..10).collect::<Vec<_>>(), "not the oldest ten");
+        assert_eq!(super::sample_in_order(v.clone(), 200, 7), v);
+    }
 
     #[test]
     fn progress_lines_name_the_stage_the_count_the_rate_and_the_eta() {

@@ -35,6 +35,10 @@ pub struct UniSRecArgs {
     /// Examples per step [default: 2048].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub batch_size: Option<usize>,
+    /// Train on a random sample of N training examples, drawn with `--seed` and kept in
+    /// time order (all by default).
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub train_sample: Option<usize>,
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -68,7 +72,11 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     if let Some(b) = args.batch_size {
         config = config.with_batch_size(b);
     }
-    let data = UniSRecData { text: &text, in_sample: &in_sample, train: &split.train, valid: &split.valid };
+    let train = match args.train_sample {
+        Some(n) => crate::cmd::sample_in_order(split.train.clone(), n, args.seed),
+        None => split.train.clone(),
+    };
+    let data = UniSRecData { text: &text, in_sample: &in_sample, train: &train, valid: &split.valid };
     let out = run_dir.join("unisrec");
     let bar = progress_bar(0, "training UniSRec");
     let mut progress = |p: &TrainProgress| {
@@ -132,9 +140,14 @@ pub struct TigerArgs {
     /// Use only this many validation examples (faster validation; all by default).
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub valid_limit: Option<usize>,
-    /// Train on only the first N training examples (quick runs and tests; all by default).
+    /// Train on only the first N training examples, the oldest (quick runs and tests;
+    /// all by default).
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub train_limit: Option<usize>,
+    /// Train on a random sample of N training examples, drawn with `--seed` and kept in
+    /// time order (all by default).
+    #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "train_limit")]
+    pub train_sample: Option<usize>,
     /// Peak learning rate [default: 1e-3].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub lr: Option<f64>,
@@ -298,6 +311,9 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let mut train = examples(&split.train);
     if let Some(n) = args.train_limit {
         train.truncate(n);
+    }
+    if let Some(n) = args.train_sample {
+        train = crate::cmd::sample_in_order(train, n, args.seed);
     }
     let mut valid = examples(&split.valid);
     if let Some(n) = args.valid_limit {

@@ -141,6 +141,9 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
     if let Some(n) = a.train_limit {
         train.truncate(n);
     }
+    if let Some(n) = a.train_sample {
+        train = crate::cmd::sample_in_order(train, n, a.seed);
+    }
     let mut valid = examples(&split.valid);
     if let Some(n) = a.valid_limit {
         valid.truncate(n);
