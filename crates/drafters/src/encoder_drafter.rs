@@ -5,16 +5,17 @@
 //! `gr_model::SpecGrPp::embed_all_items`), unseen items included. A query's vector is
 //! the projection of the history's encoder states that the verifier computed anyway
 //! ([`Query::vector`], filled by the speculative loop from
-//! `speculative::TigerVerifier::with_query_embedding` or `Request::vector`), so
+//! `gr_model::TigerVerifier::with_query_embedding` or `Request::vector`), so
 //! drafting costs no second encoder pass. This crate holds no model: the vectors
 //! come in ready-made.
 
 use recdata::ItemId;
 use serde::{Deserialize, Serialize};
 
-use crate::drafter::{Drafter, Query, filtered_search};
+use crate::drafter::filtered_search;
+use rec_core::{Drafter, Query};
 use crate::error::{DrafterError, Result, check_vector};
-use crate::filter::DraftFilter;
+use rec_core::DraftFilter;
 use crate::knn::{KnnConfig, KnnIndex};
 use crate::topk::{Neighbor, normalize};
 

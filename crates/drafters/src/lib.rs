@@ -4,8 +4,6 @@
 mod drafter;
 mod encoder_drafter;
 mod error;
-mod filter;
-mod item_set;
 mod knn;
 mod rng;
 mod semantic_knn;
@@ -13,11 +11,11 @@ mod table;
 mod topk;
 pub mod unisrec;
 
-pub use drafter::{Drafter, Query, filtered_search};
+pub use drafter::filtered_search;
 pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig};
 pub use error::{DrafterError, Result};
-pub use filter::{DraftFilter, PrefixFilter, PreparedFilter};
-pub use item_set::ItemSet;
+// The interface the loop sees, re-exported so that `drafters::Drafter` keeps working.
+pub use rec_core::{DraftFilter, Drafter, ItemSet, PrefixFilter, PreparedFilter, Query};
 pub use knn::{Keep, KnnConfig, KnnIndex};
 pub use semantic_knn::{SemanticKnn, SemanticKnnConfig};
 pub use table::EmbeddingTable;

@@ -4,9 +4,10 @@
 use recdata::ItemId;
 use serde::{Deserialize, Serialize};
 
-use crate::drafter::{Drafter, Query, filtered_search};
+use crate::drafter::filtered_search;
+use rec_core::{Drafter, Query};
 use crate::error::Result;
-use crate::filter::DraftFilter;
+use rec_core::DraftFilter;
 use crate::knn::{KnnConfig, KnnIndex};
 use crate::table::EmbeddingTable;
 use crate::topk::{Neighbor, normalize};

@@ -32,14 +32,9 @@ impl<'a> Constraint<'a> {
     }
 }
 
-/// One beam: the digits decoded so far and their summed log-probability.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Beam {
-    /// Digit codes (not tokens), one per step taken.
-    pub codes: Vec<u32>,
-    /// Sum of the log-probabilities of the digits.
-    pub log_prob: f32,
-}
+/// One beam: the digits decoded so far and their summed log-probability (the
+/// interface's type: the SpecGR loop reads the same beams through its `Verifier`).
+pub use rec_core::Beam;
 
 /// The state of a batched beam search that the caller advances one step at a time.
 ///

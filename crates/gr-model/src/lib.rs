@@ -23,9 +23,11 @@ mod specgr_pp_config;
 mod specgr_pp_store;
 mod specgr_pp_train;
 mod train;
+mod verifier;
 
 pub use batch::{TrainBatch, TrainExample};
 pub use beam::{Beam, BeamSearch, Constraint};
+pub use verifier::{QueryEmbedding, TigerSession, TigerVerifier};
 pub use config::{TigerConfig, TigerPreset};
 pub use error::TigerError;
 pub use eval::RankingMetrics;

@@ -7,9 +7,10 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use recdata::ItemId;
 
 use super::model::{UniSRecConfig, UniSRecModel};
-use crate::drafter::{Drafter, Query, filtered_search};
+use crate::drafter::filtered_search;
+use rec_core::{Drafter, Query};
 use crate::error::{DrafterError, Result};
-use crate::filter::DraftFilter;
+use rec_core::DraftFilter;
 use crate::knn::{KnnConfig, KnnIndex};
 use crate::table::EmbeddingTable;
 use crate::topk::Neighbor;

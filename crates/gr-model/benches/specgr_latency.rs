@@ -1,7 +1,7 @@
 //! SpecGR's latency bounds next to TIGER's beam search, on the CPU (Flex) backend,
 //! with a seeded untrained model and a SemanticKNN drafter over random vectors.
 //!
-//! `cargo bench -p speculative --bench latency -- [preset] [queries] [items] [parts]`
+//! `cargo bench -p gr-model --bench specgr_latency -- [preset] [queries] [items] [parts]`
 //!
 //! With `parts`, it times the verifier's pieces for one batch of 32 instead.
 //!
@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use burn::backend::Flex;
 use burn::tensor::backend::Backend;
 use drafters::{ItemSet, SemanticKnn, SemanticKnnConfig};
-use gr_model::{Constraint, TigerConfig, TigerPreset};
+use gr_model::{Constraint, TigerConfig, TigerPreset, TigerVerifier};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds, TokenLayout};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, TigerVerifier, baselines};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, baselines};
 
 const SEED: u64 = 42;
 /// Beauty uses K = 256 codes per level in the TIGER paper's setup.

@@ -1,24 +1,34 @@
 //! [`TigerVerifier`]: the [`Verifier`] trait for TIGER on any Burn backend.
 //!
-//! The beam search is the same KV-cached search as gr-model's `BeamSearch`, except
-//! that each step runs only for the queries asked for (queries that exited early
-//! drop out of the batch) and that a round's drafts that extend a beam are verified
-//! together with the next beam step, from the beams' cache: as a prefix tree
-//! (`tiger_tree`, the default) or in one call (`tiger_round`). Drafts that
+//! The beam search is the same KV-cached search as [`crate::BeamSearch`], except that
+//! each step runs only for the queries asked for (queries that exited early drop out of the batch)
+//! and that a round's drafts that extend a beam are verified together with the next
+//! beam step, from the beams' cache: as a prefix tree (`tree`, the default) or in
+//! one call (`round`). Drafts that
 //! extend no beam (unguided re-drafting) are scored from scratch with
 //! [`Tiger::score`], each distinct prefix decoded once.
 
 use std::collections::HashMap;
 
 use burn::tensor::backend::Backend;
-use gr_model::{Constraint, DecoderCache, EncoderOutput, Tiger};
+use rec_core::{Beam, Result, SpecError, Verifier};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
 
-use crate::error::{Result, SpecError};
-use crate::tiger_round::{Extension, Round, RowBeam, decode_round};
-use crate::tiger_tree::decode_tree;
-use crate::verifier::{Beam, Verifier};
+use crate::{Constraint, DecoderCache, EncoderOutput, Tiger, TigerError};
+use round::{Extension, Round, RowBeam, decode_round};
+use tree::decode_tree;
+
+mod round;
+mod tree;
+
+/// A TIGER error seen through the loop's interface: the loop reports it as the
+/// verifier's failure, and `?` converts it.
+impl From<TigerError> for SpecError {
+    fn from(e: TigerError) -> Self {
+        SpecError::Verifier(Box::new(e))
+    }
+}
 
 /// TIGER as a SpecGR verifier.
 ///
