@@ -41,3 +41,9 @@ pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, St
 pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
 pub use schedule::LrDecay;
 pub use train::{SelectMetric, TrainConfig, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train};
+
+/// `docs/extending.md`, compiled and run as doctests: a drafter of one's own runs the
+/// SpecGR loop, with TIGER verifying, through the public API only.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/extending.md")]
+pub struct ExtendingGuide;
