@@ -5,18 +5,19 @@
 //! `gr_model::SpecGrPp::embed_all_items`), unseen items included. A query's vector is
 //! the projection of the history's encoder states that the verifier computed anyway
 //! ([`Query::vector`], filled by the speculative loop from
-//! `speculative::TigerVerifier::with_query_embedding` or `Request::vector`), so
+//! `gr_model::TigerVerifier::with_query_embedding` or `Request::vector`), so
 //! drafting costs no second encoder pass. This crate holds no model: the vectors
 //! come in ready-made.
 
 use recdata::ItemId;
 use serde::{Deserialize, Serialize};
 
-use crate::drafter::{Drafter, Query, filtered_search};
+use rec_core::Query;
+
 use crate::error::{DrafterError, Result, check_vector};
-use crate::filter::DraftFilter;
-use crate::knn::{KnnConfig, KnnIndex};
-use crate::topk::{Neighbor, normalize};
+use crate::knn::KnnConfig;
+use crate::knn_drafter::{KnnDrafter, QueryEncoder};
+use crate::topk::normalize;
 
 /// Encoder-drafter settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,39 +36,30 @@ impl EncoderDrafterConfig {
 }
 
 /// A KNN drafter over the GR encoder's item vectors, queried with the GR encoder's
-/// history vectors. Scores are cosine similarities.
-#[derive(Debug)]
-pub struct EncoderDrafter {
-    config: EncoderDrafterConfig,
-    index: KnnIndex,
-}
+/// history vectors: a [`KnnDrafter`] over [`GivenVectors`]. Scores are cosine
+/// similarities.
+pub type EncoderDrafter = KnnDrafter<GivenVectors>;
 
 impl EncoderDrafter {
     /// A drafter over `items` with encoder item vectors `vectors` (row-major,
     /// `items.len() * dim` floats; normalised here).
     pub fn new(config: EncoderDrafterConfig, items: &[ItemId], vectors: &[f32]) -> Result<Self> {
-        let mut d = Self { index: KnnIndex::new(config.knn.clone())?, config };
-        d.add_items(items, vectors)?;
-        Ok(d)
-    }
-
-    /// The index of item vectors.
-    pub fn index(&self) -> &KnnIndex {
-        &self.index
+        let encoder = GivenVectors { dim: config.knn.dim };
+        Self::with_encoder(encoder, config.knn, config.max_candidates, items, vectors)
     }
 }
 
-impl Drafter for EncoderDrafter {
+/// The SpecGR++ drafter's query encoder: it embeds nothing itself. A query's vector
+/// is the one the verifier computed ([`Query::vector`]), normalised; items' vectors
+/// are the ones given to `add_items`, normalised.
+#[derive(Debug)]
+pub struct GivenVectors {
+    dim: usize,
+}
+
+impl QueryEncoder for GivenVectors {
     fn name(&self) -> &str {
         "gr-encoder"
-    }
-
-    fn dim(&self) -> usize {
-        self.config.knn.dim
-    }
-
-    fn num_items(&self) -> usize {
-        self.index.len()
     }
 
     /// Normalises each query's precomputed vector.
@@ -81,7 +73,7 @@ impl Drafter for EncoderDrafter {
             .enumerate()
             .map(|(q, query)| {
                 let v = query.vector.ok_or(DrafterError::MissingQueryVector { query: q, drafter: "gr-encoder" })?;
-                check_vector(|| format!("query {q} vector"), v, self.dim())?;
+                check_vector(|| format!("query {q} vector"), v, self.dim)?;
                 let mut v = v.to_vec();
                 normalize(&mut v);
                 Ok(v)
@@ -89,14 +81,10 @@ impl Drafter for EncoderDrafter {
             .collect()
     }
 
-    fn search(&self, vectors: &[Vec<f32>], filters: &[DraftFilter<'_>], n: usize) -> Result<Vec<Vec<Neighbor>>> {
-        filtered_search(&self.index, vectors, filters, n, self.config.max_candidates)
-    }
-
     /// `embeddings` are the items' encoder vectors (not text embeddings): embed new
     /// items' semantic IDs with the same model's projection head first.
-    fn add_items(&mut self, items: &[ItemId], embeddings: &[f32]) -> Result<()> {
-        let d = self.dim();
+    fn item_vectors(&self, items: &[ItemId], embeddings: &[f32]) -> Result<Vec<f32>> {
+        let d = self.dim;
         if embeddings.len() != items.len() * d {
             return Err(DrafterError::BufferLength {
                 what: "EncoderDrafter::add_items vectors".into(),
@@ -107,6 +95,6 @@ impl Drafter for EncoderDrafter {
         }
         let mut rows = embeddings.to_vec();
         rows.chunks_exact_mut(d).for_each(normalize);
-        self.index.add(items, &rows)
+        Ok(rows)
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
 use crate::error::{DrafterError, Result, check_vector};
-use crate::item_set::ItemSet;
+use rec_core::ItemSet;
 use crate::topk::{Neighbor, TopK, dot};
 
 /// How a [`KnnIndex`] is built and searched.

@@ -1,25 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-mod drafter;
 mod encoder_drafter;
 mod error;
-mod filter;
-mod item_set;
 mod knn;
+mod knn_drafter;
 mod rng;
 mod semantic_knn;
 mod table;
 mod topk;
 pub mod unisrec;
 
-pub use drafter::{Drafter, Query, filtered_search};
-pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig};
+pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig, GivenVectors};
 pub use error::{DrafterError, Result};
-pub use filter::{DraftFilter, PrefixFilter, PreparedFilter};
-pub use item_set::ItemSet;
+// The interface the loop sees, re-exported so that `drafters::Drafter` keeps working.
+pub use rec_core::{DraftFilter, Drafter, ItemSet, PrefixFilter, PreparedFilter, Query};
 pub use knn::{Keep, KnnConfig, KnnIndex};
-pub use semantic_knn::{SemanticKnn, SemanticKnnConfig};
+pub use knn_drafter::{KnnDrafter, QueryEncoder, filtered_search};
+pub use semantic_knn::{MeanTextEncoder, SemanticKnn, SemanticKnnConfig};
 pub use table::EmbeddingTable;
 pub use topk::{Neighbor, dot, normalize};
-pub use unisrec::{UniSRec, UniSRecConfig, UniSRecModel, UniSRecTrainConfig, train_unisrec};
+pub use unisrec::{UniSRec, UniSRecConfig, UniSRecEncoder, UniSRecModel, UniSRecTrainConfig, train_unisrec};

@@ -4,12 +4,13 @@
 use recdata::ItemId;
 use serde::{Deserialize, Serialize};
 
-use crate::drafter::{Drafter, Query, filtered_search};
+use rec_core::Query;
+
 use crate::error::Result;
-use crate::filter::DraftFilter;
-use crate::knn::{KnnConfig, KnnIndex};
+use crate::knn::KnnConfig;
+use crate::knn_drafter::{KnnDrafter, QueryEncoder};
 use crate::table::EmbeddingTable;
-use crate::topk::{Neighbor, normalize};
+use crate::topk::normalize;
 
 /// SemanticKNN settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,41 +30,31 @@ impl SemanticKnnConfig {
     }
 }
 
-/// The SemanticKNN drafter. Item vectors are the L2-normalised text embeddings,
-/// so inner product is cosine similarity; the query is the normalised mean of
-/// the normalised embeddings of the last `window` known history items.
-#[derive(Debug)]
-pub struct SemanticKnn {
-    config: SemanticKnnConfig,
-    table: EmbeddingTable,
-    index: KnnIndex,
-}
+/// The SemanticKNN drafter: a [`KnnDrafter`] over [`MeanTextEncoder`]. Item vectors
+/// are the L2-normalised text embeddings, so inner product is cosine similarity; the
+/// query is the normalised mean of the normalised embeddings of the last `window`
+/// known history items.
+pub type SemanticKnn = KnnDrafter<MeanTextEncoder>;
 
 impl SemanticKnn {
     /// A drafter over `items` with text embeddings `embeddings` (row-major).
     pub fn new(config: SemanticKnnConfig, items: &[ItemId], embeddings: &[f32]) -> Result<Self> {
-        let mut d = Self { table: EmbeddingTable::new(config.knn.dim), index: KnnIndex::new(config.knn.clone())?, config };
-        d.add_items(items, embeddings)?;
-        Ok(d)
-    }
-
-    /// The index of item vectors.
-    pub fn index(&self) -> &KnnIndex {
-        &self.index
+        let encoder = MeanTextEncoder { window: config.window, table: EmbeddingTable::new(config.knn.dim) };
+        Self::with_encoder(encoder, config.knn, config.max_candidates, items, embeddings)
     }
 }
 
-impl Drafter for SemanticKnn {
+/// SemanticKNN's query encoder: the normalised mean of the (normalised) text
+/// embeddings of the last `window` known history items.
+#[derive(Debug)]
+pub struct MeanTextEncoder {
+    window: usize,
+    table: EmbeddingTable,
+}
+
+impl QueryEncoder for MeanTextEncoder {
     fn name(&self) -> &str {
         "semantic-knn"
-    }
-
-    fn dim(&self) -> usize {
-        self.config.knn.dim
-    }
-
-    fn num_items(&self) -> usize {
-        self.index.len()
     }
 
     fn embed_queries(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<f32>>> {
@@ -71,8 +62,8 @@ impl Drafter for SemanticKnn {
             .iter()
             .enumerate()
             .map(|(q, query)| {
-                let items = self.table.known_suffix(query.history, self.config.window, q)?;
-                let mut v = vec![0.0f32; self.dim()];
+                let items = self.table.known_suffix(query.history, self.window, q)?;
+                let mut v = vec![0.0f32; self.table.dim()];
                 for item in &items {
                     let row = self.table.get(*item).unwrap_or(&[]);
                     v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
@@ -84,16 +75,13 @@ impl Drafter for SemanticKnn {
             .collect()
     }
 
-    fn search(&self, vectors: &[Vec<f32>], filters: &[DraftFilter<'_>], n: usize) -> Result<Vec<Vec<Neighbor>>> {
-        filtered_search(&self.index, vectors, filters, n, self.config.max_candidates)
+    fn item_vectors(&self, _items: &[ItemId], embeddings: &[f32]) -> Result<Vec<f32>> {
+        let mut rows = embeddings.to_vec();
+        rows.chunks_exact_mut(self.table.dim()).for_each(normalize);
+        Ok(rows)
     }
 
-    fn add_items(&mut self, items: &[ItemId], embeddings: &[f32]) -> Result<()> {
-        let d = self.dim();
-        let mut rows = embeddings.to_vec();
-        rows.chunks_exact_mut(d).for_each(normalize);
-        // The index checks lengths and finiteness before changing anything.
-        self.index.add(items, &rows)?;
-        self.table.set(items, &rows)
+    fn items_added(&mut self, items: &[ItemId], _embeddings: &[f32], vectors: &[f32]) -> Result<()> {
+        self.table.set(items, vectors)
     }
 }

@@ -3,7 +3,7 @@
 use recdata::ItemId;
 
 use crate::error::{DrafterError, Result, check_vector};
-use crate::item_set::ItemSet;
+use rec_core::ItemSet;
 
 /// Per-item vectors of one dimension; items may be added at any time.
 #[derive(Clone, Debug)]

@@ -5,15 +5,7 @@ use std::collections::BinaryHeap;
 
 use recdata::ItemId;
 
-/// One search result: an item and its score (higher is better).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Neighbor {
-    /// The item.
-    pub item: ItemId,
-    /// Its score: the inner product with the query (cosine similarity for
-    /// normalised vectors).
-    pub score: f32,
-}
+pub use rec_core::Neighbor;
 
 /// Orders neighbours best first: higher score, then lower item id, so equal
 /// scores rank deterministically.

@@ -23,7 +23,7 @@ pub enum Constraint<'a> {
 
 impl<'a> Constraint<'a> {
     /// The trie that constrains query `q`, if any.
-    fn trie(&self, q: usize) -> Option<&'a PrefixTrie> {
+    pub(crate) fn trie(&self, q: usize) -> Option<&'a PrefixTrie> {
         match *self {
             Constraint::None => None,
             Constraint::Trie(trie) => Some(trie),
@@ -32,14 +32,9 @@ impl<'a> Constraint<'a> {
     }
 }
 
-/// One beam: the digits decoded so far and their summed log-probability.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Beam {
-    /// Digit codes (not tokens), one per step taken.
-    pub codes: Vec<u32>,
-    /// Sum of the log-probabilities of the digits.
-    pub log_prob: f32,
-}
+/// One beam: the digits decoded so far and their summed log-probability (the
+/// interface's type: the SpecGR loop reads the same beams through its `Verifier`).
+pub use rec_core::Beam;
 
 /// The state of a batched beam search that the caller advances one step at a time.
 ///
@@ -150,37 +145,20 @@ impl<B: Backend> BeamSearch<B> {
         let mut parents = Vec::with_capacity(self.beams.len() * self.beam_size);
         let mut next_beams = Vec::with_capacity(self.beams.len());
         for (q, beams) in self.beams.iter().enumerate() {
-            let mut options: Vec<(f32, usize, u32)> = Vec::new();
-            for (j, beam) in beams.iter().enumerate() {
-                let row =
-                    &log_probs[(q * self.groups + j) * width..(q * self.groups + j + 1) * width];
-                match constraint.trie(q) {
-                    None => options.extend(
-                        row.iter()
-                            .enumerate()
-                            .map(|(c, &lp)| (beam.log_prob + lp, j, c as u32)),
-                    ),
-                    Some(trie) => {
-                        for &c in trie.next_codes(&beam.codes) {
-                            let Some(&lp) = row.get(c as usize) else {
-                                return Err(TigerError::InvalidCandidate(format!(
-                                    "query {q}: trie code {c} at digit {digit} is outside the layout's {width} codes"
-                                )));
-                            };
-                            options.push((beam.log_prob + lp, j, c));
-                        }
-                    }
-                }
-            }
-            // Best first; ties go to the earlier beam and the smaller code, so the result is deterministic.
-            let order = |a: &(f32, usize, u32), b: &(f32, usize, u32)| {
-                b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
-            };
-            if options.len() > self.beam_size {
-                options.select_nth_unstable_by(self.beam_size - 1, order);
-                options.truncate(self.beam_size);
-            }
-            options.sort_unstable_by(order);
+            let options = choose(
+                beams.iter().enumerate().map(|(j, beam)| {
+                    let row = &log_probs
+                        [(q * self.groups + j) * width..(q * self.groups + j + 1) * width];
+                    (beam.codes.as_slice(), beam.log_prob, row)
+                }),
+                constraint.trie(q),
+                self.beam_size,
+            )
+            .map_err(|c| {
+                TigerError::InvalidCandidate(format!(
+                    "query {q}: trie code {c} at digit {digit} is outside the layout's {width} codes"
+                ))
+            })?;
             let chosen: Vec<Beam> = options
                 .iter()
                 .map(|&(log_prob, j, c)| {
@@ -251,6 +229,51 @@ impl<B: Backend> BeamSearch<B> {
             .into_vec::<f32>()
             .unwrap_or_default()
     }
+}
+
+/// One beam-search choice: the extended beam's score, the index of the beam it
+/// extends, and the code it appends.
+pub(crate) type Choice = (f32, usize, u32);
+
+/// Expands every beam by each code it may take next and keeps the best `beam_size`
+/// extensions, best first; ties go to the earlier beam and the smaller code, so the
+/// result is deterministic. This is the one step rule of every TIGER beam search:
+/// [`BeamSearch::step`] and the SpecGR verifier's steps (`crate::TigerVerifier`).
+///
+/// `beams` yields, per beam: its codes, its score, and the log-probabilities of the
+/// next digit's codes. With a `trie`, a beam takes only the codes that continue an
+/// item's ID. A trie code outside the row is an error that names the code.
+pub(crate) fn choose<'a>(
+    beams: impl Iterator<Item = (&'a [u32], f32, &'a [f32])>,
+    trie: Option<&PrefixTrie>,
+    beam_size: usize,
+) -> Result<Vec<Choice>, u32> {
+    let mut options: Vec<Choice> = Vec::new();
+    for (j, (codes, base, row)) in beams.enumerate() {
+        match trie {
+            None => options.extend(
+                row.iter()
+                    .enumerate()
+                    .map(|(c, &lp)| (base + lp, j, c as u32)),
+            ),
+            Some(trie) => {
+                for &c in trie.next_codes(codes) {
+                    let &lp = row.get(c as usize).ok_or(c)?;
+                    options.push((base + lp, j, c));
+                }
+            }
+        }
+    }
+    let order = |a: &Choice, b: &Choice| {
+        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+    };
+    let beam_size = beam_size.max(1);
+    if options.len() > beam_size {
+        options.select_nth_unstable_by(beam_size - 1, order);
+        options.truncate(beam_size);
+    }
+    options.sort_unstable_by(order);
+    Ok(options)
 }
 
 impl<B: Backend> Tiger<B> {

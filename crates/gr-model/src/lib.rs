@@ -23,9 +23,11 @@ mod specgr_pp_config;
 mod specgr_pp_store;
 mod specgr_pp_train;
 mod train;
+mod verifier;
 
 pub use batch::{TrainBatch, TrainExample};
 pub use beam::{Beam, BeamSearch, Constraint};
+pub use verifier::{QueryEmbedding, TigerSession, TigerVerifier};
 pub use config::{TigerConfig, TigerPreset};
 pub use error::TigerError;
 pub use eval::RankingMetrics;
@@ -39,3 +41,9 @@ pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, St
 pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
 pub use schedule::LrDecay;
 pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train};
+
+/// `docs/extending.md`, compiled and run as doctests: a drafter of one's own runs the
+/// SpecGR loop, with TIGER verifying, through the public API only.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/extending.md")]
+pub struct ExtendingGuide;

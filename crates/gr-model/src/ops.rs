@@ -112,14 +112,6 @@ impl DropoutRng {
     }
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Dropout {
     /// A dropout of probability `prob` drawing from `rng`.
     pub fn new(prob: f64, rng: DropoutRng) -> Self {
@@ -143,7 +135,7 @@ impl Dropout {
         let mut state = self.rng.next_stream();
         let mut mask = Vec::with_capacity(n + 1);
         while mask.len() < n {
-            let bits = splitmix64(&mut state);
+            let bits = recdata::rng::splitmix64(&mut state);
             for half in [bits & 0xFFFF_FFFF, bits >> 32] {
                 mask.push(if half < threshold { 0.0f32 } else { keep });
             }

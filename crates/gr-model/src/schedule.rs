@@ -76,21 +76,12 @@ impl LrSchedule {
     }
 }
 
-/// SplitMix64: a small, good-enough generator for shuffling (Steele et al., 2014).
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A permutation of `0..n` determined by `seed` and `epoch` (Fisher-Yates).
 pub fn shuffled(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
     let mut state = seed ^ epoch.wrapping_mul(0xD1B5_4A32_D192_ED03);
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        let j = (splitmix64(&mut state) % (i as u64 + 1)) as usize;
+        let j = (recdata::rng::splitmix64(&mut state) % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
     order

@@ -98,7 +98,7 @@ impl ItemEmbeddings {
 
 impl<B: Backend> SpecGrPp<B> {
     /// Query vectors of an encoder pass already made (one row per query), for
-    /// `speculative::TigerVerifier::with_query_embedding`.
+    /// `crate::TigerVerifier::with_query_embedding`.
     pub fn query_vectors(&self, encoded: &EncoderOutput<B>) -> Result<Vec<Vec<f32>>, TigerError> {
         let _span = tracing::trace_span!("specgr_pp_query_vectors").entered();
         to_rows(self.head.embed_encoded(encoded))

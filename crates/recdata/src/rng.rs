@@ -1,5 +1,20 @@
 //! A small seeded generator (SplitMix64), so synthetic data is identical on every
 //! platform and every version of this crate's dependencies.
+//!
+//! [`splitmix64`] is the workspace's one copy of the SplitMix64 step: every seeded
+//! generator (k-means and RQ-VAE in semid, shuffling and dropout in gr-model and
+//! drafters, the benchmarks' data) draws from it. Each keeps its own seeding and its
+//! own way of turning bits into floats and indices, so every number stays as it was.
+
+/// One SplitMix64 step (Steele, Lea and Flood 2014): advances `state` by the golden
+/// gamma and returns the mixed 64 bits.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 /// SplitMix64: fast, statistically sound for simulation, and fully specified.
 #[derive(Clone, Debug)]
@@ -13,11 +28,7 @@ impl Rng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        splitmix64(&mut self.0)
     }
 
     /// A uniform float in [0, 1).

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+#[cfg(feature = "fit")]
 use crate::ids::SemanticIds;
 use crate::quantizer::Method;
 
@@ -53,6 +54,7 @@ pub struct FitReport {
 impl FitReport {
     /// Measures utilisation, uniqueness and collisions of `ids`, whose first rows
     /// where `in_sample` is true are the fitted items.
+    #[cfg(feature = "fit")]
     pub(crate) fn measure(
         method: Method,
         dim: usize,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, SpecError};
+use rec_core::{Result, SpecError};
 
 /// From which round on re-drafting is restricted to the beams' prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -16,15 +16,15 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use drafters::{DraftFilter, Drafter, ItemSet, PrefixFilter, Query};
+use rec_core::{DraftFilter, Drafter, ItemSet, PrefixFilter, Query};
 use recdata::ItemId;
 
 use crate::config::SpecGrConfig;
-use crate::error::{Result, SpecError};
+use rec_core::{Result, SpecError};
 use crate::fill::{Candidate, assemble};
 use crate::space::{ItemSpace, Recommendation};
 use crate::stats::StepStats;
-use crate::verifier::{Beam, Verifier, mean_log_prob};
+use rec_core::{Beam, Verifier, mean_log_prob};
 
 /// One query: a history and, optionally, a candidate subset and a precomputed
 /// drafter query vector (SpecGR++ passes the encoder's projection).

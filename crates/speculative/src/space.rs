@@ -1,13 +1,13 @@
 //! [`ItemSpace`]: the items the loop can recommend — their semantic IDs, a prefix
 //! trie over them, and which of them are in-sample.
 
-use drafters::ItemSet;
+use rec_core::ItemSet;
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
 use serde::{Deserialize, Serialize};
 
 use crate::config::UnseenDigits;
-use crate::error::{Result, SpecError};
+use rec_core::{Result, SpecError};
 
 /// Semantic IDs of all items, the trie over them, and the in-sample set.
 #[derive(Debug, Clone)]

@@ -47,7 +47,7 @@ fn tiger_c_mixes_in_unseen_items_by_code_prefix() {
         items(&tiger_c(&list, &space, 4, 0.0, None)),
         vec![1, 0, 2, 3]
     );
-    let allowed: drafters::ItemSet = [0, 1, 2, 3, 5].into_iter().map(ItemId).collect();
+    let allowed: speculative::ItemSet = [0, 1, 2, 3, 5].into_iter().map(ItemId).collect();
     assert_eq!(
         items(&tiger_c(&list, &space, 4, 0.5, Some(&allowed))),
         vec![1, 0, 2, 5]
@@ -145,8 +145,8 @@ fn batch_scoring_ranks_the_subset_by_verification_score_in_any_chunking() {
     let space = ItemSpace::new(&ids, &in_sample);
     let hs = histories(3, n, 92);
     // Query 0 ranks the whole catalog, 1 and 2 a subset each (2's smaller than a chunk).
-    let subset_a: drafters::ItemSet = (0..n as u32).filter(|i| i % 3 != 0).map(ItemId).collect();
-    let subset_b: drafters::ItemSet = [5, 31, 17, 38].into_iter().map(ItemId).collect();
+    let subset_a: speculative::ItemSet = (0..n as u32).filter(|i| i % 3 != 0).map(ItemId).collect();
+    let subset_b: speculative::ItemSet = [5, 31, 17, 38].into_iter().map(ItemId).collect();
     let requests = vec![
         Request::new(&hs[0]),
         Request::new(&hs[1]).within(&subset_a),

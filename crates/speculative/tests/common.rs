@@ -4,10 +4,9 @@
 
 use std::cell::RefCell;
 
-use drafters::{DraftFilter, Drafter, ItemSet, Neighbor, Query};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds, TokenLayout};
-use speculative::{Beam, Verifier};
+use speculative::{Beam, DraftFilter, Drafter, DrafterResult, ItemSet, Neighbor, Query, Verifier};
 
 /// SplitMix64 finaliser.
 pub fn mix(mut z: u64) -> u64 {
@@ -289,7 +288,7 @@ impl Drafter for TableDrafter {
     fn num_items(&self) -> usize {
         self.num_items
     }
-    fn embed_queries(&self, queries: &[Query<'_>]) -> drafters::Result<Vec<Vec<f32>>> {
+    fn embed_queries(&self, queries: &[Query<'_>]) -> DrafterResult<Vec<Vec<f32>>> {
         self.vectors
             .borrow_mut()
             .extend(queries.iter().filter_map(|q| q.vector.map(<[f32]>::to_vec)));
@@ -304,7 +303,7 @@ impl Drafter for TableDrafter {
         vectors: &[Vec<f32>],
         filters: &[DraftFilter<'_>],
         n: usize,
-    ) -> drafters::Result<Vec<Vec<Neighbor>>> {
+    ) -> DrafterResult<Vec<Vec<Neighbor>>> {
         Ok(vectors
             .iter()
             .zip(filters)
@@ -332,7 +331,7 @@ impl Drafter for TableDrafter {
             })
             .collect())
     }
-    fn add_items(&mut self, _items: &[ItemId], _embeddings: &[f32]) -> drafters::Result<()> {
+    fn add_items(&mut self, _items: &[ItemId], _embeddings: &[f32]) -> DrafterResult<()> {
         Ok(())
     }
 }

@@ -311,7 +311,7 @@ fn subset_ranking_stays_inside_the_subset() {
     let verifier = TableVerifier::new(20, Some(PrefixTrie::from_ids(&ids)));
     let drafter = TableDrafter::new(21, ITEMS);
     let hs = histories(4, ITEMS, 22);
-    let subsets: Vec<drafters::ItemSet> = (0..hs.len())
+    let subsets: Vec<speculative::ItemSet> = (0..hs.len())
         .map(|q| {
             (0..ITEMS as u32)
                 .filter(|i| (i + q as u32).is_multiple_of(3))

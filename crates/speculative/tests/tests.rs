@@ -2,8 +2,5 @@
 
 mod baselines;
 mod common;
-mod encoder_drafter;
 mod engine;
-mod tiger;
-mod trained;
 mod unseen;

@@ -24,7 +24,7 @@ fn catalogue() -> SemanticIds {
 #[test]
 fn specgr_recommends_unseen_items_where_tiger_recommends_none() {
     let ids = catalogue();
-    let unseen: drafters::ItemSet = (IN_SAMPLE as u32..(IN_SAMPLE + UNSEEN) as u32)
+    let unseen: speculative::ItemSet = (IN_SAMPLE as u32..(IN_SAMPLE + UNSEEN) as u32)
         .map(ItemId)
         .collect();
     let mut verifier = TableVerifier::new(50, Some(PrefixTrie::from_ids(&ids)));

@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use drafters::{DraftFilter, Drafter, ItemSet, Query, SemanticKnn, SemanticKnnConfig};
-use gr_model::{Constraint, Tiger, TigerPreset};
+use gr_model::{Constraint, Tiger, TigerPreset, TigerVerifier};
 use recdata::ItemId;
 use recdata::metrics::{Subset, SubsetMetrics};
 use semid::SemanticIdModel;
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, TigerVerifier};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats};
 
 use burn::tensor::backend::Backend;
 

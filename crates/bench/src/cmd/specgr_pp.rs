@@ -310,8 +310,8 @@ impl<B: Backend> SpecGrPpEval<B> {
         let embed = |encoded: &gr_model::EncoderOutput<B>| -> speculative::Result<Vec<Vec<f32>>> {
             Ok(self.model.query_vectors(encoded)?)
         };
-        let embed: &speculative::QueryEmbedding<'_, B> = &embed;
-        let verifier = speculative::TigerVerifier::new(
+        let embed: &gr_model::QueryEmbedding<'_, B> = &embed;
+        let verifier = gr_model::TigerVerifier::new(
             &self.model.tiger,
             ids,
             gr_model::Constraint::Trie(engine.space().trie()),

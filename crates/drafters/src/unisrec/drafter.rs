@@ -7,12 +7,12 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use recdata::ItemId;
 
 use super::model::{UniSRecConfig, UniSRecModel};
-use crate::drafter::{Drafter, Query, filtered_search};
+use rec_core::Query;
+
 use crate::error::{DrafterError, Result};
-use crate::filter::DraftFilter;
-use crate::knn::{KnnConfig, KnnIndex};
+use crate::knn::KnnConfig;
+use crate::knn_drafter::{KnnDrafter, QueryEncoder};
 use crate::table::EmbeddingTable;
-use crate::topk::Neighbor;
 
 /// Items adapted per forward pass when filling the index.
 const ITEM_CHUNK: usize = 4096;
@@ -24,19 +24,22 @@ pub const CONFIG_FILE: &str = "unisrec-config.json";
 /// The model record (Burn named MessagePack).
 pub const MODEL_FILE: &str = "unisrec.mpk";
 
-/// The UniSRec drafter: queries are the model's sequence representations, items
-/// its adapted text embeddings; both unit-norm, so scores are cosines.
+/// The UniSRec drafter: a [`KnnDrafter`] over [`UniSRecEncoder`]. Queries are the
+/// model's sequence representations, items its adapted text embeddings; both
+/// unit-norm, so scores are cosines.
+pub type UniSRec<B> = KnnDrafter<UniSRecEncoder<B>>;
+
+/// UniSRec's query encoder: the trained model, and the text embeddings that
+/// histories are read from.
 #[derive(Debug)]
-pub struct UniSRec<B: Backend> {
+pub struct UniSRecEncoder<B: Backend> {
     config: UniSRecConfig,
     model: UniSRecModel<B>,
     device: B::Device,
     text: EmbeddingTable,
-    index: KnnIndex,
-    max_candidates: usize,
 }
 
-impl<B: Backend> UniSRec<B> {
+impl<B: Backend> KnnDrafter<UniSRecEncoder<B>> {
     /// A drafter from a trained model, over `items` with text embeddings `text`
     /// (row-major, `config.d_text` wide). The index uses `knn` (its `dim` is set
     /// to the model's `d_model`).
@@ -49,16 +52,9 @@ impl<B: Backend> UniSRec<B> {
         text: &[f32],
     ) -> Result<Self> {
         let knn = KnnConfig { dim: config.d_model, ..knn };
-        let mut d = Self {
-            text: EmbeddingTable::new(config.d_text),
-            index: KnnIndex::new(knn)?,
-            config,
-            model,
-            device: device.clone(),
-            max_candidates: 16_384,
-        };
-        d.add_items(items, text)?;
-        Ok(d)
+        let encoder =
+            UniSRecEncoder { text: EmbeddingTable::new(config.d_text), config, model, device: device.clone() };
+        Self::with_encoder(encoder, knn, 16_384, items, text)
     }
 
     /// Loads the checkpoint that [`crate::train_unisrec`] wrote to `dir`.
@@ -69,12 +65,7 @@ impl<B: Backend> UniSRec<B> {
 
     /// The model.
     pub fn model(&self) -> &UniSRecModel<B> {
-        &self.model
-    }
-
-    /// The item index.
-    pub fn index(&self) -> &KnnIndex {
-        &self.index
+        &self.encoder().model
     }
 }
 
@@ -132,17 +123,9 @@ pub(crate) fn rows_of<B: Backend>(t: Tensor<B, 2>) -> Result<Vec<f32>> {
     t.into_data().convert::<f32>().into_vec::<f32>().map_err(|e| DrafterError::Data(format!("reading tensor: {e:?}")))
 }
 
-impl<B: Backend> Drafter for UniSRec<B> {
+impl<B: Backend> QueryEncoder for UniSRecEncoder<B> {
     fn name(&self) -> &str {
         "unisrec"
-    }
-
-    fn dim(&self) -> usize {
-        self.config.d_model
-    }
-
-    fn num_items(&self) -> usize {
-        self.index.len()
     }
 
     fn embed_queries(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<f32>>> {
@@ -162,11 +145,7 @@ impl<B: Backend> Drafter for UniSRec<B> {
         Ok(out)
     }
 
-    fn search(&self, vectors: &[Vec<f32>], filters: &[DraftFilter<'_>], n: usize) -> Result<Vec<Vec<Neighbor>>> {
-        filtered_search(&self.index, vectors, filters, n, self.max_candidates)
-    }
-
-    fn add_items(&mut self, items: &[ItemId], text: &[f32]) -> Result<()> {
+    fn item_vectors(&self, items: &[ItemId], text: &[f32]) -> Result<Vec<f32>> {
         let d_text = self.config.d_text;
         // Validate everything before touching the table or the index.
         EmbeddingTable::new(d_text).set(items, text)?;
@@ -176,7 +155,10 @@ impl<B: Backend> Drafter for UniSRec<B> {
             let x = Tensor::<B, 2>::from_data(TensorData::new(rows.to_vec(), [n, d_text]), &self.device);
             adapted.extend(rows_of(self.model.items(x))?);
         }
-        self.index.add(items, &adapted)?;
+        Ok(adapted)
+    }
+
+    fn items_added(&mut self, items: &[ItemId], text: &[f32], _vectors: &[f32]) -> Result<()> {
         self.text.set(items, text)
     }
 }

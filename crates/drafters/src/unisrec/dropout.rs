@@ -36,7 +36,7 @@ impl DropoutRng {
         let mut state = self.next_stream();
         let mut values = Vec::with_capacity(n + 1);
         while values.len() < n {
-            let bits = splitmix64(&mut state);
+            let bits = recdata::rng::splitmix64(&mut state);
             // Two uniforms in (0, 1] and [0, 1) from the two 32-bit halves.
             let u1 = ((bits >> 32) as f64 + 1.0) / 4_294_967_296.0;
             let u2 = (bits & 0xFFFF_FFFF) as f64 / 4_294_967_296.0;
@@ -82,7 +82,7 @@ impl HostDropout {
         let mut state = self.rng.next_stream();
         let mut mask = Vec::with_capacity(n + 1);
         while mask.len() < n {
-            let bits = splitmix64(&mut state);
+            let bits = recdata::rng::splitmix64(&mut state);
             for half in [bits & 0xFFFF_FFFF, bits >> 32] {
                 mask.push(if half < threshold { 0.0f32 } else { keep });
             }
@@ -90,14 +90,6 @@ impl HostDropout {
         mask.truncate(n);
         x * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
     }
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

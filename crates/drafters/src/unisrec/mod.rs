@@ -9,7 +9,7 @@ mod model;
 mod moe;
 mod train;
 
-pub use drafter::{CONFIG_FILE, MODEL_FILE, UniSRec, load_checkpoint, save_checkpoint};
+pub use drafter::{CONFIG_FILE, MODEL_FILE, UniSRec, UniSRecEncoder, load_checkpoint, save_checkpoint};
 pub use dropout::{DropoutRng, HostDropout};
 pub use encoder::EncoderLayer;
 pub use model::{UniSRecConfig, UniSRecModel, l2_normalize};

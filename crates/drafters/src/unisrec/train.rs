@@ -13,9 +13,9 @@ use recdata::{Example, ItemId};
 
 use super::drafter::{UniSRec, save_checkpoint};
 use super::model::{UniSRecConfig, UniSRecModel, l2_normalize};
-use crate::drafter::{Drafter, Query};
+use rec_core::{Drafter, Query};
 use crate::error::DrafterError;
-use crate::filter::DraftFilter;
+use rec_core::DraftFilter;
 use crate::knn::KnnConfig;
 use crate::rng::Rng;
 use crate::table::EmbeddingTable;

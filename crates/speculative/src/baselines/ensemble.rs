@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 
-use drafters::{DraftFilter, Drafter, ItemSet, Query};
+use rec_core::{DraftFilter, Drafter, ItemSet, Query};
 use recdata::ItemId;
 use serde::{Deserialize, Serialize};
 
 use super::tiger::tiger;
 use crate::config::UnseenDigits;
 use crate::engine::Request;
-use crate::error::{Result, SpecError};
+use rec_core::{Result, SpecError};
 use crate::space::{ItemSpace, Recommendation, Source};
-use crate::verifier::{Verifier, mean_log_prob};
+use rec_core::{Verifier, mean_log_prob};
 
 /// How the two models' lists are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! The paper's baselines, on the same [`Verifier`](crate::Verifier) and
-//! [`Drafter`](drafters::Drafter) traits: TIGER's beam-search list, TIGER_C, TIGER
+//! [`Drafter`](rec_core::Drafter) traits: TIGER's beam-search list, TIGER_C, TIGER
 //! by batch scoring (subset ranking, Figure A2), and the score-based, rank-based and
 //! 2-stage ensembles of Table A5.
 

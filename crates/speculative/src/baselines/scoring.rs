@@ -6,9 +6,9 @@ use recdata::ItemId;
 
 use super::ensemble::score_in_session;
 use crate::engine::Request;
-use crate::error::Result;
+use rec_core::Result;
 use crate::space::{ItemSpace, Recommendation, Source};
-use crate::verifier::Verifier;
+use rec_core::Verifier;
 
 /// Ranks every item a request allows (its `allowed` subset, else the whole catalog)
 /// by the verifier's length-normalised log-likelihood and returns the best `k`.

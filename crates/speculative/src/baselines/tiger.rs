@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use recdata::ItemId;
 
 use crate::engine::Request;
-use crate::error::{Result, SpecError};
+use rec_core::{Result, SpecError};
 use crate::space::{ItemSpace, Recommendation, Source};
-use crate::verifier::Verifier;
+use rec_core::Verifier;
 
 /// TIGER: a beam search of width `beam_size` over all digits; the finished beams
 /// that spell (allowed) items, best first, at most `k`. Scores are the beams'
@@ -76,7 +76,7 @@ pub fn tiger_c(
     space: &ItemSpace<'_>,
     k: usize,
     epsilon: f64,
-    allowed: Option<&drafters::ItemSet>,
+    allowed: Option<&rec_core::ItemSet>,
 ) -> Vec<Recommendation> {
     let max_unseen = ((epsilon.clamp(0.0, 1.0) * k as f64).floor() as usize).min(k);
     let levels = space.num_digits() - 1;

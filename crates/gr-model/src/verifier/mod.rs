@@ -1,24 +1,36 @@
 //! [`TigerVerifier`]: the [`Verifier`] trait for TIGER on any Burn backend.
 //!
-//! The beam search is the same KV-cached search as gr-model's `BeamSearch`, except
-//! that each step runs only for the queries asked for (queries that exited early
-//! drop out of the batch) and that a round's drafts that extend a beam are verified
-//! together with the next beam step, from the beams' cache: as a prefix tree
-//! (`tiger_tree`, the default) or in one call (`tiger_round`). Drafts that
+//! The beam search is [`crate::BeamSearch`]'s KV-cached search (the two share how
+//! beams are expanded and chosen, `beam::choose`), except that each step runs
+//! only for the queries asked for (queries that exited early drop out of the batch)
+//! and that a round's drafts that extend a beam are verified together with the next
+//! beam step, from the beams' cache: as a prefix tree (`tree`, the default) or in
+//! one call (`round`). Drafts that
 //! extend no beam (unguided re-drafting) are scored from scratch with
 //! [`Tiger::score`], each distinct prefix decoded once.
 
 use std::collections::HashMap;
 
 use burn::tensor::backend::Backend;
-use gr_model::{Constraint, DecoderCache, EncoderOutput, Tiger};
+use rec_core::{Beam, Result, SpecError, Verifier};
 use recdata::ItemId;
-use semid::{PrefixTrie, SemanticIds};
+use semid::SemanticIds;
 
-use crate::error::{Result, SpecError};
-use crate::tiger_round::{Extension, Round, RowBeam, decode_round};
-use crate::tiger_tree::decode_tree;
-use crate::verifier::{Beam, Verifier};
+use crate::beam::choose;
+use crate::{Constraint, DecoderCache, EncoderOutput, Tiger, TigerError};
+use round::{Extension, Round, RowBeam, decode_round};
+use tree::decode_tree;
+
+mod round;
+mod tree;
+
+/// A TIGER error seen through the loop's interface: the loop reports it as the
+/// verifier's failure, and `?` converts it.
+impl From<TigerError> for SpecError {
+    fn from(e: TigerError) -> Self {
+        SpecError::Verifier(Box::new(e))
+    }
+}
 
 /// TIGER as a SpecGR verifier.
 ///
@@ -347,28 +359,18 @@ impl<B: Backend> Verifier for TigerVerifier<'_, B> {
         for &q in queries {
             let i = position[&q];
             let beams = &session.beams[q];
-            let mut options: Vec<(f32, usize, u32)> = Vec::new();
-            for (j, beam) in beams.iter().enumerate() {
-                let row = &round.beam_log_probs[i][j];
-                let base = beam.log_prob();
-                match trie_of(self.constraint, q) {
-                    None => options.extend(
-                        row.iter()
-                            .enumerate()
-                            .map(|(c, &lp)| (base + lp, j, c as u32)),
-                    ),
-                    Some(trie) => {
-                        options.extend(
-                            trie.next_codes(&beam.codes)
-                                .iter()
-                                .map(|&c| (base + row[c as usize], j, c)),
-                        );
-                    }
-                }
-            }
-            // Best first; ties go to the earlier beam and the smaller code (as gr-model's search).
-            options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-            options.truncate(beam_size.max(1));
+            let options = choose(
+                beams.iter().zip(&round.beam_log_probs[i]).map(|(beam, row)| {
+                    (beam.codes.as_slice(), beam.log_prob(), row.as_slice())
+                }),
+                self.constraint.trie(q),
+                beam_size,
+            )
+            .map_err(|c| {
+                TigerError::InvalidCandidate(format!(
+                    "query {q}: trie code {c} at digit {depth} is outside the layout's codes"
+                ))
+            })?;
             let next: Vec<RowBeam> = options
                 .iter()
                 .map(|&(_, j, c)| {
@@ -426,13 +428,4 @@ enum Place {
     Fresh(usize),
     /// A beam's own digits.
     Known(Vec<f32>),
-}
-
-/// The trie that constrains query `q`'s beams, if any.
-fn trie_of<'a>(constraint: Constraint<'a>, q: usize) -> Option<&'a PrefixTrie> {
-    match constraint {
-        Constraint::None => None,
-        Constraint::Trie(trie) => Some(trie),
-        Constraint::PerQuery(tries) => tries.get(q),
-    }
 }

@@ -93,9 +93,9 @@ pub struct PreparedFilter<'a> {
     prefixes: Option<PreparedPrefixes<'a>>,
 }
 
-/// How to search for one query.
+/// How a KNN drafter searches for one query (see [`PreparedFilter::plan`]).
 #[derive(Debug)]
-pub(crate) enum Plan {
+pub enum Plan {
     /// Nothing can pass the filter.
     Empty,
     /// Score exactly these items (deduplicated, all passing the filter).
@@ -126,7 +126,7 @@ impl PreparedFilter<'_> {
 
     /// Chooses between gathering candidates (when at most `max_candidates` items
     /// can pass) and a predicate search.
-    pub(crate) fn plan(&self, max_candidates: usize) -> Plan {
+    pub fn plan(&self, max_candidates: usize) -> Plan {
         if self.allowed.is_some_and(ItemSet::is_empty) || self.prefixes.as_ref().is_some_and(|p| p.set.is_empty()) {
             return Plan::Empty;
         }

@@ -5,12 +5,12 @@ use burn::backend::Flex;
 use burn::tensor::backend::Backend;
 use drafters::{Drafter, DrafterError, EncoderDrafter, EncoderDrafterConfig, ItemSet};
 use gr_model::projection::to_flat;
-use gr_model::{Constraint, EncoderOutput, ProjectionConfig, SpecGrPp, TigerConfig, TigerPreset};
+use gr_model::{Constraint, EncoderOutput, ProjectionConfig, QueryEmbedding, SpecGrPp, TigerConfig, TigerPreset, TigerVerifier};
 use recdata::ItemId;
 use semid::SemanticIds;
-use speculative::{ItemSpace, QueryEmbedding, Request, SpecError, SpecGr, SpecGrConfig, TigerVerifier};
+use speculative::{ItemSpace, Request, SpecError, SpecGr, SpecGrConfig};
 
-use crate::common::{histories, layout};
+use crate::spec_common::{histories, layout};
 
 const IN_SAMPLE: usize = 20;
 const UNSEEN: usize = 8;

@@ -1,7 +1,7 @@
 //! SpecGR's latency bounds next to TIGER's beam search, on the CPU (Flex) backend,
 //! with a seeded untrained model and a SemanticKNN drafter over random vectors.
 //!
-//! `cargo bench -p speculative --bench latency -- [preset] [queries] [items] [parts]`
+//! `cargo bench -p gr-model --bench specgr_latency -- [preset] [queries] [items] [parts]`
 //!
 //! With `parts`, it times the verifier's pieces for one batch of 32 instead.
 //!
@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use burn::backend::Flex;
 use burn::tensor::backend::Backend;
 use drafters::{ItemSet, SemanticKnn, SemanticKnnConfig};
-use gr_model::{Constraint, TigerConfig, TigerPreset};
+use gr_model::{Constraint, TigerConfig, TigerPreset, TigerVerifier};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds, TokenLayout};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, TigerVerifier, baselines};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, StepStats, baselines};
 
 const SEED: u64 = 42;
 /// Beauty uses K = 256 codes per level in the TIGER paper's setup.
@@ -33,11 +33,7 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        recdata::rng::splitmix64(&mut self.0)
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize

@@ -2,7 +2,7 @@
 //! recommender, with no tensor type in sight.
 //!
 //! A verifier scores candidate semantic IDs by teacher forcing and runs a beam
-//! search one step at a time. [`crate::TigerVerifier`] implements it for TIGER on any
+//! search one step at a time. `gr_model::TigerVerifier` implements it for TIGER on any
 //! Burn backend; tests implement it with a table of log-probabilities, so the loop's
 //! logic is checked against brute force.
 

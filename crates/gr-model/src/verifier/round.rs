@@ -14,8 +14,8 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
-use gr_model::attention::KeyValue;
-use gr_model::{DecoderCache, EncoderOutput, Tiger};
+use crate::attention::KeyValue;
+use crate::{DecoderCache, EncoderOutput, Tiger};
 use semid::TokenLayout;
 
 /// A beam of the adapter's search, with what the next decoder call needs.

@@ -3,12 +3,12 @@
 use burn::backend::Flex;
 use burn::tensor::backend::Backend;
 use drafters::{SemanticKnn, SemanticKnnConfig};
-use gr_model::{Constraint, Tiger, TigerConfig, TigerPreset};
+use gr_model::{Constraint, Tiger, TigerConfig, TigerPreset, TigerVerifier};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, TigerVerifier, Verifier};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, Verifier};
 
-use crate::common::{catalogue, first, histories, items, unit};
+use crate::spec_common::{catalogue, first, histories, items, unit};
 
 type TestBackend = Flex;
 const ITEMS: usize = 40;
@@ -260,7 +260,7 @@ fn self_drafting_passes_the_encoder_pass_to_the_drafter() {
     };
     let verifier = TigerVerifier::new(&model, &ids, Constraint::Trie(&trie), Default::default())
         .with_query_embedding(&embed);
-    let drafter = crate::common::TableDrafter::new(77, ITEMS);
+    let drafter = crate::spec_common::TableDrafter::new(77, ITEMS);
     let engine = SpecGr::new(
         SpecGrConfig::new(4, 2, 4, -1.0),
         ItemSpace::new(&ids, &first(IN_SAMPLE)),

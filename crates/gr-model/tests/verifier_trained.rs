@@ -5,12 +5,12 @@
 use std::ops::ControlFlow;
 
 use burn::backend::{Autodiff, Flex};
-use gr_model::{Constraint, Tiger, TigerConfig, TigerPreset, TrainConfig, TrainExample, train};
+use gr_model::{Constraint, Tiger, TigerConfig, TigerPreset, TigerVerifier, TrainConfig, TrainExample, train};
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, TigerVerifier, baselines};
+use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig, baselines};
 
-use crate::common::{TableDrafter, first, layout};
+use crate::spec_common::{TableDrafter, first, layout};
 
 const IN_SAMPLE: u32 = 24;
 const UNSEEN: u32 = 12;

@@ -2,7 +2,7 @@
 //! draft's digit at the beams' depth, and each later digit level decodes each
 //! distinct draft prefix once, continuing from its parent's cache row.
 //!
-//! It makes more (smaller) decoder calls than [`crate::tiger_round::decode_round`]'s
+//! It makes more (smaller) decoder calls than [`super::round::decode_round`]'s
 //! single call, and decodes fewer positions: drafts that share a prefix share its
 //! rows, and no row is padded to the longest draft. Where the cost of a call is its
 //! arithmetic (the CPU), fewer positions win; where it is the call's latency (a
@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
-use gr_model::{DecoderCache, EncoderOutput, Tiger};
+use crate::{DecoderCache, EncoderOutput, Tiger};
 use semid::TokenLayout;
 
-use crate::tiger_round::{Extension, Round, RowBeam};
+use super::round::{Extension, Round, RowBeam};
 
 /// Decodes the beams of `queries` (all at depth `depth`) and then their extensions
 /// level by level; returns the same [`Round`] as the one-call version and the
