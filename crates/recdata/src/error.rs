@@ -108,6 +108,14 @@ pub enum DataError {
         /// The files that were looked for.
         expected: String,
     },
+    /// A split leaves no training examples, so nothing could be trained or fitted.
+    #[error("dataset `{dataset}`: the training split is empty: {reason}")]
+    EmptyTrainSplit {
+        /// The dataset.
+        dataset: String,
+        /// Why, in the data's terms.
+        reason: String,
+    },
     /// A split or generator setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
