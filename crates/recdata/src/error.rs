@@ -68,7 +68,8 @@ pub enum DataError {
     /// An interaction or history names an item that the catalog lacks.
     #[error(
         "{path}:{line}: field `{field}`: item `{item}` is not in the catalog \
-         (use MissingItemPolicy::Skip to skip such rows and count them)"
+         (to skip such rows and count them, set `missing_items = \"skip\"` under `[load]` in the \
+         dataset's manifest)"
     )]
     UnknownItem {
         /// The file.
