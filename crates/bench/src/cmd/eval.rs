@@ -451,6 +451,9 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     }
     anyhow::ensure!(!examples.is_empty(), "the `{}` part of {} has no examples to evaluate", args.part, resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data)
+        .with_context(|| format!("reading {}", semid_dir.display()))?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, &device)
         .with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
@@ -466,6 +469,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         )
     });
     let model = if needs_tiger {
+        crate::cmd::identity::check_model(&tiger_dir, &data, &args.ids.name(), &ids_sha256, &args.preset.name())?;
         Some(
             Tiger::<B>::load(&tiger_dir, &device)
                 .with_context(|| format!("loading {}", tiger_dir.display()))?,
@@ -473,9 +477,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     } else {
         None
     };
-    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
-        .with_context(|| format!("reading {}", emb_path.display()))?;
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
     let items: Vec<ItemId> = resolved.dataset.catalog.ids().collect();
     let knn = SemanticKnn::new(
         SemanticKnnConfig::new(embeddings.dim()),

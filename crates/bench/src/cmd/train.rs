@@ -56,9 +56,8 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
-        .with_context(|| format!("reading {} (run `specgr embed` first)", emb_path.display()))?;
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
     let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
     let in_sample = split.in_sample_items();
     let mut config = UniSRecTrainConfig::new().with_seed(args.seed);
@@ -199,6 +198,9 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data).with_context(fit_hint)?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
@@ -261,6 +263,15 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         .out
         .clone()
         .unwrap_or_else(|| run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())));
+    // The model's identity goes into `best/` before training, so every model saved
+    // there carries it; a `best/` of another model is refused rather than mixed with.
+    let stamp = crate::cmd::identity::model_stamp(&data, &args.ids.name(), &ids_sha256, &args.preset.name());
+    let best = out.join("best");
+    if best.join(crate::cmd::identity::MODEL_STAMP).exists() {
+        crate::cmd::identity::check_model(&best, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
+            .with_context(|| format!("training into {}", out.display()))?;
+    }
+    crate::cmd::identity::write_model_stamp(&best, &stamp)?;
     let bar = progress_bar(0, "training");
     let mut on_event = |e: &TrainEvent| {
         match e {
