@@ -69,6 +69,13 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     crate::resume::write_embeddings(&runs);
     write_cache_manifest(&runs.join("synthetic/embeddings"));
     let fit = ["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8", "--runs", &runs_s];
+    refused(
+        &[
+            "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1",
+            "--runs", &runs_s,
+        ],
+        &["semid/rqkmeans/ids.json not found: run `specgr semid fit --dataset synthetic --method rqkmeans` first"],
+    );
     ok(&fit);
     let semid = runs.join("synthetic/semid/rqkmeans");
     let ids = semid.join("ids.json");

@@ -452,8 +452,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     anyhow::ensure!(!examples.is_empty(), "the `{}` part of {} has no examples to evaluate", args.part, resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data)
-        .with_context(|| format!("reading {}", semid_dir.display()))?;
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, &device)
         .with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();

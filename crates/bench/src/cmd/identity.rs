@@ -202,9 +202,14 @@ pub fn fit_is_current(dir: &Path, settings: &serde_json::Value, data: &DatasetId
 }
 
 /// Checks semantic IDs a command is about to use: fitted on the dataset loaded now and
-/// still the `ids.json` their fit wrote. Returns the hash of `ids.json`.
-pub fn check_semid(dir: &Path, data: &DatasetIdentity) -> anyhow::Result<String> {
+/// still the `ids.json` their fit wrote. Returns the hash of `ids.json`. `fit_args`
+/// are the `specgr semid fit` arguments that write them, for the message when they are
+/// missing.
+pub fn check_semid(dir: &Path, data: &DatasetIdentity, fit_args: &str) -> anyhow::Result<String> {
     let ids = dir.join(IDS_FILE);
+    if !ids.exists() {
+        bail!("{} not found: run `specgr semid fit {} {fit_args}` first", ids.display(), data.origin);
+    }
     let now = sha256_file(&ids)?;
     let stamp_path = dir.join(FIT_STAMP);
     let stamp = read_stamp(&stamp_path)?;

@@ -111,7 +111,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let semid_dir = dataset_dir.join("semid").join(args.ids.name());
     let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data).with_context(fit_hint)?;
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     if let Some(init) = &args.init {
         // SpecGR++ starts from this TIGER: it must have been trained on these IDs.
         crate::cmd::identity::check_model(init, &data, &args.ids.name(), &ids_sha256, &args.preset.name())

@@ -199,8 +199,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let run_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
-    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data).with_context(fit_hint)?;
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
