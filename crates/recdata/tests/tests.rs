@@ -2,6 +2,7 @@
 
 mod beauty;
 mod formats;
+mod fuzz;
 mod lock;
 mod manifests;
 mod splits;
