@@ -3,6 +3,7 @@
 mod beauty;
 mod formats;
 mod fuzz;
+mod fuzz_harness;
 mod lock;
 mod manifests;
 mod splits;
