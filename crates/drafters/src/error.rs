@@ -82,6 +82,9 @@ pub enum DrafterError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A checkpoint whose tensors do not fit the model its config describes.
+    #[error(transparent)]
+    Checkpoint(#[from] gr_model::TigerError),
     /// A checkpoint or config could not be encoded or decoded.
     #[error("{path}: {message}")]
     Format {

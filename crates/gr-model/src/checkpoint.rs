@@ -157,6 +157,20 @@ pub(crate) fn module_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<(String
     shapes.out
 }
 
+/// Checks that a Burn named-MessagePack record file (its bytes, read from `path`)
+/// holds exactly the tensors of `module`, shape for shape, before Burn decodes it:
+/// Burn itself loads tensors of any shape and fails later inside the backend.
+/// `config` names where the module's shapes came from. For other models' loaders
+/// (the UniSRec drafter); TIGER's go through [`Tiger::load`].
+pub fn check_record<B: Backend, M: Module<B>>(
+    bytes: &mut Vec<u8>,
+    module: &M,
+    path: &Path,
+    config: &str,
+) -> Result<(), TigerError> {
+    check_record_bytes::<B, M>(bytes, module, path, config)
+}
+
 /// Checks that the record in `bytes` holds exactly the tensors of `module`, shape for
 /// shape; `config` names where the module's shapes came from.
 pub(crate) fn check_record_bytes<B: Backend, M: Module<B>>(
