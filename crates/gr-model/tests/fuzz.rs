@@ -6,7 +6,7 @@
 use gr_model::checkpoint::read_config;
 use gr_model::{Tiger, TigerConfig};
 
-use crate::common::{TestBackend, device, model};
+use crate::common::{TestBackend, device, model, rng_lock};
 use crate::fuzz_harness::{edits, fuzz, mutate};
 
 /// Whether every size in `c` is at most a few times the tiny model's, so that building
@@ -30,6 +30,9 @@ fn small(c: &TigerConfig, tiny: &TigerConfig) -> bool {
 fn checkpoint_and_config_readers_never_panic() {
     let saved = tempfile::tempdir().unwrap();
     let tiny = model(5);
+    // Every load initialises a model from the backend's global generator: hold the lock
+    // that seeded tests hold, or their draws interleave with these.
+    let _guard = rng_lock();
     tiny.save(saved.path()).unwrap();
     let config = std::fs::read(saved.path().join("config.json")).unwrap();
     let weights = std::fs::read(saved.path().join("model.mpk")).unwrap();
