@@ -141,6 +141,14 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
         &strs(&eval("tiny")),
         &["tiger-rqkmeans-tiny/best was trained on semantic IDs with SHA-256", "Train it again"],
     );
+    // Training again into that run directory would mix the two models' files.
+    refused(
+        &[
+            "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1",
+            "--runs", &runs_s,
+        ],
+        &["tiger-rqkmeans-tiny holds a model of other inputs", "move the directory aside", "was trained on semantic IDs"],
+    );
 
     // Run directories written before identities existed are read, with a warning.
     let mut old_stamp: serde_json::Value =

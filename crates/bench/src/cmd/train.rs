@@ -268,7 +268,13 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let best = out.join("best");
     if best.join(crate::cmd::identity::MODEL_STAMP).exists() {
         crate::cmd::identity::check_model(&best, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
-            .with_context(|| format!("training into {}", out.display()))?;
+            .with_context(|| {
+                format!(
+                    "{} holds a model of other inputs, which this run would mix with its own: move the directory \
+                     aside (or pass another --out) to train anew",
+                    out.display()
+                )
+            })?;
     }
     crate::cmd::identity::write_model_stamp(&best, &stamp)?;
     let bar = progress_bar(0, "training");
