@@ -163,6 +163,23 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     let out = ok(&[&fit[..], &["--seed", "7"]].concat());
     assert!(out.contains("kept"), "an old stamp of the same settings still keeps the fit: {out}");
 
+    // A UniSRec drafter trained on embeddings that were made again since.
+    ok(&["train", "unisrec", "--dataset", "synthetic", "--epochs", "1", "--runs", &runs_s]);
+    let unisrec_eval = ["eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--methods", "unisrec", "--limit", "4", "--runs", &runs_s];
+    ok(&unisrec_eval);
+    let emb_dir = runs.join("synthetic/embeddings");
+    let (e, _) = text_encoder::Embeddings::load(&emb_dir.join(text_encoder::EMBEDDINGS_FILE)).unwrap();
+    let flipped: Vec<f32> = e.as_slice().iter().map(|x| -x).collect();
+    text_encoder::Embeddings::new(e.dim(), flipped).unwrap().save(&emb_dir.join(text_encoder::EMBEDDINGS_FILE), Default::default()).unwrap();
+    write_cache_manifest(&emb_dir);
+    refused(&unisrec_eval, &["synthetic/unisrec was trained on text embeddings with SHA-256", "Train it again: `specgr train unisrec --dataset synthetic`"]);
+    // A training that was killed leaves the stamp it wrote at its start.
+    let stamp_path = runs.join("synthetic/unisrec/inputs-stamp.json");
+    let mut stamp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stamp_path).unwrap()).unwrap();
+    stamp["embeddings_sha256"] = "unfinished".into();
+    std::fs::write(&stamp_path, stamp.to_string()).unwrap();
+    refused(&unisrec_eval, &["synthetic/unisrec: its training did not finish (killed?)"]);
+
     // A matrix that its manifest does not vouch for (another run's, or half rewritten).
     let embeddings = runs.join("synthetic/embeddings").join(text_encoder::EMBEDDINGS_FILE);
     let rows = text_encoder::Embeddings::load(&embeddings).unwrap().0.len();

@@ -486,6 +486,10 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     let unisrec = match args.methods.iter().any(|m| m.uses_unisrec()) {
         true => {
             let dir = run_dir.join("unisrec");
+            if dir.exists() {
+                let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+                crate::cmd::identity::check_unisrec(&dir, &data, &emb_path)?;
+            }
             let knn_config = drafters::KnnConfig::new(0);
             Some(
                 drafters::UniSRec::<B>::load(

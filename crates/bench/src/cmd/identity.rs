@@ -303,3 +303,55 @@ pub fn check_model(best: &Path, data: &DatasetIdentity, ids: &str, ids_sha256: &
     }
     Ok(())
 }
+
+/// What a UniSRec stamp holds instead of the embeddings' hash while training runs.
+pub const UNFINISHED: &str = "unfinished";
+
+/// The identity of a trained UniSRec drafter: the dataset and the text embeddings it
+/// was trained on (its adaptor is fitted to those vectors).
+pub fn unisrec_stamp(data: &DatasetIdentity, embeddings_sha256: &str) -> String {
+    serde_json::json!({ "dataset": data.fingerprint, "embeddings_sha256": embeddings_sha256 }).to_string()
+}
+
+/// Checks that the UniSRec drafter in `dir` was trained on the dataset and embeddings
+/// a command is about to use it with.
+pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path) -> anyhow::Result<()> {
+    let path = dir.join(MODEL_STAMP);
+    let Some(stamp) = read_stamp(&path)? else {
+        tracing::warn!(
+            "{}: no {MODEL_STAMP} (trained before identities were kept): cannot check that this drafter was \
+             trained on dataset `{}` and {}; using it",
+            dir.display(),
+            data.name(),
+            embeddings.display()
+        );
+        return Ok(());
+    };
+    let field = |key: &str| stamp_str(&stamp, key).unwrap_or("(none)").to_owned();
+    if field("dataset") != data.fingerprint {
+        bail!("{}", other_dataset(dir, &field("dataset"), data));
+    }
+    if field("embeddings_sha256") == UNFINISHED {
+        bail!(
+            "{}: its training did not finish (killed?), so its checkpoint may belong to no run (says {}). Train it \
+             again: `specgr train unisrec {}`",
+            dir.display(),
+            path.display(),
+            data.origin
+        );
+    }
+    let now = sha256_file(embeddings)?;
+    if field("embeddings_sha256") != now {
+        bail!(
+            "{} was trained on text embeddings with SHA-256 {} (says {}), but {} is {} now: the embeddings were \
+             made again since (another encoder?). Train it again: `specgr train unisrec {}`",
+            dir.display(),
+            short(&field("embeddings_sha256")),
+            path.display(),
+            embeddings.display(),
+            short(&now),
+            data.origin
+        );
+    }
+    Ok(())
+}

@@ -56,8 +56,8 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
+    let identity = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &identity)?;
     let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
     let in_sample = split.in_sample_items();
     let mut config = UniSRecTrainConfig::new().with_seed(args.seed);
@@ -69,6 +69,12 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     }
     let data = UniSRecData { text: &text, in_sample: &in_sample, train: &split.train, valid: &split.valid };
     let out = run_dir.join("unisrec");
+    // Training rewrites the checkpoint as it improves: until it ends, the directory is
+    // stamped unfinished, so a killed run is refused, not taken for the old drafter.
+    let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+    let stamp = crate::cmd::identity::unisrec_stamp(&identity, &crate::cmd::identity::sha256_file(&emb_path)?);
+    let unfinished = crate::cmd::identity::unisrec_stamp(&identity, crate::cmd::identity::UNFINISHED);
+    crate::cmd::identity::write_model_stamp(&out, &unfinished)?;
     let bar = progress_bar(0, "training UniSRec");
     let mut progress = |p: &TrainProgress| {
         bar.set_length(p.steps as u64);
@@ -87,6 +93,7 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
         &mut progress,
     )?;
     bar.finish_and_clear();
+    crate::cmd::identity::write_model_stamp(&out, &stamp)?;
     println!(
         "trained {} epochs at {:.0} samples/s; best epoch {} (valid {:?}); checkpoint in {}",
         report.epochs,
