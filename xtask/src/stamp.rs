@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 /// The stamp's file name inside a run directory.
 pub const STAMP_FILE: &str = "inputs-stamp.txt";
@@ -67,21 +66,9 @@ pub fn write(run_dir: &Path, stamp: &str) -> Result<()> {
     crate::download::write_atomic(&run_dir.join(STAMP_FILE), stamp.as_bytes())
 }
 
-/// The SHA-256 of a dataset's content: every interaction (user, item key, time) in
-/// order, and every item's key and text.
+/// The SHA-256 of a dataset's content ([`recdata::Dataset::fingerprint`]: every
+/// interaction and every item's key and text), the same value `specgr` records in the
+/// artifacts it makes from the dataset.
 pub fn dataset_fingerprint(data: &recdata::Dataset) -> String {
-    let mut h = Sha256::new();
-    for x in &data.interactions {
-        h.update(x.user.to_le_bytes());
-        h.update(data.catalog.key(x.item).as_bytes());
-        h.update([0]);
-        h.update(x.timestamp_ms.to_le_bytes());
-    }
-    for (key, text) in data.catalog.keys().iter().zip(data.catalog.texts()) {
-        h.update(key.as_bytes());
-        h.update([0]);
-        h.update(text.as_bytes());
-        h.update([0]);
-    }
-    format!("{:x}", h.finalize())
+    data.fingerprint()
 }

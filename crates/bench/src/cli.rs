@@ -140,6 +140,16 @@ mod tests {
             ("train specgr++ --proj-dim 0", "--proj-dim", "at least 1"),
             ("train specgr++ --train-limit 0", "--train-limit", "at least 1"),
             ("train specgr++ --valid-limit 0", "--valid-limit", "at least 1"),
+            ("bench data --repeat 0", "--repeat", "at least 1"),
+            ("bench train --steps 0", "--steps", "at least 1"),
+            ("bench train --sorted-steps 0", "--sorted-steps", "at least 1"),
+            ("bench train --batch-size 0", "--batch-size", "at least 1"),
+            ("bench train --sort-window 0", "--sort-window", "at least 1"),
+            ("bench train --lr 0", "--lr", "greater than 0"),
+            ("bench train --lr NaN", "--lr", "finite"),
+            ("bench train --weight-decay -1", "--weight-decay", "0 or more"),
+            ("bench train --dropout 1", "--dropout", "[0, 1)"),
+            ("bench train --peak-rows 0", "--peak-rows", "at least 1"),
         ];
         for (line, flag, why) in cases {
             let message = refused(line);
@@ -151,6 +161,7 @@ mod tests {
     fn meaningful_values_still_parse() {
         accepted("eval --k 10 --epsilon 0 --threshold -2.5 --subset-size 100 --limit 5 --sample 3 --ensemble-weight 1");
         accepted("eval --draft-size 0 --method-threshold specgr-knn=-3");
+        accepted("bench train --rounds 0 --warmup-rows 0 --weight-decay 0 --dropout 0");
         accepted("train tiger --epochs 1 --shards 1 --warmup-steps 1 --dropout 0 --weight-decay 0 --checkpoint-minutes 0");
         accepted("train specgr++ --stage1-epochs 0 --stage2-epochs 0");
         accepted("semid fit --levels 64");

@@ -1,6 +1,8 @@
 //! Integration tests of `bench`, one module per topic (one test binary keeps links short).
 
 mod args;
+mod data;
+mod identity;
 mod levels;
 mod lock;
 mod plot;

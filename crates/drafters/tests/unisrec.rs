@@ -98,6 +98,23 @@ fn training_lowers_the_loss_beats_random_and_drafts_new_items() {
 }
 
 #[test]
+fn a_checkpoint_of_other_shapes_than_its_config_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Default::default();
+    let model = tiny_config().init::<Flex>(&device);
+    drafters::unisrec::save_checkpoint(dir.path(), &tiny_config(), &model).unwrap();
+    assert!(load_checkpoint::<Flex>(dir.path(), &device).is_ok());
+    // The config of a wider model beside these weights. Before: loaded, and the first
+    // forward pass panicked inside the backend.
+    let wider = tiny_config().with_d_model(32);
+    let json = serde_json::to_string(&wider).unwrap();
+    std::fs::write(dir.path().join(drafters::unisrec::CONFIG_FILE), json).unwrap();
+    let err = load_checkpoint::<Flex>(dir.path(), &device).unwrap_err().to_string();
+    assert!(err.contains("unisrec.mpk: its tensors do not fit the model that") && err.contains("unisrec-config.json"), "{err}");
+    assert!(err.contains("is [") && err.contains("in the file"), "{err}");
+}
+
+#[test]
 fn training_refuses_unusable_data() {
     let t = task();
     let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();

@@ -58,22 +58,10 @@ pub(crate) fn record_bytes<B: Backend, R: Record<B>>(
         })
 }
 
-/// Parses a Burn record written by [`record_bytes`].
-///
-/// A TIGER model record (`TigerRecord`) is first checked against the config stored
-/// beside it (`config.json`, or the `model` of a run's `state.json`), so that resuming
-/// from a `last/model-*.mpk` of other shapes is an error, not a panic in the backend.
-pub(crate) fn load_record<B: Backend, R: Record<B> + 'static>(
-    path: &Path,
-    device: &B::Device,
-) -> Result<R, TigerError> {
-    let mut bytes = read(path)?;
-    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<crate::model::TigerRecord<B>>()
-        && let Some((config, source)) = config_beside(path)?
-    {
-        check_record_bytes(&mut bytes, &config.init::<B>(device)?, path, &source)?;
-    }
-    decode_record(bytes, path, device)
+/// Parses a Burn record written by [`record_bytes`] (an optimizer state; models go
+/// through [`load_checked`], which checks their shapes first).
+pub(crate) fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) -> Result<R, TigerError> {
+    decode_record(read(path)?, path, device)
 }
 
 /// Loads the record at `path` into `module` after checking that it holds exactly the
@@ -114,27 +102,6 @@ fn corrupt(path: &Path, bytes: usize, message: &str) -> TigerError {
         bytes,
         message: first.to_owned(),
     }
-}
-
-/// The model config a record file sits beside: `config.json` (a saved model) or the
-/// `model` field of `state.json` (a training run's `last/`), with the file it came from.
-fn config_beside(path: &Path) -> Result<Option<(TigerConfig, String)>, TigerError> {
-    let Some(dir) = path.parent() else { return Ok(None) };
-    let config = dir.join(CONFIG_FILE);
-    if config.exists() {
-        return Ok(Some((read_config(dir)?, config.display().to_string())));
-    }
-    let state = dir.join("state.json");
-    if state.exists() {
-        let value: serde_json::Value = serde_json::from_slice(&read(&state)?)
-            .map_err(|source| TigerError::Json { path: state.clone(), source })?;
-        if let Some(model) = value.get("model") {
-            let config = serde_json::from_value(model.clone())
-                .map_err(|source| TigerError::Json { path: state.clone(), source })?;
-            return Ok(Some((config, format!("{} (`model`)", state.display()))));
-        }
-    }
-    Ok(None)
 }
 
 /// Every tensor of a record file: its path (`encoder.0.attention.q.weight`) and shape,
@@ -188,6 +155,20 @@ pub(crate) fn module_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<(String
     let mut shapes = Shapes { path: Vec::new(), out: Vec::new() };
     module.visit(&mut shapes);
     shapes.out
+}
+
+/// Checks that a Burn named-MessagePack record file (its bytes, read from `path`)
+/// holds exactly the tensors of `module`, shape for shape, before Burn decodes it:
+/// Burn itself loads tensors of any shape and fails later inside the backend.
+/// `config` names where the module's shapes came from. For other models' loaders
+/// (the UniSRec drafter); TIGER's go through [`Tiger::load`].
+pub fn check_record<B: Backend, M: Module<B>>(
+    bytes: &mut Vec<u8>,
+    module: &M,
+    path: &Path,
+    config: &str,
+) -> Result<(), TigerError> {
+    check_record_bytes::<B, M>(bytes, module, path, config)
 }
 
 /// Checks that the record in `bytes` holds exactly the tensors of `module`, shape for

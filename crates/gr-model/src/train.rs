@@ -22,7 +22,7 @@ use burn::tensor::backend::AutodiffBackend;
 use semid::{PrefixTrie, SemanticIds};
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_record, record_bytes, write_atomic};
+use crate::checkpoint::{check_same_config, load_checked, load_record, record_bytes, write_atomic};
 use crate::eval::{RankingMetrics, evaluate};
 use crate::schedule::{LrDecay, LrSchedule, interleave_for_shards, length_sorted_batches, shuffled};
 use crate::{Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
@@ -404,10 +404,10 @@ pub fn train<B: AutodiffBackend>(
             }
             state.train = config.clone();
             let stem = checkpoint_stem(&state);
-            model = model.load_record(load_record::<B, _>(
-                &last_dir.join(format!("model-{stem}.mpk")),
-                device,
-            )?);
+            // `check_same_config` has just shown that `state.json` describes this model,
+            // so its shapes are the ones the file must have.
+            let source = format!("{} (`model`)", last_dir.join("state.json").display());
+            model = load_checked(model, &last_dir.join(format!("model-{stem}.mpk")), &source, device)?;
             optim = optim.load_record(load_record::<B, _>(
                 &last_dir.join(format!("optim-{stem}.mpk")),
                 device,

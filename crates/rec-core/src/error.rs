@@ -85,6 +85,10 @@ pub enum DrafterError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A checkpoint whose tensors do not fit the model its config describes (the
+    /// checker's own error, which names the file and the tensors).
+    #[error(transparent)]
+    Checkpoint(Box<dyn std::error::Error + Send + Sync>),
     /// A checkpoint or config could not be encoded or decoded.
     #[error("{path}: {message}")]
     Format {

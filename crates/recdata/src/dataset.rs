@@ -120,6 +120,28 @@ impl Dataset {
         self.catalog.len()
     }
 
+    /// The SHA-256 (hex) of the dataset's content: every interaction (user index,
+    /// item key, time) in order, and every item's key and text. Artifacts made from a
+    /// dataset record it, so that one made from another dataset of the same name (or
+    /// from another version of the data) is recognised.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for x in &self.interactions {
+            h.update(x.user.to_le_bytes());
+            h.update(self.catalog.key(x.item).as_bytes());
+            h.update([0]);
+            h.update(x.timestamp_ms.to_le_bytes());
+        }
+        for (key, text) in self.catalog.keys().iter().zip(self.catalog.texts()) {
+            h.update(key.as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+            h.update([0]);
+        }
+        format!("{:x}", h.finalize())
+    }
+
     /// Each user's interactions, in time order, as indices into `interactions`.
     pub fn user_sequences(&self) -> Vec<Vec<u32>> {
         let mut seqs = vec![Vec::new(); self.users.len()];

@@ -68,7 +68,8 @@ pub enum DataError {
     /// An interaction or history names an item that the catalog lacks.
     #[error(
         "{path}:{line}: field `{field}`: item `{item}` is not in the catalog \
-         (use MissingItemPolicy::Skip to skip such rows and count them)"
+         (to skip such rows and count them, set `missing_items = \"skip\"` under `[load]` in the \
+         dataset's manifest)"
     )]
     UnknownItem {
         /// The file.
@@ -110,6 +111,14 @@ pub enum DataError {
         /// What to do about it: download it (a manifest with downloads), or put the
         /// files there.
         hint: String,
+    },
+    /// A split leaves no training examples, so nothing could be trained or fitted.
+    #[error("dataset `{dataset}`: the training split is empty: {reason}")]
+    EmptyTrainSplit {
+        /// The dataset.
+        dataset: String,
+        /// Why, in the data's terms.
+        reason: String,
     },
     /// A split or generator setting is invalid.
     #[error("invalid configuration: {0}")]

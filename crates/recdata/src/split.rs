@@ -208,7 +208,47 @@ impl Dataset {
             }
         }
         let [train, valid, test] = parts;
+        if train.is_empty() {
+            return Err(DataError::EmptyTrainSplit {
+                dataset: self.name.clone(),
+                reason: self.why_no_training_examples(config, cutoffs_ms, &stats[0]),
+            });
+        }
+        for (name, part) in [("validation", &valid), ("test", &test)] {
+            if part.is_empty() {
+                tracing::warn!(dataset = %self.name, "the {name} split is empty: nothing to evaluate on it");
+            }
+        }
         Ok(Split { train, valid, test, in_sample, cutoffs_ms, stats })
+    }
+
+    /// Says, in the data's terms, why a split left no training examples.
+    fn why_no_training_examples(&self, config: &SplitConfig, cutoffs_ms: Option<(i64, i64)>, train: &PartStats) -> String {
+        let n = self.interactions.len();
+        let first = self.interactions.first().map_or(0, |x| x.timestamp_ms);
+        let constant = self.interactions.iter().all(|x| x.timestamp_ms == first);
+        match (config, cutoffs_ms) {
+            (SplitConfig::Chronological { .. }, Some((t1, _))) if constant && n > 1 => format!(
+                "all {n} interactions have the same timestamp ({first} ms), so the cut-off t1 = {t1} ms puts every \
+                 one of them in the validation or test part; the timestamp column is probably constant or was \
+                 filled in. Give the interactions their real times, or split leave-one-out \
+                 ([split] kind = \"leave-one-out\" in the manifest)"
+            ),
+            (SplitConfig::Chronological { .. }, Some((t1, _))) if train.interactions == 0 => format!(
+                "none of the {n} interactions is before the valid cut-off t1 = {t1} ms (the earliest is at {first} ms); \
+                 move the cut-off later"
+            ),
+            (SplitConfig::Chronological { .. }, Some((t1, _))) => format!(
+                "the {} interactions before the valid cut-off t1 = {t1} ms are all users' first interactions, which \
+                 have no history to predict from; move the cut-off later",
+                train.interactions
+            ),
+            _ => format!(
+                "none of the {} users has a training interaction after an earlier one of theirs (leave-one-out keeps \
+                 each user's last two interactions for validation and test), so no training example has a history",
+                self.num_users()
+            ),
+        }
     }
 
     /// The timestamp (ms) a cut-off stands for.

@@ -59,6 +59,49 @@ fn generic_csv_bad_rows_name_file_line_and_field() {
 }
 
 #[test]
+fn a_header_naming_a_column_twice_is_refused() {
+    // Before: the first `timestamp` column was read and the second silently ignored.
+    check_error(
+        load_generic("user_id,item_asin,timestamp,timestamp\nu1,A,10,99\n", LoadOptions::default()),
+        &["interactions.csv:1", "column `timestamp` twice", "columns 3 and 4"],
+    );
+    check_error(
+        load_generic("user_id,item_asin, user_id ,timestamp\nu1,A,u2,10\n", LoadOptions::default()),
+        &["interactions.csv:1", "column `user_id` twice", "columns 1 and 3"],
+    );
+}
+
+#[test]
+fn a_csv_cut_inside_a_quoted_last_field_is_refused() {
+    let h = "user_id,item_asin,timestamp\n";
+    // Before: the unterminated quote swallowed the rest of the file and the row loaded.
+    check_error(
+        load_generic(&format!("{h}u1,A,10\nu1,B,\"20"), LoadOptions::default()),
+        &["interactions.csv:3", "ends inside a quoted field"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "items.csv", "item_asin,title\nA,\"Alpha, the first\"\nB,\"Beta \"\"5\"\"\"\nC,\"Gamma, cut");
+    write(dir.path(), "interactions.csv", &format!("{h}u1,A,10\n"));
+    check_error(generic().load("t", dir.path(), LoadOptions::default()), &["items.csv:4", "ends inside a quoted field"]);
+    // Closed quotes, doubled quotes and a quote inside an unquoted field all still load,
+    // with or without a final line end.
+    write(dir.path(), "items.csv", "item_asin,title\nA,\"Alpha, the first\"\nB,\"Beta \"\"5\"\"\"\nC,Gamma 5\" screen");
+    let d = generic().load("t", dir.path(), LoadOptions::default()).unwrap();
+    assert_eq!(d.catalog.text(d.catalog.id("A").unwrap()), "Alpha, the first");
+}
+
+#[test]
+fn the_unknown_item_hint_names_the_manifest_key() {
+    let h = "user_id,item_asin,timestamp\n";
+    check_error(
+        load_generic(&format!("{h}u1,Q,2\n"), LoadOptions::default()),
+        &["`Q` is not in the catalog", "missing_items = \"skip\"", "[load]"],
+    );
+    let err = load_generic(&format!("{h}u1,Q,2\n"), LoadOptions::default()).unwrap_err().to_string();
+    assert!(!err.contains("MissingItemPolicy"), "{err}");
+}
+
+#[test]
 fn unknown_items_are_skipped_and_counted_when_asked() {
     let options = LoadOptions { missing_items: MissingItemPolicy::Skip, ..LoadOptions::default() };
     let d = load_generic("user_id,item_asin,timestamp\nu1,A,1\nu1,Q,2\nu1,Q,3\nu2,R,3\n", options).unwrap();

@@ -105,3 +105,44 @@ fn long_histories_are_truncated_to_the_most_recent() {
     assert_eq!(keys(&d, &last.history)[0], "i079");
     assert_eq!(keys(&d, &last.history)[19], "i098");
 }
+
+/// Splits and expects an error whose message contains every fragment.
+fn check_split_error(d: &Dataset, config: &SplitConfig, fragments: &[&str]) {
+    let err = d.split(config).expect_err("expected an empty training split to be refused").to_string();
+    for f in fragments {
+        assert!(err.contains(f), "error `{err}` should mention `{f}`");
+    }
+}
+
+#[test]
+fn a_split_with_no_training_examples_is_refused_saying_why() {
+    // The same timestamp on every row (a filled-in column): the quantile cut-offs fall
+    // on it and every interaction lands in test.
+    let rows: Vec<(String, String, i64)> =
+        (0..12).map(|i| (format!("u{}", i % 3), format!("i{i}"), 1_629_498_965)).collect();
+    let rows: Vec<(&str, &str, i64)> = rows.iter().map(|(u, i, t)| (u.as_str(), i.as_str(), *t)).collect();
+    let d = dataset(&rows);
+    check_split_error(
+        &d,
+        &SplitConfig::quantiles(0.8, 0.9),
+        &["dataset `t`", "training split is empty", "all 12 interactions have the same timestamp (1629498965000 ms)"],
+    );
+    // Fixed cut-offs before every interaction.
+    let d = dataset(&[("u1", "a", 10), ("u1", "b", 20), ("u2", "a", 30)]);
+    let before = SplitConfig::Chronological {
+        valid: CutOff::TimestampMs(5),
+        test: CutOff::TimestampMs(6),
+        max_history: 20,
+    };
+    check_split_error(&d, &before, &["training split is empty", "none of the 3 interactions is before", "t1 = 5 ms"]);
+    // Only first interactions before t1: no history to predict from.
+    let first_only = SplitConfig::Chronological {
+        valid: CutOff::TimestampMs(15_000),
+        test: CutOff::TimestampMs(25_000),
+        max_history: 20,
+    };
+    check_split_error(&d, &first_only, &["training split is empty", "first interactions"]);
+    // Leave-one-out with three interactions per user: the first of each is train, with no history.
+    let d = dataset(&[("u1", "a", 1), ("u1", "b", 2), ("u1", "c", 3)]);
+    check_split_error(&d, &SplitConfig::LeaveOneOut { max_history: 20 }, &["training split is empty", "leave-one-out"]);
+}

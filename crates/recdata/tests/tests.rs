@@ -2,6 +2,8 @@
 
 mod beauty;
 mod formats;
+mod fuzz;
+mod fuzz_harness;
 mod lock;
 mod manifests;
 mod splits;

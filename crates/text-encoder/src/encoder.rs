@@ -63,7 +63,12 @@ pub struct SentenceEncoder<B: Backend> {
     model_dir: PathBuf,
     device: B::Device,
     threads: usize,
+    /// How often [`embed_all`](Self::embed_all) saves finished rows to its cache.
+    checkpoint_every: std::time::Duration,
 }
+
+/// How often [`SentenceEncoder::embed_all`] saves finished rows unless told otherwise.
+const DEFAULT_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl<B: Backend> SentenceEncoder<B> {
     /// Loads a sentence-transformers model directory (see
@@ -159,7 +164,17 @@ impl<B: Backend> SentenceEncoder<B> {
             model_dir: model_dir.to_path_buf(),
             device: device.clone(),
             threads: 1,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
         }
+    }
+
+    /// Saves the rows finished so far to the cache directory of
+    /// [`embed_all`](Self::embed_all) whenever this much time has passed since the last
+    /// save (default 30 s; zero saves after every batch), so that a killed run resumes
+    /// from them instead of starting over.
+    pub fn with_checkpoint_every(mut self, every: std::time::Duration) -> Self {
+        self.checkpoint_every = every;
+        self
     }
 
     /// Runs [`embed_all`](Self::embed_all)'s batches on `threads` threads at once
@@ -266,6 +281,16 @@ impl<B: Backend> SentenceEncoder<B> {
         l2_normalize(mean_pool(hidden, keep))
     }
 
+    /// Writes the finished rows (and only those) to the cache in `dir`.
+    fn store_rows(&self, dir: &Path, data: &[f32], hashes: &[String], truncated: &[bool], finished: &[bool]) -> Result<()> {
+        let dim = self.dim();
+        let rows: Vec<usize> = (0..finished.len()).filter(|&i| finished[i]).collect();
+        let values: Vec<f32> = rows.iter().flat_map(|&i| data[i * dim..(i + 1) * dim].iter().copied()).collect();
+        let entries = rows.iter().map(|&i| TextEntry { sha256: hashes[i].clone(), truncated: truncated[i] }).collect();
+        let manifest = cache::manifest_base(&self.model_checksum, &self.model_dir, dim, self.max_seq_length(), entries);
+        cache::store(dir, &Embeddings::new(dim, values)?, manifest)
+    }
+
     /// Embeds every text, `batch_size` at a time, longest first so that each batch
     /// holds texts of similar length and little padding.
     ///
@@ -288,17 +313,24 @@ impl<B: Backend> SentenceEncoder<B> {
         let total = texts.len();
         let hashes: Vec<String> = texts.iter().map(|t| sha256_str(t)).collect();
         let cached = match cache_dir {
-            Some(dir) => cache::load_cached(dir, &self.model_checksum, dim)?,
+            // The cache is only ever rebuilt from the model, so a damaged one (cut short,
+            // or a matrix and manifest that do not belong together) is safe to replace.
+            Some(dir) => cache::load_cached(dir, &self.model_checksum, dim).unwrap_or_else(|e| {
+                tracing::warn!("the embedding cache in {} is damaged ({e}); embedding every text again and rewriting it", dir.display());
+                Default::default()
+            }),
             None => Default::default(),
         };
         let mut data = vec![0f32; total * dim];
         let mut truncated = vec![false; total];
+        let mut finished = vec![false; total];
         let mut todo = Vec::new();
         for (i, hash) in hashes.iter().enumerate() {
             match cached.get(hash) {
                 Some((row, was_truncated)) => {
                     data[i * dim..(i + 1) * dim].copy_from_slice(row);
                     truncated[i] = was_truncated;
+                    finished[i] = true;
                 }
                 None => todo.push(i),
             }
@@ -312,13 +344,28 @@ impl<B: Backend> SentenceEncoder<B> {
         let mut order: Vec<usize> = (0..todo.len()).collect();
         order.sort_by_key(|&j| std::cmp::Reverse(tokenized[j].ids.len()));
         let chunks: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let mut last_save = std::time::Instant::now();
+        let mut save_error = None;
         let mut place = |chunk: &[usize], values: Vec<f32>| {
             for (&j, row) in chunk.iter().zip(values.chunks_exact(dim)) {
                 let i = todo[j];
                 data[i * dim..(i + 1) * dim].copy_from_slice(row);
                 truncated[i] = tokenized[j].truncated;
+                finished[i] = true;
             }
             done += chunk.len();
+            // Finished rows are saved now and then, so a killed run keeps them: the
+            // cache then holds just those texts, and the next run reuses them by hash.
+            if let Some(dir) = cache_dir
+                && done < total
+                && save_error.is_none()
+                && last_save.elapsed() >= self.checkpoint_every
+            {
+                if let Err(e) = self.store_rows(dir, &data, &hashes, &truncated, &finished) {
+                    save_error = Some(e);
+                }
+                last_save = std::time::Instant::now();
+            }
             progress(done, total);
         };
         let run = |chunk: &[usize]| -> Vec<f32> {
@@ -353,6 +400,9 @@ impl<B: Backend> SentenceEncoder<B> {
                     place(chunks[c], values);
                 }
             });
+        }
+        if let Some(e) = save_error {
+            return Err(e);
         }
 
         let embeddings = Embeddings::new(dim, data)?;

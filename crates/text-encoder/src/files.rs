@@ -102,8 +102,8 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
-/// Hex sha256 of a string.
-pub(crate) fn sha256_str(text: &str) -> String {
+/// Hex sha256 of a string's UTF-8 bytes: a text's key in the cache's `manifest.json`.
+pub fn sha256_str(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 

@@ -16,6 +16,6 @@ pub use encoder::{EmbedOutput, SentenceEncoder};
 pub use error::{Error, Result, TensorProblem};
 pub use files::{
     CONFIG_FILE, EncoderFile, POOLING_CONFIG_FILE, SENTENCE_CONFIG_FILE, TOKENIZER_FILE,
-    WEIGHTS_FILE, encoder_files, sha256_file,
+    WEIGHTS_FILE, encoder_files, sha256_file, sha256_str,
 };
 pub use tokenizer::{TextTokenizer, TokenizedText};

@@ -14,7 +14,7 @@ pub enum BenchCommand {
         #[command(flatten)]
         dataset: DatasetArgs,
         /// Repetitions (the first one also warms the page cache).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = crate::cmd::args::positive)]
         repeat: usize,
     },
     /// Training samples/s of TIGER's real step on real data, configurations side by
@@ -42,7 +42,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Data { dataset, repeat } => {
             let (mut load_s, mut split_s) = (Vec::new(), Vec::new());
             let mut last = None;
-            for _ in 0..repeat.max(1) {
+            for _ in 0..repeat {
                 let t = Instant::now();
                 let resolved = dataset.load()?;
                 load_s.push(t.elapsed().as_secs_f64());

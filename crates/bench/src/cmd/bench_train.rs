@@ -61,33 +61,33 @@ pub struct BenchTrainArgs {
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// Training steps per configuration and round (strata of batch length).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = crate::cmd::args::positive)]
     pub steps: usize,
     /// Steps per round for `sorted` batching, whose batches differ in length far more
     /// [default: `--steps`].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::positive)]
     pub sorted_steps: Option<usize>,
     /// Before the first round, one untimed step per configuration on this many rows
     /// of its first timed batch (allocates the optimizer state; 0: none).
     #[arg(long, default_value_t = 32)]
     pub warmup_rows: usize,
     /// Examples per step.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = crate::cmd::args::positive)]
     pub batch_size: usize,
     /// Batches per length-sorted run for `sorted` batching.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
     pub sort_window: usize,
     /// Learning rate (constant; no warm-up).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = crate::cmd::args::positive_f64)]
     pub lr: f64,
     /// AdamW weight decay (`specgr train tiger`'s default is 0.05; the paper runs use 0).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = crate::cmd::args::non_negative_f64, allow_hyphen_values = true)]
     pub weight_decay: f64,
     /// Dropout probability [default: the preset's, 0.1].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cmd::args::dropout)]
     pub dropout: Option<f64>,
     /// Rows of the matmuls timed for the peak rate (about one sorted batch's real tokens).
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, default_value_t = 8192, value_parser = crate::cmd::args::positive)]
     pub peak_rows: usize,
     /// The seed (initialisation, shuffling, dropout).
     #[arg(long, default_value_t = 42)]

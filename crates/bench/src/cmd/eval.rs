@@ -431,6 +431,8 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     }
     anyhow::ensure!(!examples.is_empty(), "the `{}` part of {} has no examples to evaluate", args.part, resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, &device)
         .with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
@@ -446,6 +448,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         )
     });
     let model = if needs_tiger {
+        crate::cmd::identity::check_model(&tiger_dir, &data, &args.ids.name(), &ids_sha256, &args.preset.name())?;
         Some(
             Tiger::<B>::load(&tiger_dir, &device)
                 .with_context(|| format!("loading {}", tiger_dir.display()))?,
@@ -453,9 +456,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     } else {
         None
     };
-    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
-        .with_context(|| format!("reading {}", emb_path.display()))?;
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
     let items: Vec<ItemId> = resolved.dataset.catalog.ids().collect();
     let knn = SemanticKnn::new(
         SemanticKnnConfig::new(embeddings.dim()),
@@ -465,6 +466,10 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     let unisrec = match args.methods.iter().any(|m| m.uses_unisrec()) {
         true => {
             let dir = run_dir.join("unisrec");
+            if dir.exists() {
+                let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+                crate::cmd::identity::check_unisrec(&dir, &data, &emb_path)?;
+            }
             let knn_config = drafters::KnnConfig::new(0);
             Some(
                 drafters::UniSRec::<B>::load(

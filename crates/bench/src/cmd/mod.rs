@@ -9,6 +9,7 @@ pub mod data;
 pub mod diagnose;
 pub mod embed;
 pub mod eval;
+pub mod identity;
 pub mod plot;
 pub mod semid;
 pub mod specgr_pp;

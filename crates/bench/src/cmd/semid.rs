@@ -74,24 +74,18 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
     let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
-        .with_context(|| format!("reading {} (run `specgr embed --dataset {}` first)", emb_path.display(), resolved.dataset.name))?;
-    anyhow::ensure!(
-        embeddings.len() == resolved.dataset.num_items(),
-        "{} has {} rows but the dataset has {} items: re-run `specgr embed`",
-        emb_path.display(),
-        embeddings.len(),
-        resolved.dataset.num_items()
-    );
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
     // Refitting changes the IDs that trained models were trained on, so a fit with the
-    // same settings on the same embeddings is kept (the stamp is written last).
+    // same settings on the same embeddings and data is kept (the stamp is written last,
+    // and removed before a refit, so an interrupted refit is never taken for a fit).
     let max = crate::cmd::IdsName::MAX_LEVELS;
     anyhow::ensure!((1..=max).contains(&args.levels), "--levels {}: 1 to {max} code levels", args.levels);
     let ids_name = crate::cmd::IdsName::new(args.method, args.levels);
     let out = run_dir.join("semid").join(ids_name.name());
     let _lock = crate::cmd::lock_run_dir(&out)?;
-    let stamp_path = out.join("fit-stamp.json");
-    let mut stamp = serde_json::json!({
+    let stamp_path = out.join(crate::cmd::identity::FIT_STAMP);
+    let mut settings = serde_json::json!({
         "method": args.method.name(),
         "codebook_size": args.codebook_size,
         "seed": args.seed,
@@ -102,15 +96,26 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     // Only other than three levels are stamped, so stamps written before `--levels`
     // existed still match.
     if let Some(levels) = ids_name.levels {
-        stamp["levels"] = levels.into();
+        settings["levels"] = levels.into();
     }
-    let stamp = stamp.to_string();
-    if !args.force && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
-        println!(
-            "semantic IDs in {} were fitted with these settings on these embeddings; kept (--force refits)",
-            out.display()
-        );
-        return Ok(());
+    if !args.force {
+        match crate::cmd::identity::fit_is_current(&out, &settings, &data)? {
+            Ok(()) => {
+                println!(
+                    "semantic IDs in {} were fitted with these settings on these embeddings; kept (--force refits)",
+                    out.display()
+                );
+                return Ok(());
+            }
+            Err(why) if stamp_path.exists() => println!("refitting the semantic IDs in {}: {why}", out.display()),
+            Err(_) => {}
+        }
+    }
+    match std::fs::remove_file(&stamp_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing {} before refitting", stamp_path.display()));
+        }
+        _ => {}
     }
     let matrix = semid::EmbeddingMatrix::new(embeddings.as_slice().to_vec(), embeddings.dim())?;
     let mut config = FitConfig::new(args.method);
@@ -130,6 +135,8 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
         semid::fit::<burn::backend::Autodiff<B>>(&config, &matrix, &split.in_sample, device, &mut progress)?;
     bar.finish_and_clear();
     model.save(&out)?;
+    let ids_sha256 = crate::cmd::identity::sha256_file(&out.join(crate::cmd::identity::IDS_FILE))?;
+    let stamp = crate::cmd::identity::fit_stamp(settings, &data, &ids_sha256);
     crate::report::write_atomic(&stamp_path, stamp.as_bytes())?;
     for warning in report.warnings() {
         tracing::warn!("{}: {warning}", out.display());

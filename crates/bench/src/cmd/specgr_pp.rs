@@ -110,9 +110,15 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let split = resolved.dataset.split(&resolved.split)?;
     let dataset_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = dataset_dir.join("semid").join(args.ids.name());
-    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
-    })?;
+    let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
+    if let Some(init) = &args.init {
+        // SpecGR++ starts from this TIGER: it must have been trained on these IDs.
+        crate::cmd::identity::check_model(init, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
+            .with_context(|| format!("--init {}", init.display()))?;
+    }
+    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(fit_hint)?;
     let ids = semid.ids();
     let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size())
         .with_max_history(resolved.split.max_history());

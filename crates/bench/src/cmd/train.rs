@@ -60,9 +60,8 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
-    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
-    let (embeddings, _) = text_encoder::Embeddings::load(&emb_path)
-        .with_context(|| format!("reading {} (run `specgr embed` first)", emb_path.display()))?;
+    let identity = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &identity)?;
     let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
     let in_sample = split.in_sample_items();
     let mut config = UniSRecTrainConfig::new().with_seed(args.seed);
@@ -78,6 +77,12 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     };
     let data = UniSRecData { text: &text, in_sample: &in_sample, train: &train, valid: &split.valid };
     let out = run_dir.join("unisrec");
+    // Training rewrites the checkpoint as it improves: until it ends, the directory is
+    // stamped unfinished, so a killed run is refused, not taken for the old drafter.
+    let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+    let stamp = crate::cmd::identity::unisrec_stamp(&identity, &crate::cmd::identity::sha256_file(&emb_path)?);
+    let unfinished = crate::cmd::identity::unisrec_stamp(&identity, crate::cmd::identity::UNFINISHED);
+    crate::cmd::identity::write_model_stamp(&out, &unfinished)?;
     let bar = progress_bar(0, "training UniSRec");
     let mut progress = |p: &TrainProgress| {
         bar.set_length(p.steps as u64);
@@ -96,6 +101,7 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
         &mut progress,
     )?;
     bar.finish_and_clear();
+    crate::cmd::identity::write_model_stamp(&out, &stamp)?;
     println!(
         "trained {} epochs at {:.0} samples/s; best epoch {} (valid {}); checkpoint in {}",
         report.epochs,
@@ -302,6 +308,8 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = args.runs.join(&resolved.dataset.name);
     let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
@@ -320,6 +328,21 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         valid.truncate(n);
     }
     let out = tiger_run_dir(args)?;
+    // The model's identity goes into `best/` before training, so every model saved
+    // there carries it; a `best/` of another model is refused rather than mixed with.
+    let stamp = crate::cmd::identity::model_stamp(&data, &args.ids.name(), &ids_sha256, &args.preset.name());
+    let best = out.join("best");
+    if best.join(crate::cmd::identity::MODEL_STAMP).exists() {
+        crate::cmd::identity::check_model(&best, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
+            .with_context(|| {
+                format!(
+                    "{} holds a model of other inputs, which this run would mix with its own: move the directory \
+                     aside (or pass another --out) to train anew",
+                    out.display()
+                )
+            })?;
+    }
+    crate::cmd::identity::write_model_stamp(&best, &stamp)?;
     let bar = progress_bar(0, "training");
     let started = std::time::Instant::now();
     let mut out_of_time = false;

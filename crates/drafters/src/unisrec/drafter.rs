@@ -75,11 +75,15 @@ pub fn load_checkpoint<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Un
     let json = std::fs::read_to_string(&cpath).map_err(|e| DrafterError::io(&cpath, e))?;
     let config: UniSRecConfig = serde_json::from_str(&json).map_err(|e| DrafterError::format(&cpath, e))?;
     let mpath = dir.join(MODEL_FILE);
-    let bytes = std::fs::read(&mpath).map_err(|e| DrafterError::io(&mpath, e))?;
+    let mut bytes = std::fs::read(&mpath).map_err(|e| DrafterError::io(&mpath, e))?;
+    let model = config.init::<B>(device);
+    // Burn would load tensors of any shape and panic later inside the backend.
+    gr_model::checkpoint::check_record::<B, _>(&mut bytes, &model, &mpath, &cpath.display().to_string())
+        .map_err(|e| DrafterError::Checkpoint(Box::new(e)))?;
     let record = NamedMpkBytesRecorder::<FullPrecisionSettings>::default()
         .load(bytes, device)
         .map_err(|e| DrafterError::format(&mpath, e))?;
-    Ok((config.clone(), config.init::<B>(device).load_record(record)))
+    Ok((config, model.load_record(record)))
 }
 
 /// Writes a checkpoint atomically (each file to `.tmp`, then renamed; the

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 
 /// Parses one Python literal (dict, list, tuple, str, int, float, bool, None) into JSON.
 pub fn parse_python_literal(input: &str) -> Result<Value, String> {
-    let mut p = Parser { s: input.as_bytes(), src: input, pos: 0 };
+    let mut p = Parser { s: input.as_bytes(), src: input, pos: 0, depth: 0 };
     let v = p.value()?;
     p.ws();
     if p.pos != p.s.len() {
@@ -16,7 +16,13 @@ pub fn parse_python_literal(input: &str) -> Result<Value, String> {
     Ok(v)
 }
 
+/// The deepest nesting of dicts and lists accepted: real meta lines nest two or three
+/// levels, and an unbounded depth would overflow the stack (an abort, not an error).
+const MAX_DEPTH: usize = 128;
+
 struct Parser<'a> {
+    /// Dicts and lists open at the current position.
+    depth: usize,
     s: &'a [u8],
     src: &'a str,
     pos: usize,
@@ -44,9 +50,12 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<Value, String> {
         self.ws();
         match self.s.get(self.pos) {
-            Some(b'{') => self.dict(),
-            Some(b'[') => self.seq(b']'),
-            Some(b'(') => self.seq(b')'),
+            Some(b'{' | b'[' | b'(') if self.depth >= MAX_DEPTH => {
+                self.err(&format!("more than {MAX_DEPTH} nested dicts or lists"))
+            }
+            Some(b'{') => self.nested(Self::dict),
+            Some(b'[') => self.nested(|p| p.seq(b']')),
+            Some(b'(') => self.nested(|p| p.seq(b')')),
             Some(b'\'' | b'"') => self.string().map(Value::String),
             Some(b'u' | b'b') if matches!(self.s.get(self.pos + 1), Some(b'\'' | b'"')) => {
                 self.pos += 1;
@@ -56,6 +65,13 @@ impl Parser<'_> {
             Some(_) => self.word(),
             None => self.err("expected a value"),
         }
+    }
+
+    fn nested(&mut self, parse: impl FnOnce(&mut Self) -> Result<Value, String>) -> Result<Value, String> {
+        self.depth += 1;
+        let value = parse(self);
+        self.depth -= 1;
+        value
     }
 
     fn dict(&mut self) -> Result<Value, String> {
@@ -133,8 +149,12 @@ impl Parser<'_> {
                     b'U' => out.push(self.hex_char(8)?),
                     b'\n' => {}
                     _ => {
+                        // An unknown escape keeps its backslash, as in Python. The
+                        // character after it may be any UTF-8, not just one byte.
+                        let ch = self.src[self.pos - 1..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                        self.pos += ch.len_utf8() - 1;
                         out.push('\\');
-                        out.push(e as char);
+                        out.push(ch);
                     }
                 }
                 continue;
@@ -209,5 +229,20 @@ mod tests {
         assert!(parse_python_literal("{'a': 'unterminated}").unwrap_err().contains("ends early"));
         assert!(parse_python_literal("{'a' 1}").unwrap_err().contains("`:`"));
         assert!(parse_python_literal("{'a': 1} trailing").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // Found by the property tests: 20,000 `[` aborted the process.
+        assert!(parse_python_literal(&"[".repeat(20_000)).unwrap_err().contains("nested"));
+        let ok = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse_python_literal(&ok).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_escape_before_a_multibyte_character_keeps_both() {
+        // Found by the property tests: this panicked slicing inside `é`.
+        assert_eq!(parse_python_literal("'a\\é b'").unwrap(), "a\\é b");
+        assert_eq!(parse_python_literal("['\\€']").unwrap()[0], "\\€");
     }
 }
