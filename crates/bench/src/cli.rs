@@ -128,6 +128,8 @@ mod tests {
             ("train tiger --checkpoint-minutes NaN", "--checkpoint-minutes", "finite"),
             ("train tiger --adam-epsilon 0", "--adam-epsilon", "greater than 0"),
             ("train tiger --train-sample 0", "--train-sample", "at least 1"),
+            ("train tiger --valid-sample 0", "--valid-sample", "at least 1"),
+            ("train tiger --valid-sample 5 --valid-limit 5", "--valid-sample", "cannot be used with"),
             ("train tiger --train-sample 5 --train-limit 5", "--train-sample", "cannot be used with"),
             ("train unisrec --train-sample 0", "--train-sample", "at least 1"),
             ("train tiger --grad-clip both", "--grad-clip", "per-tensor, global"),

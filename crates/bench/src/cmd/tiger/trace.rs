@@ -148,6 +148,9 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
     if let Some(n) = a.valid_limit {
         valid.truncate(n);
     }
+    if let Some(n) = a.valid_sample {
+        valid = crate::cmd::sample_in_order(valid, n, a.seed);
+    }
     let out = tiger_run_dir(a)?;
     let schedule = schedule(&config, train.len());
 
