@@ -292,6 +292,26 @@ pub(crate) fn tiger_configs(
     Ok((model_config, config))
 }
 
+/// The training and validation examples `specgr train tiger` (and `specgr tiger trace`)
+/// use: the split's, cut by `--train-limit` / `--valid-limit` or sampled by
+/// `--train-sample` / `--valid-sample` (with `--seed`).
+pub(crate) fn tiger_examples(args: &TigerArgs, split: &recdata::Split) -> (Vec<TrainExample>, Vec<TrainExample>) {
+    let pick = |list: &[recdata::Example], limit: Option<usize>, sample: Option<usize>| {
+        let mut out = examples(list);
+        if let Some(n) = limit {
+            out.truncate(n);
+        }
+        if let Some(n) = sample {
+            out = crate::cmd::sample_in_order(out, n, args.seed);
+        }
+        out
+    };
+    (
+        pick(&split.train, args.train_limit, args.train_sample),
+        pick(&split.valid, args.valid_limit, args.valid_sample),
+    )
+}
+
 /// The directory a TIGER training run writes: `--out`, else `<runs>/<dataset>/tiger-<ids>-<preset>`.
 pub(crate) fn tiger_run_dir(args: &TigerArgs) -> anyhow::Result<PathBuf> {
     Ok(match &args.out {
@@ -323,20 +343,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let ids = semid.ids();
     let (model_config, config) =
         tiger_configs(args, ids.layout().vocab_size() as usize, resolved.split.max_history())?;
-    let mut train = examples(&split.train);
-    if let Some(n) = args.train_limit {
-        train.truncate(n);
-    }
-    if let Some(n) = args.train_sample {
-        train = crate::cmd::sample_in_order(train, n, args.seed);
-    }
-    let mut valid = examples(&split.valid);
-    if let Some(n) = args.valid_limit {
-        valid.truncate(n);
-    }
-    if let Some(n) = args.valid_sample {
-        valid = crate::cmd::sample_in_order(valid, n, args.seed);
-    }
+    let (train, valid) = tiger_examples(args, &split);
     let out = tiger_run_dir(args)?;
     // The model's identity goes into `best/` before training, so every model saved
     // there carries it; a `best/` of another model is refused rather than mixed with.

@@ -18,7 +18,7 @@ use semid::SemanticIds;
 
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::tiger::valid::load_ids;
-use crate::cmd::train::{TigerArgs, examples, tiger_configs, tiger_run_dir};
+use crate::cmd::train::{TigerArgs, tiger_configs, tiger_examples, tiger_run_dir};
 use crate::cmd::{progress_bar, say};
 
 /// `specgr tiger trace` arguments: every `specgr train tiger` argument, plus where to
@@ -137,20 +137,7 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
     let split = resolved.dataset.split(&resolved.split)?;
     let ids = semid.ids();
     let (model_config, config) = tiger_configs(a, ids.layout().vocab_size() as usize, resolved.split.max_history())?;
-    let mut train = examples(&split.train);
-    if let Some(n) = a.train_limit {
-        train.truncate(n);
-    }
-    if let Some(n) = a.train_sample {
-        train = crate::cmd::sample_in_order(train, n, a.seed);
-    }
-    let mut valid = examples(&split.valid);
-    if let Some(n) = a.valid_limit {
-        valid.truncate(n);
-    }
-    if let Some(n) = a.valid_sample {
-        valid = crate::cmd::sample_in_order(valid, n, a.seed);
-    }
+    let (train, valid) = tiger_examples(a, &split);
     let out = tiger_run_dir(a)?;
     let schedule = schedule(&config, train.len());
 
