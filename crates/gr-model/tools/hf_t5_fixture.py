@@ -36,7 +36,9 @@ import safetensors
 import torch
 import transformers
 from safetensors.torch import save_file
-from transformers import T5Config, T5ForConditionalGeneration
+from transformers import T5ForConditionalGeneration
+
+from tiger_t5 import tiger_t5_config
 
 # Token layout of `semid::TokenLayout::new(levels, K)`: PAD 0; digit d < levels with
 # code c is 1 + d*K + c; the identification digit (d = levels, K values) follows;
@@ -86,33 +88,23 @@ def build(shape, seed):
     k = s["codebook"]
     vocab = (LEVELS + 1) * k + 3
     bos, eos = vocab - 2, vocab - 1
-    config = T5Config(
+    # Eager attention: the plain formula (additive dtype-min mask, softmax, matmul), not SDPA's kernels.
+    config = tiger_t5_config(
         vocab_size=vocab,
+        pad=0,
+        bos=bos,
+        eos=eos,
+        dropout=0.0,
+        attn="eager",
+        num_buckets=s["buckets"],
+        max_distance=s["max_distance"],
         d_model=s["d_model"],
         d_kv=s["d_kv"],
         d_ff=s["d_ff"],
         num_layers=s["num_layers"],
         num_decoder_layers=s["num_decoder_layers"],
         num_heads=s["num_heads"],
-        relative_attention_num_buckets=s["buckets"],
-        relative_attention_max_distance=s["max_distance"],
-        dropout_rate=0.0,
-        layer_norm_epsilon=1e-6,
-        initializer_factor=1.0,
-        feed_forward_proj="relu",
-        is_encoder_decoder=True,
-        tie_word_embeddings=True,
-        pad_token_id=0,
-        decoder_start_token_id=0,
-        bos_token_id=bos,
-        eos_token_id=eos,
-        use_cache=False,
     )
-    # The plain formula (additive dtype-min mask, softmax, matmul), not SDPA's kernels.
-    config._attn_implementation = "eager"
-    # The options our model hard-codes; fail loudly if a transformers release changes them.
-    assert config.scale_decoder_outputs and config.tie_word_embeddings
-    assert config.dense_act_fn == "relu" and not config.is_gated_act
 
     torch.manual_seed(seed)
     model = T5ForConditionalGeneration(config)

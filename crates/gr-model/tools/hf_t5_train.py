@@ -57,7 +57,9 @@ import torch
 import transformers
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
-from transformers import T5Config, T5ForConditionalGeneration
+from transformers import T5ForConditionalGeneration
+
+from tiger_t5 import tiger_t5_config
 
 # HF keys that are `shared.weight` itself when embeddings are tied (`gr_model::hf::TIED_ALIASES`).
 TIED = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"]
@@ -108,33 +110,23 @@ def schedule(meta, steps):
 
 def build(meta, dropout, attn):
     mc = meta["model_config"]
-    config = T5Config(
+    return tiger_t5_config(
         vocab_size=mc["vocab_size"],
+        pad=meta["pad"],
+        bos=meta["bos"],
+        eos=meta["eos"],
+        dropout=dropout,
+        attn=attn,
+        num_buckets=mc["num_buckets"],
+        max_distance=mc["max_distance"],
+        layer_norm_eps=mc["layer_norm_eps"],
         d_model=mc["d_model"],
         d_kv=mc["d_kv"],
         d_ff=mc["d_ff"],
         num_layers=mc["num_encoder_layers"],
         num_decoder_layers=mc["num_decoder_layers"],
         num_heads=mc["num_heads"],
-        relative_attention_num_buckets=mc["num_buckets"],
-        relative_attention_max_distance=mc["max_distance"],
-        dropout_rate=dropout,
-        layer_norm_epsilon=mc["layer_norm_eps"],
-        initializer_factor=1.0,
-        feed_forward_proj="relu",
-        is_encoder_decoder=True,
-        tie_word_embeddings=True,
-        pad_token_id=meta["pad"],
-        decoder_start_token_id=meta["pad"],
-        bos_token_id=meta["bos"],
-        eos_token_id=meta["eos"],
-        use_cache=False,
     )
-    config._attn_implementation = attn
-    # The options TIGER hard-codes; fail loudly if a transformers release changes them.
-    assert config.scale_decoder_outputs and config.tie_word_embeddings
-    assert config.dense_act_fn == "relu" and not config.is_gated_act
-    return config
 
 
 def load_init(model, path):

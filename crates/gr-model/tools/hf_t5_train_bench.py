@@ -41,7 +41,9 @@ import time
 import torch
 import transformers
 from safetensors import safe_open
-from transformers import T5Config, T5ForConditionalGeneration
+from transformers import T5ForConditionalGeneration
+
+from tiger_t5 import tiger_t5_config
 
 # TIGER presets (`gr_model::TigerPreset`): d_model, d_kv, heads, d_ff, encoder and decoder layers.
 PRESETS = {
@@ -75,28 +77,9 @@ def load_batches(path):
 
 def build(preset, meta, dropout, attn):
     vocab = meta["vocab_size"]
-    config = T5Config(
-        vocab_size=vocab,
-        relative_attention_num_buckets=32,
-        relative_attention_max_distance=128,
-        dropout_rate=dropout,
-        layer_norm_epsilon=1e-6,
-        initializer_factor=1.0,
-        feed_forward_proj="relu",
-        is_encoder_decoder=True,
-        tie_word_embeddings=True,
-        pad_token_id=meta["pad"],
-        decoder_start_token_id=meta["pad"],
-        bos_token_id=vocab - 2,
-        eos_token_id=vocab - 1,
-        use_cache=False,
-        **PRESETS[preset],
+    config = tiger_t5_config(
+        vocab_size=vocab, pad=meta["pad"], bos=vocab - 2, eos=vocab - 1, dropout=dropout, attn=attn, **PRESETS[preset]
     )
-    if attn:
-        config._attn_implementation = attn
-    # The options our model hard-codes; fail loudly if a transformers release changes them.
-    assert config.scale_decoder_outputs and config.tie_word_embeddings
-    assert config.dense_act_fn == "relu" and not config.is_gated_act
     model = T5ForConditionalGeneration(config)
     model.train()
     return model
