@@ -385,12 +385,7 @@ fn reproduce(r: &Reproduce) -> Result<()> {
     let data_hash = {
         let root = data_root.map(Path::to_owned).unwrap_or_else(recdata::default_data_root);
         let dataset = match &r.manifest {
-            Some(path) => {
-                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                recdata::Manifest::read(path)?.load(dir).with_context(|| {
-                    format!("reading the data of {} (its files are read from {})", path.display(), dir.display())
-                })?
-            }
+            Some(path) => recdata::load_manifest_file(path)?.dataset,
             None => match recdata::load_dataset_with(ds, &root, datasets_dir.as_deref()) {
                 // Nothing readable there (no directory, or an interrupted download): fetch it.
                 Err(recdata::DataError::MissingData { dir, .. }) if !r.offline => {

@@ -40,6 +40,6 @@ pub use formats::{Format, LoadOptions, MissingItemPolicy};
 pub use item::{Catalog, ItemId};
 pub use lock::{LockError, LockHolder, RunLock};
 pub use manifest::{
-    Download, Manifest, Resolved, default_data_root, find_manifest, load_dataset, load_dataset_with,
+    Download, Manifest, Resolved, default_data_root, find_manifest, load_dataset, load_dataset_with, load_manifest_file,
 };
 pub use split::{CutOff, Example, PartStats, Split, SplitConfig};

@@ -185,6 +185,29 @@ pub fn load_dataset(name: &str, data_root: &Path) -> Result<Resolved> {
     load_dataset_with(name, data_root, None)
 }
 
+/// Loads the dataset a manifest file describes (a user's own data: `--manifest`), its
+/// data files read from the manifest's own directory, not from the data root.
+pub fn load_manifest_file(path: &Path) -> Result<Resolved> {
+    let manifest = Manifest::read(path)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dataset = manifest.load(dir).map_err(|e| match e {
+        // Neither a download nor SPECGR_DATA helps a manifest given by path.
+        DataError::MissingData { name, dir, expected, .. } => DataError::MissingData {
+            hint: format!(
+                "--manifest {} reads its data files from the manifest's own directory, not from \
+                 SPECGR_DATA; put them there, or name the dataset with `--dataset {name} \
+                 --datasets-dir <manifests>` to read them from SPECGR_DATA/{name}",
+                path.display()
+            ),
+            name,
+            dir,
+            expected,
+        },
+        other => other,
+    })?;
+    Ok(Resolved { dataset, split: manifest.split })
+}
+
 /// [`load_dataset`] with a directory of extra manifests searched first.
 pub fn load_dataset_with(name: &str, data_root: &Path, datasets_dir: Option<&Path>) -> Result<Resolved> {
     if name == "synthetic" {

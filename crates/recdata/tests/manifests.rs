@@ -107,4 +107,8 @@ fn errors_about_a_users_own_dataset_point_at_its_own_files_and_manifests() {
     assert!(err.contains("put the files there") && !err.contains("xtask download"), "{err}");
     let err = recdata::load_dataset_with("shpo", data.path(), Some(manifests.path())).unwrap_err().to_string();
     assert!(err.contains("(shop, synthetic, beauty-2014"), "{err}");
+    // Given by path, the manifest reads its files beside it: the error says so.
+    let err = recdata::load_manifest_file(&manifests.path().join("shop.toml")).unwrap_err().to_string();
+    assert!(err.contains("from the manifest's own directory, not from SPECGR_DATA"), "{err}");
+    assert!(err.contains(&manifests.path().display().to_string()), "names where it looked: {err}");
 }

@@ -142,23 +142,7 @@ impl DatasetArgs {
     /// Loads the dataset and its split configuration.
     pub fn load(&self) -> anyhow::Result<recdata::Resolved> {
         if let Some(path) = &self.manifest {
-            let manifest = recdata::Manifest::read(path)?;
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let dataset = manifest.load(dir).map_err(|e| match e {
-                // A manifest given by path reads its files beside it: neither a download
-                // nor SPECGR_DATA helps.
-                recdata::DataError::MissingData { name, dir, expected, .. } => recdata::DataError::MissingData {
-                    hint: format!(
-                        "--manifest {} reads its data files from the manifest's own directory, not from                          SPECGR_DATA; put them there, or name the dataset with `--dataset {name}                          --datasets-dir <manifests>` to read them from SPECGR_DATA/{name}",
-                        path.display()
-                    ),
-                    name,
-                    dir,
-                    expected,
-                },
-                other => other,
-            })?;
-            return Ok(recdata::Resolved { dataset, split: manifest.split });
+            return Ok(recdata::load_manifest_file(path)?);
         }
         let root = self.data_root.clone().unwrap_or_else(recdata::default_data_root);
         Ok(recdata::load_dataset_with(&self.dataset, &root, self.datasets_dir().as_deref())?)
