@@ -15,17 +15,28 @@
 #   nohup experiments/runs/tiger-paper.sh beauty-2014     >> runs/beauty-2014/logs/tiger-paper.log 2>&1 &
 #
 # Needs SPECGR_DATA (the Beauty CSVs) and, once per dataset, `specgr embed` and
-# `specgr semid fit --method rqvae`. Extra arguments go to `specgr train tiger`.
+# `specgr semid fit --method rqvae`. Extra arguments go to `specgr train tiger`
+# (flags it already passes cannot be given twice: for those, use LR, GRAD_CLIP and
+# ADAM_EPSILON, defaults 1e-3, per-tensor and 1e-5; a variant also needs its own
+# `--out`). The A/B variant with PyTorch's optimiser defaults at the learning rate of
+# cornac's GRID_CONFIG (experiments/results/beauty-2014-loo/tiger-paper-ab/):
+#
+#   LR=5e-4 GRAD_CLIP=global ADAM_EPSILON=1e-8 nohup experiments/runs/tiger-paper.sh beauty-2014-loo \
+#     --out runs/beauty-2014-loo/tiger-rqvae-paper-lr5e-4-torch >> runs/beauty-2014-loo/logs/tiger-paper-lr5e-4-torch.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATASET=${1:?usage: tiger-paper.sh DATASET [specgr train tiger options]}
 shift
+# With gemm's AVX-512 matmul kernels (`--features avx512`): 1.17-1.2x the samples/s of
+# the plain release build on this model (experiments/results/gr-model/train-throughput.md,
+# repeat 4); the kernels are picked at run time, so the binary runs on any x86-64.
 S=${SPECGR_BIN:-./target/release/specgr}
-[ -x "$S" ] || cargo build --release -p bench
+[ -x "$S" ] || cargo build --release -p bench --features avx512
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET"
 exec "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
-  --epochs 50 --batch-size 256 --lr 1e-3 --lr-decay constant --warmup-steps 500 \
+  --epochs 50 --batch-size 256 --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
+  --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps 500 \
   --weight-decay 0 --dropout 0.1 --sort-window 32 --shards 1 --select-by recall \
   --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 "$@"

@@ -9,6 +9,8 @@
 # middle batch of each of STEPS or SORTED_STEPS length strata):
 #   1. Flex, dev build:      <preset>-shuffled-2 (the baseline)
 #   2. Flex, release build:  <preset>-{shuffled,sorted}-{1,2} (batching x shards)
+#   2b. with AVX512=1: the same, release build with `--features avx512` (gemm's
+#      AVX-512 matmul kernels, picked at run time on CPUs with AVX-512F)
 #   3. HF T5 (PyTorch):      <preset> x {shuffled,sorted} x {1,2} threads, OMP_WAIT_POLICY=PASSIVE
 # and finally writes summary.md / summary.json (train_throughput_table.py) in OUT.
 #
@@ -21,7 +23,8 @@
 # WAIT_IDLE (1800 s), WAIT_FOR (see below), SKIP_BUILD=1 (use the binaries in target/
 # as they are), PAUSE=1 (default): stop the `specgr train tiger` processes of this machine with
 # SIGSTOP while measuring and continue them afterwards (also on error or Ctrl-C), so
-# the measurement has the cores to itself. Needs SPECGR_DATA and
+# the measurement has the cores to itself; AVX512=1 (default 0): also the avx512 build;
+# DEV=0 skips the dev build (and its baseline rows); HF=0 skips PyTorch. Needs SPECGR_DATA and
 # runs/<DATASET>/semid/<IDS>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,17 +47,27 @@ say() { echo "== $(date -u +%T) $*" | tee -a "$LOG" >&2; }
 # binaries report it instead of asking git when they run.
 SPECGR_GIT_REVISION="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!experiments/results' || echo -dirty)"
 export SPECGR_GIT_REVISION
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  say "building (release, dev)"
-  cargo build --release -p bench 2>&1 | tail -n 2
-  cargo build -p bench 2>&1 | tail -n 2
-fi
-# Snapshots: other builds may replace target/*/specgr while this runs. The exported
-# batches live beside them and go with them.
+AVX512=${AVX512:-0}
+DEV=${DEV:-1}
+HF=${HF:-1}
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
-cp target/release/specgr "$BIN/specgr-release"
-cp target/debug/specgr "$BIN/specgr-dev"
+# Snapshots: other builds may replace target/*/specgr while this runs. The exported
+# batches live beside them and go with them.
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  say "building (release$([ "$AVX512" = 1 ] && echo ', release avx512')$([ "$DEV" = 1 ] && echo ', dev'))"
+  if [ "$AVX512" = 1 ]; then
+    cargo build --release -p bench --features avx512 2>&1 | tail -n 2
+    cp target/release/specgr "$BIN/specgr-release-avx512"
+  fi
+  cargo build --release -p bench 2>&1 | tail -n 2
+  [ "$DEV" = 1 ] && cargo build -p bench 2>&1 | tail -n 2
+else
+  # SKIP_BUILD=1: the binaries as they are (RELEASE_AVX512_BIN names the avx512 one).
+  [ "$AVX512" = 1 ] && cp "${RELEASE_AVX512_BIN:?SKIP_BUILD=1 AVX512=1 needs RELEASE_AVX512_BIN}" "$BIN/specgr-release-avx512"
+fi
+cp "${RELEASE_BIN:-target/release/specgr}" "$BIN/specgr-release"
+[ "$DEV" = 1 ] && cp target/debug/specgr "$BIN/specgr-dev"
 
 {
   echo "git: $SPECGR_GIT_REVISION (built from; $(git status --porcelain --untracked-files=no | wc -l) modified tracked files of other sessions' work in progress)"
@@ -75,9 +88,9 @@ for b in shuffled sorted; do
     --export-batches "$BIN/batches-$b.safetensors" 2>>"$LOG"
 done
 
-RELEASE=() DEV=()
+RELEASE=() DEVCONF=()
 for p in $PRESETS; do
-  DEV+=(--config "$p-shuffled-2")
+  DEVCONF+=(--config "$p-shuffled-2")
   for b in shuffled sorted; do
     for s in 1 2; do RELEASE+=(--config "$p-$b-$s"); done
   done
@@ -118,12 +131,20 @@ fi
 
 for ((r = 0; r < ROUNDS; r++)); do
   say "round $((r + 1)): load $(cut -d' ' -f1-3 /proc/loadavg); rustc processes: $(pgrep -c -x rustc || true); busy: $(busy)"
-  say "round $((r + 1))/$ROUNDS: Flex dev"
-  "$BIN/specgr-dev" "${COMMON[@]}" "${DEV[@]}" --rounds 1 \
-    --json "$OUT/round$r-flex-dev.json" >>"$LOG" 2>&1
+  if [ "$DEV" = 1 ]; then
+    say "round $((r + 1))/$ROUNDS: Flex dev"
+    "$BIN/specgr-dev" "${COMMON[@]}" "${DEVCONF[@]}" --rounds 1 \
+      --json "$OUT/round$r-flex-dev.json" >>"$LOG" 2>&1
+  fi
   say "round $((r + 1))/$ROUNDS: Flex release"
   "$BIN/specgr-release" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 \
     --json "$OUT/round$r-flex-release.json" >>"$LOG" 2>&1
+  if [ "$AVX512" = 1 ]; then
+    say "round $((r + 1))/$ROUNDS: Flex release, gemm AVX-512 kernels"
+    "$BIN/specgr-release-avx512" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 \
+      --json "$OUT/round$r-flex-release-avx512.json" >>"$LOG" 2>&1
+  fi
+  [ "$HF" = 1 ] || continue
   say "round $((r + 1))/$ROUNDS: HF T5 (PyTorch)"
   # shellcheck disable=SC2086
   OMP_WAIT_POLICY=PASSIVE "$PYTHON" crates/gr-model/tools/hf_t5_train_bench.py \

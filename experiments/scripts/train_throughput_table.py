@@ -3,8 +3,8 @@
 and HF T5 (PyTorch) training samples/s, per preset, as Markdown on stdout and
 `summary.json` in the run directory.
 
-Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`
-(`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
+Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`,
+with `AVX512=1` also `round<r>-flex-release-avx512.json` (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
 same batches. Per configuration: median, min and max samples/s over rounds, and the
 pooled rate (all samples over all time: the estimator of an epoch's rate when rounds
 timed different batches, as in repeat-1); the ratio
@@ -32,6 +32,7 @@ def load(out, kind):
 def main():
     out = sys.argv[1]
     dev, rel, hf = load(out, "flex-dev"), load(out, "flex-release"), load(out, "hf")
+    rel512 = load(out, "flex-release-avx512")
     rows = {}  # key -> dict(rates, real, padded, ...)
 
     def add(key, rate, real, padded, meta):
@@ -44,7 +45,7 @@ def main():
         r["padded"].append(padded)
 
     gflop_per_sample = {}  # (preset, batching) -> [GFLOP/sample] from the release runs
-    for build, reports in (("dev", dev), ("release", rel)):
+    for build, reports in (("dev", dev), ("release", rel), ("release-avx512", rel512)):
         for rep in reports:
             for run in rep["runs"]:
                 key = ("Flex", build, run["preset"], run["batching"], run["shards"])
@@ -59,13 +60,18 @@ def main():
                 dict(params=run["params"], attn=run["attn_implementation"],
                      samples=run["export"].get("steps_per_round", run["export"]["batches"]) * run["export"]["batch_size"]))
     flex_peak = statistics.median(r["matmul_peak_gflops"] for r in rel) if rel else float("nan")
+    # gemm's AVX-512 kernels have their own, higher peak: each build against its own.
+    flex_peak_by_build = {"dev": flex_peak, "release": flex_peak}
+    if rel512:
+        flex_peak_by_build["release-avx512"] = statistics.median(r["matmul_peak_gflops"] for r in rel512)
     torch_peak = {}
     for rep in hf:
         for t, v in (rep.get("matmul_peak_by_threads") or {}).items():
             torch_peak.setdefault(int(t), []).append(v["peak_gflops"])
     torch_peak = {t: statistics.median(v) for t, v in torch_peak.items()}
 
-    summary = dict(flex_matmul_peak_gflops=flex_peak, torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
+    summary = dict(flex_matmul_peak_gflops=flex_peak, flex_matmul_peak_gflops_by_build=flex_peak_by_build,
+                   torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
     lines = []
     first = (rel or dev)[0]
     machine = os.path.join(out, "machine.txt")
@@ -76,7 +82,8 @@ def main():
     lines.append(f"Run `{out}`: {len(rel)} rounds of {first['steps']} steps (shuffled) or {first['sorted_steps']} (sorted) x {first['batch_size']} examples per configuration, "
                  f"{first['dataset']} ({first['ids']}), seed {first['seed']}, git {first['git_revision']}, {first['machine']['cpu']} "
                  f"({first['machine']['cores']} cores).")
-    lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores); PyTorch "
+    avx512 = f", Flex with gemm's AVX-512 kernels {flex_peak_by_build['release-avx512']:.1f}" if rel512 else ""
+    lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores){avx512}; PyTorch "
                  + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items())) + ".")
     lines.append("")
     presets = []
@@ -91,14 +98,14 @@ def main():
         lines.append("| implementation | build | batching | shards / threads | samples/s median | min–max | pooled | vs baseline | real tok/sample | padded tok/sample | GFLOP/s (real tokens) | of own matmul peak |")
         lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         table = []
-        order = {"dev": 0, "release": 1}
+        order = {"dev": 0, "release": 1, "release-avx512": 2}
         for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (k[0] != "Flex", order.get(k[1], 2), k[3] != "shuffled", k[4])):
             r = rows[key]
             med = statistics.median(r["rates"])
             pooled = r["samples"] / r["seconds"]
             gps = statistics.mean(gflop_per_sample.get((preset, key[3]), [float("nan")]))
             gflops = med * gps
-            peak = flex_peak if key[0] == "Flex" else torch_peak.get(key[4], float("nan"))
+            peak = flex_peak_by_build.get(key[1], flex_peak) if key[0] == "Flex" else torch_peak.get(key[4], float("nan"))
             par = f"{key[4]} shard{'s' if key[4] > 1 else ''}" if key[0] == "Flex" else f"{key[4]} thread{'s' if key[4] > 1 else ''}"
             entry = dict(implementation=key[0], build=key[1], preset=preset, batching=key[3], parallel=key[4],
                          rounds_samples_per_sec=r["rates"], median_samples_per_sec=med, min_samples_per_sec=min(r["rates"]),
@@ -110,17 +117,17 @@ def main():
                          f"{med / base:.2f}x | {entry['real_tokens_per_sample']:.1f} | {entry['padded_tokens_per_sample']:.1f} | "
                          f"{gflops:.1f} | {100 * gflops / peak:.0f} % |")
         lines.append("")
-        flex = [e for e in table if e["implementation"] == "Flex" and e["build"] == "release"]
+        flex = [e for e in table if e["implementation"] == "Flex" and e["build"].startswith("release")]
         torch_rows = [e for e in table if e["implementation"] != "Flex"]
         if flex:
             best = max(flex, key=lambda e: e["median_samples_per_sec"])
-            lines.append(f"- Best Flex release: {best['batching']}, {best['parallel']} shard(s), {best['median_samples_per_sec']:.1f} samples/s = "
+            lines.append(f"- Best Flex release: {best['build']}, {best['batching']}, {best['parallel']} shard(s), {best['median_samples_per_sec']:.1f} samples/s = "
                          f"**{best['ratio_to_baseline']:.2f}x** the baseline (goal: >= 5x).")
             for e in flex:
                 same = [t for t in torch_rows if t["batching"] == e["batching"] and t["parallel"] == e["parallel"]]
                 if same:
                     t = same[0]
-                    lines.append(f"- {e['batching']}, {e['parallel']} shard(s) vs PyTorch {t['parallel']} thread(s): "
+                    lines.append(f"- {e['build']}, {e['batching']}, {e['parallel']} shard(s) vs PyTorch {t['parallel']} thread(s): "
                                  f"{e['median_samples_per_sec']:.1f} / {t['median_samples_per_sec']:.1f} = "
                                  f"**{e['median_samples_per_sec'] / t['median_samples_per_sec']:.2f}x**")
             best_t = max(torch_rows, key=lambda e: e["median_samples_per_sec"], default=None)
