@@ -51,7 +51,7 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
     specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
     let eval = ["eval", "--ids", "rqkmeans", "--methods", "semantic-knn", "--limit", "40", "--k", "10"];
     let table = specgr(&eval);
-    let row = table.lines().find(|l| l.starts_with("SemanticKnn") && l.contains("overall")).expect(&table);
+    let row = table.lines().find(|l| l.starts_with("SemanticKNN") && l.contains("overall")).expect(&table);
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(&cells[4..6], ["–", "–"], "R@50 and N@50 of lists of 10:\n{table}");
     assert!(cells[2].parse::<f64>().is_ok(), "R@10 is computed:\n{table}");

@@ -144,6 +144,9 @@ fn a_sweep_over_semantic_ids_is_placed_by_digits_and_can_show_the_acceleration()
 
     let a = SweepArgs { speedup_over: Some("Tiger".into()), ..args(dir.path()) };
     check_png(&plot_sweep(&a).unwrap());
+    // The method's id finds it too, in reports written before methods had ids.
+    let a = SweepArgs { speedup_over: Some("tiger".into()), ..args(dir.path()) };
+    check_png(&plot_sweep(&a).unwrap());
 
     // A sweep across ID methods (Table 4's `rqvae`, `hkmeans`) keeps its labels.
     let methods = tempfile::tempdir().unwrap();

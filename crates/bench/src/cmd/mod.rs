@@ -15,6 +15,7 @@ pub mod semid;
 pub mod specgr_pp;
 pub mod tiger;
 pub mod train;
+pub mod tune;
 
 use std::path::PathBuf;
 

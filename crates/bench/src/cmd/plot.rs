@@ -56,8 +56,9 @@ pub struct SweepArgs {
     /// The PNG to write; defaults to `<DIR>/plot-<metric>.png`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Draw, on the right, the acceleration over this method (as reports name it, e.g.
-    /// `Tiger`): its seconds per query divided by each other method's.
+    /// Draw, on the right, the acceleration over this method (its id, e.g. `tiger`, or
+    /// its name in the reports, `TIGER`): its seconds per query divided by each other
+    /// method's.
     #[arg(long)]
     pub speedup_over: Option<String>,
 }
@@ -96,12 +97,25 @@ impl Metric {
 pub struct Row {
     /// The method's name.
     pub method: String,
+    /// The method's id (`specgr eval`'s reports since methods have ids).
+    pub id: Option<String>,
     /// `overall`, `in-sample` or `unseen`.
     pub subset: String,
     /// The chosen metric.
     pub metric: f64,
     /// Wall seconds per query.
     pub seconds_per_query: f64,
+}
+
+impl Row {
+    /// Whether the row is of `method`: its id or its name, or (for reports written
+    /// before methods had ids) the same method under its old name (`Tiger`).
+    pub fn is(&self, method: &str) -> bool {
+        use crate::cmd::eval::MethodId;
+        self.method == method
+            || self.id.as_deref() == Some(method)
+            || MethodId::parse(method).is_some_and(|m| MethodId::parse(&self.method) == Some(m))
+    }
 }
 
 /// One value of the swept setting and its report.
@@ -139,12 +153,15 @@ pub fn run(command: PlotCommand) -> anyhow::Result<()> {
 /// Reads the sweep in `args.dir`, draws it, and writes the PNG; returns where it went.
 pub fn plot_sweep(args: &SweepArgs) -> anyhow::Result<PathBuf> {
     let sweep = read_sweep(&args.dir, args.metric)?;
-    if let Some(base) = &args.speedup_over
-        && !sweep.points.iter().flat_map(|p| &p.rows).any(|r| &r.method == base)
-    {
-        bail!("--speedup-over {base}: no method of that name in the reports under {}", args.dir.display());
-    }
-    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly, args.speedup_over.as_deref())?;
+    // The baseline as the reports name it (`--speedup-over tiger` finds `TIGER`).
+    let base = match &args.speedup_over {
+        None => None,
+        Some(base) => match sweep.points.iter().flat_map(|p| &p.rows).find(|r| r.is(base)) {
+            Some(row) => Some(row.method.clone()),
+            None => bail!("--speedup-over {base}: no method of that name in the reports under {}", args.dir.display()),
+        },
+    };
+    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly, base.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| args.dir.join(format!("plot-{}.png", args.metric.key())));
     write_atomic(&out, &png)?;
     Ok(out)
@@ -234,6 +251,7 @@ fn read_rows(path: &Path, metric: Metric) -> anyhow::Result<Vec<Row>> {
         .map(|(i, r)| {
             Ok(Row {
                 method: text_field(i, r, "method")?,
+                id: r.get("id").and_then(|v| v.as_str()).map(str::to_owned),
                 subset: text_field(i, r, "subset")?,
                 metric: field(i, r, metric.key())?,
                 seconds_per_query: field(i, r, "seconds_per_query")?,
@@ -469,7 +487,7 @@ mod tests {
 
     #[test]
     fn acceleration_is_the_baseline_time_over_the_method_time_where_both_ran() {
-        let row = |method: &str, s: f64| Row { method: method.into(), subset: "overall".into(), metric: 0.1, seconds_per_query: s };
+        let row = |method: &str, s: f64| Row { method: method.into(), id: None, subset: "overall".into(), metric: 0.1, seconds_per_query: s };
         let point = |rows| Point { label: String::new(), value: None, rows };
         let sweep = Sweep {
             setting: "ids".into(),
