@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use bench::cmd::plot::{HEIGHT, Metric, SweepArgs, WIDTH, plot_sweep, read_sweep};
 
-/// A `results.json` as `bench::report` writes it, trimmed to the fields plotting reads
-/// plus a few it must ignore; `unseen` R@50 is `null`, as serde_json writes NaN.
+/// A `results.json` as `bench::report` writes it, its rows whole (they are read through
+/// `ResultRow`), the provenance left out; `unseen` R@50 is `null`, as serde_json writes NaN.
 fn results(r50: f64, seconds: f64) -> String {
     let row = |subset: &str, r: serde_json::Value| {
         serde_json::json!({
@@ -120,8 +120,8 @@ fn errors_name_the_file() {
 fn two_methods(tiger_s: f64, specgr_s: f64) -> String {
     let row = |method: &str, subset: &str, s: f64| {
         serde_json::json!({
-            "method": method, "subset": subset, "recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2,
-            "ndcg@50": 0.07, "seconds_per_query": s,
+            "method": method, "subset": subset, "examples": 10, "recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2,
+            "ndcg@50": 0.07, "seconds_per_query": s, "unseen_share_of_output": 0.0,
         })
     };
     let rows: Vec<_> = ["overall", "in-sample", "unseen"]

@@ -69,7 +69,9 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
         report_name = format!("{report_name}-l{}", r.levels);
     }
     let levels = r.levels.to_string();
-    let tiger_best = format!("runs/{ds}/tiger-{ids}-{}/best", r.preset);
+    // The run directory: `specgr`'s `--runs` default, `runs/<dataset>/`.
+    let runs = recdata::RunDir::new("runs", ds);
+    let tiger_best = runs.tiger_best(&ids, &r.preset).display().to_string();
     let report_dir = results_dir(r.out.clone(), r.record).join(ds).join(&report_name);
     let common: Vec<&str> =
         dsa.iter().copied().chain(["--ids", ids.as_str(), "--preset", r.preset.as_str(), dev[0], dev[1]]).collect();
@@ -145,10 +147,9 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     run(&[&["semid", "fit"], dsa.as_slice(), &["--method", method, "--codebook-size", &k, "--levels", &levels, dev[0], dev[1]]].concat())?;
     // What each trained model is made from: a model trained on other inputs is set
     // aside (never resumed or kept) when they change.
-    let runs = PathBuf::from("runs").join(ds);
     let file_hash = |p: PathBuf| crate::download::sha256_file(&p);
-    let ids_hash = file_hash(runs.join("semid").join(&ids).join("ids.json"))?;
-    let emb_hash = file_hash(runs.join("embeddings").join("embeddings.safetensors"))?;
+    let ids_hash = file_hash(runs.semid(&ids).join("ids.json"))?;
+    let emb_hash = file_hash(runs.embeddings_file())?;
     // The stamp is written before training, so a run killed midway is resumed only
     // with the inputs it started from.
     let guard = |dir: &Path, stamp: &str| -> Result<()> {
@@ -168,7 +169,7 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     // a log) while TIGER trains, and TIGER's two shards take the core UniSRec leaves
     // once it has finished.
     stage(5, "train TIGER (resumes a previous run) and UniSRec beside it (skipped when trained)");
-    let unisrec_dir = runs.join("unisrec");
+    let unisrec_dir = runs.unisrec();
     guard(&unisrec_dir, &crate::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
     let stamp_path = unisrec_dir.join("reproduce-stamp.json");
     let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
@@ -177,11 +178,11 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
         None
     } else {
         let args = [&["train", "unisrec"], dsa.as_slice(), &["--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]]].concat();
-        let job = specgr.spawn_logged(&args, &runs.join("logs").join("train-unisrec.log"))?;
+        let job = specgr.spawn_logged(&args, &runs.logs().join("train-unisrec.log"))?;
         println!("UniSRec trains in the background; its output goes to {}", job.log().display());
         Some(job)
     };
-    let tiger_dir = runs.join(format!("tiger-{ids}-{}", r.preset));
+    let tiger_dir = runs.tiger(&ids, &r.preset);
     // On the CPU each batch is computed in two shards on two threads: the tiny model
     // keeps only one core busy otherwise (on a GPU one stream does it all).
     let shards = if r.device == "cpu" { "2" } else { "1" };
@@ -207,7 +208,7 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     }
 
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
-    let pp_dir = runs.join(format!("specgr-pp-{ids}-{}", r.preset));
+    let pp_dir = runs.specgr_pp(&ids, &r.preset);
     let pp_stamp = crate::stamp::stamp_text(&[
         ("data", data_hash),
         ("ids", ids_hash),
@@ -230,7 +231,7 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     let sample = r.tune_sample.to_string();
     let tail = ["--methods", methods.as_str(), gammas.as_str(), "--reference", &r.reference, "--sample", &sample, "--seed", "1"];
     run_owned(&with(&["tune"], &tail))?;
-    let tuned_dir = runs.join(format!("tune-{ids}-{}", r.preset));
+    let tuned_dir = runs.tune(&ids, &r.preset);
     let tune_table = std::fs::read_to_string(tuned_dir.join("tune.md"))
         .with_context(|| format!("reading {}", tuned_dir.join("tune.md").display()))?;
     std::fs::create_dir_all(&report_dir).with_context(|| format!("creating {}", report_dir.display()))?;

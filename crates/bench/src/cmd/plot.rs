@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use plotters::prelude::*;
 
-use crate::report::write_atomic;
+use crate::report::{ResultRow, write_atomic};
 
 /// Width of the figure in pixels (two panels side by side).
 pub const WIDTH: u32 = 1400;
@@ -63,7 +63,7 @@ pub struct SweepArgs {
     pub speedup_over: Option<String>,
 }
 
-/// A ranking metric of `results.json`.
+/// A ranking metric of `results.json` (what `plot sweep` draws and `tune` maximises).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Metric {
     /// Recall@10.
@@ -88,6 +88,24 @@ impl Metric {
             Metric::Ndcg10 => "ndcg@10",
             Metric::Recall50 => "recall@50",
             Metric::Ndcg50 => "ndcg@50",
+        }
+    }
+
+    /// Its cut-off: 10 or 50.
+    pub fn cut_off(self) -> usize {
+        match self {
+            Metric::Recall10 | Metric::Ndcg10 => 10,
+            Metric::Recall50 | Metric::Ndcg50 => 50,
+        }
+    }
+
+    /// The metric's value in a row (NaN where it was not computed).
+    pub fn of(self, row: &ResultRow) -> f64 {
+        match self {
+            Metric::Recall10 => row.recall_10,
+            Metric::Ndcg10 => row.ndcg_10,
+            Metric::Recall50 => row.recall_50,
+            Metric::Ndcg50 => row.ndcg_50,
         }
     }
 }
@@ -225,39 +243,28 @@ fn place_ids_by_digits(points: &mut [Point]) {
     }
 }
 
-/// Reads the rows of one `results.json`, with errors that name the file and the row.
+/// Reads the rows of one `results.json` through [`ResultRow`], the type that writes
+/// them, with errors that name the file.
 fn read_rows(path: &Path, metric: Metric) -> anyhow::Result<Vec<Row>> {
+    /// A report as far as plotting reads it: its rows.
+    #[derive(serde::Deserialize)]
+    struct Rows {
+        rows: Vec<ResultRow>,
+    }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let Some(rows) = json.get("rows").and_then(|r| r.as_array()) else {
-        bail!("{} has no `rows` array (is it a specgr report?)", path.display())
-    };
-    let field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<f64> {
-        // serde_json writes NaN as null: a metric the run did not compute.
-        match r.get(key) {
-            Some(serde_json::Value::Null) => Ok(f64::NAN),
-            Some(v) => v.as_f64().with_context(|| format!("{}: rows[{i}].{key} is not a number", path.display())),
-            None => bail!("{}: rows[{i}] has no `{key}`", path.display()),
-        }
-    };
-    let text_field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<String> {
-        r.get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .with_context(|| format!("{}: rows[{i}] has no string `{key}`", path.display()))
-    };
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            Ok(Row {
-                method: text_field(i, r, "method")?,
-                id: r.get("id").and_then(|v| v.as_str()).map(str::to_owned),
-                subset: text_field(i, r, "subset")?,
-                metric: field(i, r, metric.key())?,
-                seconds_per_query: field(i, r, "seconds_per_query")?,
-            })
+    let report: Rows = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a report that `specgr eval --report` wrote", path.display()))?;
+    Ok(report
+        .rows
+        .into_iter()
+        .map(|r| Row {
+            metric: metric.of(&r),
+            method: r.method,
+            id: r.id,
+            subset: r.subset,
+            seconds_per_query: r.seconds_per_query,
         })
-        .collect()
+        .collect())
 }
 
 /// Registers the embedded font under the name the figure asks for, once per process.

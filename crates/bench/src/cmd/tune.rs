@@ -13,52 +13,13 @@ use std::path::PathBuf;
 
 use burn::tensor::backend::Backend;
 use gr_model::TigerPreset;
-use recdata::metrics::Subset;
 
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::eval::gamma::{Gammas, TuneRow, TuneSettings, Tuned};
 use crate::cmd::eval::output::{MethodResult, RunInfo};
 use crate::cmd::eval::{Component, EvalArgs, MethodId, Prepared, Reference, TigerBeams, UnseenScoring, methods};
+use crate::cmd::plot::Metric;
 use crate::cmd::{DatasetArgs, IdsName};
-
-/// The metric `specgr tune` maximises, on the overall subset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TuneMetric {
-    /// Recall@10.
-    #[value(name = "recall@10")]
-    Recall10,
-    /// NDCG@10.
-    #[value(name = "ndcg@10")]
-    Ndcg10,
-    /// Recall@50.
-    #[value(name = "recall@50")]
-    Recall50,
-    /// NDCG@50.
-    #[value(name = "ndcg@50")]
-    Ndcg50,
-}
-
-impl TuneMetric {
-    /// The cut-off and whether it is NDCG.
-    fn at(self) -> (usize, bool) {
-        match self {
-            Self::Recall10 => (10, false),
-            Self::Ndcg10 => (10, true),
-            Self::Recall50 => (50, false),
-            Self::Ndcg50 => (50, true),
-        }
-    }
-
-    /// `ndcg@50`.
-    fn name(self) -> &'static str {
-        match self {
-            Self::Recall10 => "recall@10",
-            Self::Ndcg10 => "ndcg@10",
-            Self::Recall50 => "recall@50",
-            Self::Ndcg50 => "ndcg@50",
-        }
-    }
-}
 
 /// `specgr tune` arguments.
 #[derive(Debug, clap::Args)]
@@ -83,7 +44,7 @@ pub struct TuneArgs {
     pub gammas: Vec<f32>,
     /// The metric maximised, on the overall subset of valid.
     #[arg(long, value_enum, default_value = "ndcg@50")]
-    pub metric: TuneMetric,
+    pub metric: Metric,
     /// Tune on a uniform random sample of this many validation examples (drawn with
     /// `--seed`, after `--limit`); 0 uses them all.
     #[arg(long, default_value_t = 1000)]
@@ -169,14 +130,14 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
     if let Some(m) = args.methods.iter().find(|m| !m.has_threshold()) {
         anyhow::bail!("--methods {m}: it has no γ to tune; only {} do", MethodId::ids_text(MethodId::has_threshold));
     }
-    let (cut, ndcg) = args.metric.at();
-    anyhow::ensure!(cut <= args.k, "--metric {} needs lists of at least {cut} items; --k is {}", args.metric.name(), args.k);
+    let cut = args.metric.cut_off();
+    anyhow::ensure!(cut <= args.k, "--metric {} needs lists of at least {cut} items; --k is {}", args.metric.key(), args.k);
     let eval = args.eval_args(None);
     let p = Prepared::new(&eval)?;
     anyhow::ensure!(
         p.ks.contains(&cut),
         "--metric {}: this dataset's protocol reports no @{cut} (cut-offs {:?})",
-        args.metric.name(),
+        args.metric.key(),
         p.ks
     );
     let dir = p.tune_dir(&eval);
@@ -188,7 +149,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
         args.methods.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
         p.examples.len(),
         p.resolved.dataset.name,
-        args.metric.name(),
+        args.metric.key(),
         args.gammas
     );
     let mut rows = Vec::new();
@@ -210,22 +171,20 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
         }
         let gammas = Gammas::resolve(&eval_g, &dir)?;
         let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas };
-        crate::cmd::eval::output::report(&info, &results).write(&dir.join(format!("gamma={g}")))?;
-        let scores: BTreeMap<String, f64> = results
+        let report = crate::cmd::eval::output::report(&info, &results);
+        report.write(&dir.join(format!("gamma={g}")))?;
+        let scores: BTreeMap<String, f64> = args
+            .methods
             .iter()
-            .map(|r| {
-                let m = r.metrics.get(Subset::Overall, cut);
-                let v = m.map_or(f64::NAN, |m| if ndcg { m.ndcg } else { m.recall });
-                (r.method.id().to_owned(), v)
-            })
+            .map(|m| (m.id().to_owned(), report.row(m.id(), "overall").map_or(f64::NAN, |r| args.metric.of(r))))
             .collect();
         let line: Vec<String> = args.methods.iter().map(|m| format!("{} {:.4}", m.name(), scores[m.id()])).collect();
-        println!("γ = {g}: {} {}", args.metric.name(), line.join(", "));
+        println!("γ = {g}: {} {}", args.metric.key(), line.join(", "));
         rows.push(TuneRow { gamma: g, scores });
     }
     let tuned = Tuned {
         gammas: choose(&args.methods, &rows),
-        metric: args.metric.name().into(),
+        metric: args.metric.key().into(),
         part: "valid".into(),
         examples: p.examples.len(),
         settings: TuneSettings::of(&eval),

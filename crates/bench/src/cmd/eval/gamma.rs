@@ -18,8 +18,8 @@ pub const TUNED_FILE: &str = "gamma.json";
 
 /// Where `specgr tune` keeps what it found for the TIGER model `tiger-<ids>-<preset>`:
 /// `<runs>/<dataset>/tune-<ids>-<preset>/`.
-pub fn tune_dir(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: gr_model::TigerPreset) -> PathBuf {
-    dataset_dir.join(format!("tune-{}-{}", ids.name(), preset.name()))
+pub fn tune_dir(run_dir: &recdata::RunDir, ids: crate::cmd::IdsName, preset: gr_model::TigerPreset) -> PathBuf {
+    run_dir.tune(&ids.name(), preset.name())
 }
 
 /// The settings a tuned γ depends on besides the models: a γ tuned under other ones is
@@ -189,9 +189,10 @@ impl Gammas {
         self.0.iter().find(|(m, _, _)| *m == method).map_or(DEFAULT_GAMMA, |&(_, g, _)| g)
     }
 
-    /// Each method's γ by id, for the report's configuration.
-    pub fn by_id(&self) -> BTreeMap<&'static str, f32> {
-        self.0.iter().map(|&(m, g, _)| (m.id(), g)).collect()
+    /// Each method's γ by id, for the report's configuration: as `f64`s that print as
+    /// the `f32` was given (−1.2, not −1.2000000476837158).
+    pub fn by_id(&self) -> BTreeMap<&'static str, f64> {
+        self.0.iter().map(|&(m, g, _)| (m.id(), g.to_string().parse().unwrap_or(f64::from(g)))).collect()
     }
 
     /// `SpecGR-KNN -2.2, SpecGR_Aux -5 (tuned on valid, <path>)`: the values, each group

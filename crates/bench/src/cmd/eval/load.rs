@@ -1,13 +1,11 @@
 //! What the methods of one `specgr eval` run read: loaded once, checked against the
 //! dataset they were made from, and lent to every method value.
 
-use std::path::Path;
-
 use anyhow::Context;
 use burn::tensor::backend::Backend;
 use drafters::{ItemSet, SemanticKnn, SemanticKnnConfig};
 use gr_model::{Tiger, TigerPreset};
-use recdata::ItemId;
+use recdata::{ItemId, RunDir};
 use semid::{SemanticIdModel, SemanticIds};
 
 use super::method::Needs;
@@ -19,7 +17,7 @@ use crate::cmd::specgr_pp::SpecGrPpEval;
 #[derive(Debug, Clone, Copy)]
 pub struct Checkpoints<'a> {
     /// `<runs>/<dataset>`.
-    pub run_dir: &'a Path,
+    pub run_dir: &'a RunDir,
     /// The semantic IDs TIGER was trained on.
     pub ids: IdsName,
     /// The TIGER preset.
@@ -56,13 +54,13 @@ impl<B: Backend> Resources<B> {
         device: &B::Device,
     ) -> anyhow::Result<Self> {
         let run_dir = at.run_dir;
-        let semid_dir = run_dir.join("semid").join(at.ids.name());
+        let semid_dir = run_dir.semid(&at.ids.name());
         let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, data, &at.ids.fit_args())?;
         let semid = SemanticIdModel::<B>::load(&semid_dir, device)
             .with_context(|| format!("reading {}", semid_dir.display()))?;
         let tiger = match needs.tiger {
             true => {
-                let dir = run_dir.join(format!("tiger-{}-{}", at.ids.name(), at.preset.name())).join("best");
+                let dir = run_dir.tiger_best(&at.ids.name(), at.preset.name());
                 crate::cmd::identity::check_model(&dir, data, &at.ids.name(), &ids_sha256, &at.preset.name())?;
                 Some(Tiger::<B>::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?)
             }
@@ -76,9 +74,9 @@ impl<B: Backend> Resources<B> {
         };
         let unisrec = match needs.unisrec {
             true => {
-                let dir = run_dir.join("unisrec");
+                let dir = run_dir.unisrec();
                 if dir.exists() {
-                    let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+                    let emb_path = run_dir.embeddings_file();
                     crate::cmd::identity::check_unisrec(&dir, data, &emb_path)?;
                 }
                 let loaded = drafters::UniSRec::<B>::load(&dir, drafters::KnnConfig::new(0), device, &items, embeddings.as_slice())

@@ -264,7 +264,7 @@ pub struct Prepared {
     /// The cut-offs metrics are computed at.
     pub ks: Vec<usize>,
     /// `<runs>/<dataset>`.
-    pub run_dir: PathBuf,
+    pub run_dir: recdata::RunDir,
 }
 
 impl Prepared {
@@ -276,7 +276,7 @@ impl Prepared {
         // about Recall@50 when K < 50 (it would only repeat Recall@K).
         let ks = cutoffs(&resolved.split, args.k)?;
         let split = resolved.dataset.split(&resolved.split)?;
-        let run_dir = args.runs.join(&resolved.dataset.name);
+        let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
         let mut examples = match args.part.as_str() {
             "test" => split.test.clone(),
             "valid" => split.valid.clone(),
