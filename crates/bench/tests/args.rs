@@ -31,6 +31,14 @@ fn eval_refuses_lists_shorter_than_every_cut_off() {
     assert!(err.contains("--k 5") && err.contains("@10") && err.contains("--k 10 or more"), "{err}");
 }
 
+#[test]
+fn tune_refuses_methods_without_a_gamma_and_metrics_beyond_the_list() {
+    let err = refused(&["tune", "--methods", "specgr-knn,tiger"]);
+    assert!(err.contains("--methods tiger: it has no γ to tune") && err.contains("specgr-aux"), "{err}");
+    let err = refused(&["tune", "--k", "10"]);
+    assert!(err.contains("--metric ndcg@50 needs lists of at least 50 items; --k is 10"), "{err}");
+}
+
 /// `--k 10` used to print the @10 values again in the @50 columns; now they are `–`
 /// and the JSON holds no @50 entry.
 #[test]

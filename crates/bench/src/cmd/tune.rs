@@ -17,7 +17,7 @@ use gr_model::TigerPreset;
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::eval::gamma::{Gammas, TuneRow, TuneSettings, Tuned};
 use crate::cmd::eval::output::{MethodResult, RunInfo};
-use crate::cmd::eval::{Component, EvalArgs, MethodId, Prepared, Reference, TigerBeams, UnseenScoring, methods};
+use crate::cmd::eval::{EvalArgs, MethodId, Prepared, SpecGrArgs, TigerBeams, methods};
 use crate::cmd::plot::Metric;
 use crate::cmd::{DatasetArgs, IdsName};
 
@@ -55,27 +55,9 @@ pub struct TuneArgs {
     /// Use only the first N validation examples.
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub limit: Option<usize>,
-    /// Recommendation list length K (as `specgr eval` will use it).
-    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
-    pub k: usize,
-    /// Draft size δ.
-    #[arg(long, default_value_t = 50)]
-    pub draft_size: usize,
-    /// Beam size β.
-    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
-    pub beam_size: usize,
-    /// Which of the authors' code versions SpecGR follows (see `specgr eval --help`).
-    #[arg(long, value_enum, default_value = "v2")]
-    pub reference: Reference,
-    /// How unseen items are scored, overriding `--reference`'s choice (see `specgr eval --help`).
-    #[arg(long, value_enum)]
-    pub unseen_digits: Option<UnseenScoring>,
-    /// SpecGR components to switch off (see `specgr eval --help`).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub without: Vec<Component>,
-    /// Queries per batch.
-    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
-    pub batch_size: usize,
+    /// K, δ, β, the SpecGR variant and the batch size, as `specgr eval` will use them.
+    #[command(flatten)]
+    pub spec: SpecGrArgs,
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
@@ -94,9 +76,7 @@ impl TuneArgs {
             preset: self.preset,
             part: "valid".into(),
             limit: self.limit,
-            k: self.k,
-            draft_size: self.draft_size,
-            beam_size: self.beam_size,
+            spec: self.spec.clone(),
             threshold,
             method_threshold: Vec::new(),
             tiger_beams: TigerBeams::All,
@@ -104,10 +84,6 @@ impl TuneArgs {
             score_chunk: 1000,
             ensemble_weight: 0.5,
             epsilon: 0.1,
-            reference: self.reference,
-            unseen_digits: self.unseen_digits,
-            without: self.without.clone(),
-            batch_size: self.batch_size,
             repeat: 1,
             sample: (self.sample > 0).then_some(self.sample),
             seed: self.seed,
@@ -131,7 +107,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
         anyhow::bail!("--methods {m}: it has no γ to tune; only {} do", MethodId::ids_text(MethodId::has_threshold));
     }
     let cut = args.metric.cut_off();
-    anyhow::ensure!(cut <= args.k, "--metric {} needs lists of at least {cut} items; --k is {}", args.metric.key(), args.k);
+    anyhow::ensure!(cut <= args.spec.k, "--metric {} needs lists of at least {cut} items; --k is {}", args.metric.key(), args.spec.k);
     let eval = args.eval_args(None);
     let p = Prepared::new(&eval)?;
     anyhow::ensure!(

@@ -46,29 +46,30 @@ impl TuneSettings {
         use clap::ValueEnum;
         let name = |v: Option<clap::builder::PossibleValue>| v.map_or_else(String::new, |p| p.get_name().to_owned());
         Self {
-            reference: name(args.reference.to_possible_value()),
-            unseen_digits: args.unseen_digits.map(|u| name(u.to_possible_value())),
-            without: args.without.iter().map(|c| name(c.to_possible_value())).collect(),
-            k: args.k,
-            draft_size: args.draft_size,
-            beam_size: args.beam_size,
+            reference: name(args.spec.reference.to_possible_value()),
+            unseen_digits: args.spec.unseen_digits.map(|u| name(u.to_possible_value())),
+            without: args.spec.without.iter().map(|c| name(c.to_possible_value())).collect(),
+            k: args.spec.k,
+            draft_size: args.spec.draft_size,
+            beam_size: args.spec.beam_size,
         }
     }
 
-    /// The settings that differ from `other`'s, as `name ours (theirs)`.
-    fn differences(&self, other: &Self) -> Vec<String> {
+    /// The settings that differ from those `tuned` was tuned with, as
+    /// `--k 20 (tuned with 50)`.
+    fn differences(&self, tuned: &Self) -> Vec<String> {
         let mut d = Vec::new();
         let mut check = |name: &str, a: String, b: String| {
             if a != b {
                 d.push(format!("{name} {a} (tuned with {b})"));
             }
         };
-        check("--reference", self.reference.clone(), other.reference.clone());
-        check("--unseen-digits", format!("{:?}", self.unseen_digits), format!("{:?}", other.unseen_digits));
-        check("--without", format!("{:?}", self.without), format!("{:?}", other.without));
-        check("--k", self.k.to_string(), other.k.to_string());
-        check("--draft-size", self.draft_size.to_string(), other.draft_size.to_string());
-        check("--beam-size", self.beam_size.to_string(), other.beam_size.to_string());
+        check("--reference", self.reference.clone(), tuned.reference.clone());
+        check("--unseen-digits", format!("{:?}", self.unseen_digits), format!("{:?}", tuned.unseen_digits));
+        check("--without", format!("{:?}", self.without), format!("{:?}", tuned.without));
+        check("--k", self.k.to_string(), tuned.k.to_string());
+        check("--draft-size", self.draft_size.to_string(), tuned.draft_size.to_string());
+        check("--beam-size", self.beam_size.to_string(), tuned.beam_size.to_string());
         d
     }
 }
@@ -169,7 +170,7 @@ impl Gammas {
             } else {
                 let (g, source) = match &tuned {
                     None => (DEFAULT_GAMMA, Source::Default(format!("not tuned (no {}; `specgr tune` writes it)", path.display()))),
-                    Some(t) => match (t.gammas.get(m.id()), t.settings.differences(&TuneSettings::of(args))) {
+                    Some(t) => match (t.gammas.get(m.id()), TuneSettings::of(args).differences(&t.settings)) {
                         (None, _) => (DEFAULT_GAMMA, Source::Default(format!("{} holds no γ for {m}", path.display()))),
                         (Some(&g), d) if d.is_empty() => (g, Source::Tuned(path.clone())),
                         (Some(_), d) => (
@@ -208,5 +209,67 @@ impl Gammas {
             }
         }
         groups.into_iter().map(|(s, v)| format!("{} ({s})", v.join(", "))).collect::<Vec<_>>().join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval_args(line: &str) -> EvalArgs {
+        use clap::Parser;
+        let args = ["specgr", "eval", "--methods", "tiger,specgr-knn,specgr-aux"].into_iter().chain(line.split_whitespace());
+        match crate::cli::Cli::try_parse_from(args).unwrap().command {
+            crate::cli::Command::Eval(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn tuned(settings: TuneSettings) -> Tuned {
+        Tuned {
+            gammas: [("specgr-knn".to_owned(), -2.2), ("specgr-aux".to_owned(), -5.0)].into(),
+            metric: "ndcg@50".into(),
+            part: "valid".into(),
+            examples: 300,
+            settings,
+            rows: Vec::new(),
+        }
+    }
+
+    /// `line`'s γ of SpecGR-KNN and SpecGR_Aux with `dir` as the tune directory, and
+    /// each one's source in words.
+    fn check(dir: &Path, line: &str, expected: [(f32, &str); 2]) {
+        let gammas = Gammas::resolve(&eval_args(line), dir).unwrap();
+        for ((m, g, source), (want, words)) in gammas.0.iter().zip(expected) {
+            assert_eq!(*g, want, "{m} with `{line}`");
+            assert!(source.to_string().contains(words), "{m} with `{line}`: {source}");
+        }
+        assert_eq!(gammas.0.len(), 2, "only the SpecGR methods have a γ");
+    }
+
+    #[test]
+    fn gamma_comes_from_the_flags_then_the_tuning_then_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        check(d, "", [(DEFAULT_GAMMA, "not tuned"), (DEFAULT_GAMMA, "not tuned")]);
+        tuned(TuneSettings::of(&eval_args(""))).write(d).unwrap();
+        check(d, "", [(-2.2, "tuned on valid"), (-5.0, "tuned on valid")]);
+        check(d, "--threshold -3", [(-3.0, "--threshold"), (-3.0, "--threshold")]);
+        check(d, "--method-threshold specgr-unisrec=-4", [(-2.2, "tuned on valid"), (-4.0, "--method-threshold")]);
+        check(d, "--k 20", [(DEFAULT_GAMMA, "--k 20 (tuned with 50)"), (DEFAULT_GAMMA, "other settings")]);
+        check(d, "--reference v1", [(DEFAULT_GAMMA, "--reference v1 (tuned with v2)"), (DEFAULT_GAMMA, "v1")]);
+        let gammas = Gammas::resolve(&eval_args(""), d).unwrap();
+        assert_eq!(gammas.describe(), format!("SpecGR-KNN -2.2, SpecGR_Aux -5 (tuned on valid, {})", d.join(TUNED_FILE).display()));
+        assert_eq!(gammas.by_id()["specgr-knn"], -2.2, "printed as given");
+    }
+
+    #[test]
+    fn a_damaged_tuning_file_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(TUNED_FILE), "{ not json").unwrap();
+        let err = format!("{:#}", Gammas::resolve(&eval_args(""), dir.path()).unwrap_err());
+        assert!(err.contains(TUNED_FILE) && err.contains("specgr tune"), "{err}");
+        // Not read when every γ is given.
+        assert!(Gammas::resolve(&eval_args("--threshold -2"), dir.path()).is_ok());
     }
 }

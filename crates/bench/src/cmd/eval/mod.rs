@@ -51,16 +51,9 @@ pub struct EvalArgs {
     /// Use only the first N examples of the part.
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub limit: Option<usize>,
-    /// Recommendation list length K. Metrics are reported at the protocol's cut-offs
-    /// (5, 10, 50) up to K only: those beyond K are shown as `–` (so @50 needs K ≥ 50).
-    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
-    pub k: usize,
-    /// Draft size δ.
-    #[arg(long, default_value_t = 50)]
-    pub draft_size: usize,
-    /// Beam size β.
-    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
-    pub beam_size: usize,
+    /// K, δ, β, the SpecGR variant and the batch size.
+    #[command(flatten)]
+    pub spec: SpecGrArgs,
     /// Acceptance threshold γ of every SpecGR method [default: each method's γ that
     /// `specgr tune` stored in `<runs>/<dataset>/tune-<ids>-<preset>/gamma.json`, when
     /// tuned with the same K, δ, β and SpecGR settings; else -1.4]. The output says
@@ -91,28 +84,6 @@ pub struct EvalArgs {
     /// TIGER_C: the largest share ε of the list given to unseen items.
     #[arg(long, default_value_t = 0.1, value_parser = crate::cmd::args::unit_f64, allow_hyphen_values = true)]
     pub epsilon: f64,
-    /// Which of the authors' code versions SpecGR follows where they differ: `v1`
-    /// (re-draft from round 1, best K accepted by score, unseen items scored without
-    /// the identification digit) or `v2` (re-draft from round 2, first K accepted in
-    /// drafting order, unseen items scored over the prefix they share with in-sample
-    /// items: at least 3 digits for SpecGR++, 2 with another drafter). The default is
-    /// v2: on Beauty and on the synthetic data it gives SpecGR higher overall and
-    /// unseen recall (docs/reproduction.md); the library's `SpecGrConfig::new` keeps
-    /// the paper's equations (v1).
-    #[arg(long, value_enum, default_value = "v2")]
-    pub reference: Reference,
-    /// Override only how unseen items are scored, keeping the rest of `--reference`:
-    /// `drop-identification` (v1) or `shared-prefix` (v2). For telling apart which of
-    /// the two versions' choices makes a difference.
-    #[arg(long, value_enum)]
-    pub unseen_digits: Option<UnseenScoring>,
-    /// SpecGR components to switch off (the paper's Table 3): `inductive-drafting`
-    /// (δ = 0), `likelihood-adjustment`, `guided-redrafting`, `rerank`, `adaptive-exit`.
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub without: Vec<Component>,
-    /// Queries per batch.
-    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
-    pub batch_size: usize,
     /// Run the methods this many times, interleaved (all methods once, then again),
     /// and report the median time: latency compared side by side in one run.
     #[arg(long, default_value_t = 1, value_parser = crate::cmd::args::positive)]
@@ -136,6 +107,44 @@ pub struct EvalArgs {
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
+/// (a γ tuned under one set of them is used only under the same).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpecGrArgs {
+    /// Recommendation list length K. Metrics are reported at the protocol's cut-offs
+    /// (5, 10, 50) up to K only: those beyond K are shown as `–` (so @50 needs K ≥ 50).
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
+    pub k: usize,
+    /// Draft size δ.
+    #[arg(long, default_value_t = 50)]
+    pub draft_size: usize,
+    /// Beam size β.
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
+    pub beam_size: usize,
+    /// Which of the authors' code versions SpecGR follows where they differ: `v1`
+    /// (re-draft from round 1, best K accepted by score, unseen items scored without
+    /// the identification digit) or `v2` (re-draft from round 2, first K accepted in
+    /// drafting order, unseen items scored over the prefix they share with in-sample
+    /// items: at least 3 digits for SpecGR++, 2 with another drafter). The default is
+    /// v2: on Beauty and on the synthetic data it gives SpecGR higher overall and
+    /// unseen recall (docs/reproduction.md); the library's `SpecGrConfig::new` keeps
+    /// the paper's equations (v1).
+    #[arg(long, value_enum, default_value = "v2")]
+    pub reference: Reference,
+    /// Override only how unseen items are scored, keeping the rest of `--reference`:
+    /// `drop-identification` (v1) or `shared-prefix` (v2). For telling apart which of
+    /// the two versions' choices makes a difference.
+    #[arg(long, value_enum)]
+    pub unseen_digits: Option<UnseenScoring>,
+    /// SpecGR components to switch off (the paper's Table 3): `inductive-drafting`
+    /// (δ = 0), `likelihood-adjustment`, `guided-redrafting`, `rerank`, `adaptive-exit`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub without: Vec<Component>,
+    /// Queries per batch.
+    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
+    pub batch_size: usize,
 }
 
 /// The authors' code version whose choices SpecGR follows.
@@ -274,7 +283,7 @@ impl Prepared {
         // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol). Only
         // cut-offs within the list length are computed: a list of K items says nothing
         // about Recall@50 when K < 50 (it would only repeat Recall@K).
-        let ks = cutoffs(&resolved.split, args.k)?;
+        let ks = cutoffs(&resolved.split, args.spec.k)?;
         let split = resolved.dataset.split(&resolved.split)?;
         let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
         let mut examples = match args.part.as_str() {
@@ -367,9 +376,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {
     if let Some(n) = args.subset_size {
         anyhow::ensure!(
-            n > args.k,
+            n > args.spec.k,
             "--subset-size {n} is not larger than --k {}: every list would hold the whole subset, target included, so every metric would read 1",
-            args.k
+            args.spec.k
         );
     }
     // Taken first, so that a report directory another run is writing fails at once.

@@ -93,21 +93,21 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
     use clap::ValueEnum;
     let settings = format!(
         "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {}; SpecGR as {}{}, without [{}]{}",
-        args.k,
-        args.draft_size,
-        args.beam_size,
+        args.spec.k,
+        args.spec.draft_size,
+        args.spec.beam_size,
         info.gamma_text(),
         args.epsilon,
-        args.batch_size,
+        args.spec.batch_size,
         args.preset.name(),
         args.ids,
         name(&|| args.tiger_beams.to_possible_value()),
-        name(&|| args.reference.to_possible_value()),
-        match args.unseen_digits {
+        name(&|| args.spec.reference.to_possible_value()),
+        match args.spec.unseen_digits {
             Some(u) => format!(" (unseen items scored by {})", name(&|| u.to_possible_value())),
             None => String::new(),
         },
-        args.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>().join(", "),
+        args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>().join(", "),
         match args.subset_size {
             Some(n) => format!("; subset ranking: {n} items per example (target included, seed {}), TIGER constrained per query", args.seed),
             None => String::new(),
@@ -133,14 +133,14 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
             args.seed,
             serde_json::json!({
                 "dataset": info.dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
-                "k": args.k, "draft_size": args.draft_size, "beam_size": args.beam_size,
-                "threshold": args.threshold, "batch_size": args.batch_size, "repeat": repeat,
+                "k": args.spec.k, "draft_size": args.spec.draft_size, "beam_size": args.spec.beam_size,
+                "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
                 "gammas": info.gammas.by_id(), "gamma_source": info.gammas.describe(),
                 "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m}={g}")).collect::<Vec<_>>(),
                 "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
-                "reference": name(&|| args.reference.to_possible_value()),
-                "unseen_digits": args.unseen_digits.map(|u| name(&|| u.to_possible_value())),
-                "without": args.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
+                "reference": name(&|| args.spec.reference.to_possible_value()),
+                "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
+                "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
                 "ids": args.ids.name(), "preset": args.preset.name(),
                 "subset_size": args.subset_size, "score_chunk": args.score_chunk,
                 "ensemble_weight": args.ensemble_weight,
@@ -162,9 +162,9 @@ pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()>
         info.examples,
         args.part,
         info.dataset,
-        args.k,
-        args.draft_size,
-        args.beam_size,
+        args.spec.k,
+        args.spec.draft_size,
+        args.spec.beam_size,
         info.gamma_text()
     );
     println!(

@@ -39,12 +39,12 @@ impl<'a, B: Backend> Ensemble<'a, B> {
             device: r.device.clone(),
             config: EnsembleConfig {
                 kind,
-                k: args.k,
-                beam_size: args.beam_size,
-                pool: args.draft_size.max(args.k),
-                likelihood_adjustment: !args.without.contains(&Component::LikelihoodAdjustment),
+                k: args.spec.k,
+                beam_size: args.spec.beam_size,
+                pool: args.spec.draft_size.max(args.spec.k),
+                likelihood_adjustment: !args.spec.without.contains(&Component::LikelihoodAdjustment),
             },
-            batch_size: args.batch_size,
+            batch_size: args.spec.batch_size,
         })
     }
 }

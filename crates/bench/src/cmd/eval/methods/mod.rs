@@ -29,8 +29,8 @@ pub fn build<'a, B: Backend>(
     Ok(match id {
         MethodId::Tiger | MethodId::TigerC => Box::new(tiger::TigerBeam::new(id, resources, args)?),
         MethodId::TigerBs => Box::new(tiger_bs::TigerBs::new(resources, args)?),
-        MethodId::SemanticKnn => Box::new(retrieval::Retrieval::new(id, resources.knn()?, args.k, args.batch_size)),
-        MethodId::Unisrec => Box::new(retrieval::Retrieval::new(id, resources.unisrec()?, args.k, args.batch_size)),
+        MethodId::SemanticKnn => Box::new(retrieval::Retrieval::new(id, resources.knn()?, args.spec.k, args.spec.batch_size)),
+        MethodId::Unisrec => Box::new(retrieval::Retrieval::new(id, resources.unisrec()?, args.spec.k, args.spec.batch_size)),
         MethodId::SpecgrKnn | MethodId::SpecgrAux | MethodId::SpecgrPp => {
             Box::new(specgr::SpecGrMethod::new(id, resources, args, gamma)?)
         }

@@ -14,17 +14,17 @@ use crate::cmd::specgr_pp::SpecGrPpEval;
 /// The SpecGR settings of `args` for `method` at threshold `gamma`; SpecGR++'s V2
 /// unseen prefix is 3 digits, another drafter's 2.
 pub fn spec_config(args: &EvalArgs, method: MethodId, gamma: f32) -> SpecGrConfig {
-    let mut c = SpecGrConfig::new(args.k, args.draft_size, args.beam_size, gamma);
+    let mut c = SpecGrConfig::new(args.spec.k, args.spec.draft_size, args.spec.beam_size, gamma);
     let min_shared = if method == MethodId::SpecgrPp { 3 } else { 2 };
-    if args.reference == Reference::V2 {
+    if args.spec.reference == Reference::V2 {
         c = c.with_v2_choices(min_shared);
     }
-    match args.unseen_digits {
+    match args.spec.unseen_digits {
         Some(UnseenScoring::DropIdentification) => c.unseen_digits = speculative::UnseenDigits::DropIdentification,
         Some(UnseenScoring::SharedPrefix) => c.unseen_digits = speculative::UnseenDigits::SharedPrefix { min: min_shared },
         None => {}
     }
-    for component in &args.without {
+    for component in &args.spec.without {
         match component {
             Component::InductiveDrafting => c.draft_size = 0,
             Component::LikelihoodAdjustment => c.likelihood_adjustment = false,
@@ -63,7 +63,7 @@ impl<'a, B: Backend> SpecGrMethod<'a, B> {
             other => anyhow::bail!("{other} is not a SpecGR method"),
         };
         let engine = SpecGr::new(spec_config(args, id, gamma), ItemSpace::new(r.ids(), &r.in_sample))?;
-        Ok(Self { id, models, engine, device: r.device.clone(), batch_size: args.batch_size })
+        Ok(Self { id, models, engine, device: r.device.clone(), batch_size: args.spec.batch_size })
     }
 }
 

@@ -44,9 +44,9 @@ impl<'a, B: Backend> TigerBeam<'a, B> {
             in_sample_trie,
             device: r.device.clone(),
             per_query: args.subset_size.is_some(),
-            k: args.k,
-            beam_size: args.beam_size,
-            batch_size: args.batch_size,
+            k: args.spec.k,
+            beam_size: args.spec.beam_size,
+            batch_size: args.spec.batch_size,
             epsilon: (id == MethodId::TigerC).then_some(args.epsilon),
         })
     }

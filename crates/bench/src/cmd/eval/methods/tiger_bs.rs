@@ -27,10 +27,10 @@ impl<'a, B: Backend> TigerBs<'a, B> {
             model: r.tiger()?,
             space: ItemSpace::new(r.ids(), &r.in_sample),
             device: r.device.clone(),
-            k: args.k,
-            batch_size: args.batch_size,
+            k: args.spec.k,
+            batch_size: args.spec.batch_size,
             score_chunk: args.score_chunk,
-            likelihood_adjustment: !args.without.contains(&Component::LikelihoodAdjustment),
+            likelihood_adjustment: !args.spec.without.contains(&Component::LikelihoodAdjustment),
         })
     }
 }
