@@ -77,7 +77,8 @@ pub struct Tune {
     pub setting: String,
     /// The candidate values.
     pub values: Vec<Value>,
-    /// The method whose metric decides (as `specgr eval` names it in reports, e.g. `SpecgrKnn`).
+    /// The method whose metric decides: its id, as `specgr eval --methods` takes it
+    /// (`specgr-knn`), or its name in the reports' tables (`SpecGR-KNN`).
     pub method: String,
     /// The deciding metric: `recall@10`, `ndcg@10`, `recall@50` or `ndcg@50`, on the overall subset.
     pub metric: String,
@@ -171,15 +172,22 @@ impl Experiment {
     }
 }
 
-/// Reads the overall `metric` of `method` from a `results.json` report.
+/// Reads the overall `metric` of `method` (its id, or its name in the table) from a
+/// `results.json` report.
 pub fn read_metric(report: &Path, method: &str, metric: &str) -> Result<f64> {
     let text = std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", report.display()))?;
-    v["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["method"] == method && r["subset"] == "overall")
+    let rows = v["rows"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let is = |r: &serde_json::Value| r["id"] == method || r["method"] == method;
+    rows.iter()
+        .find(|r| is(r) && r["subset"] == "overall")
         .and_then(|r| r[metric].as_f64())
-        .with_context(|| format!("{}: no overall `{metric}` for method `{method}`", report.display()))
+        .with_context(|| {
+            let known: Vec<String> = rows
+                .iter()
+                .filter(|r| r["subset"] == "overall")
+                .map(|r| r["id"].as_str().or(r["method"].as_str()).unwrap_or("?").to_owned())
+                .collect();
+            format!("{}: no overall `{metric}` for method `{method}` (it has: {})", report.display(), known.join(", "))
+        })
 }

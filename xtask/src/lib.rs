@@ -1,9 +1,14 @@
-//! The library behind `cargo xtask`: downloads and the subcommands' building blocks.
+//! The library behind `cargo xtask`: the tasks (one module each, dispatched by
+//! [`cli`]) and their building blocks.
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod download;
 pub mod encoder;
 pub mod experiment;
+mod net;
+mod reproduce;
 pub mod specgr;
 pub mod stamp;
+mod sweep;

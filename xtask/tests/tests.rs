@@ -346,13 +346,29 @@ fn reproduce_runs_a_users_own_csv_from_its_manifest() {
     let report = dir.path().join("runs/results/my-shop/reproduce-tiny-rqkmeans");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().unwrap();
-    for method in ["Tiger", "TigerC", "SemanticKnn", "Unisrec", "SpecgrKnn", "SpecgrUnisrec", "SpecgrPp"] {
-        let of = |subset: &str| rows.iter().find(|r| r["method"] == method && r["subset"] == subset);
+    // Each method by its id, and the paper's name in the table.
+    let methods = [
+        ("tiger", "TIGER"),
+        ("tiger-c", "TIGER_C"),
+        ("semantic-knn", "SemanticKNN"),
+        ("unisrec", "UniSRec"),
+        ("specgr-knn", "SpecGR-KNN"),
+        ("specgr-aux", "SpecGR_Aux"),
+        ("specgr-pp", "SpecGR++"),
+    ];
+    let table = std::fs::read_to_string(report.join("results.md")).unwrap();
+    for (method, name) in methods {
+        let of = |subset: &str| rows.iter().find(|r| r["id"] == method && r["subset"] == subset);
+        assert!(table.contains(&format!("| {name} |")), "{name} in the table:\n{table}");
         let overall = of("overall").unwrap_or_else(|| panic!("{method} missing: {json}"));
         assert!(overall["recall@50"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{overall}");
         assert!(of("unseen").is_some_and(|r| r["examples"].as_u64() > Some(0)), "the late items are unseen: {json}");
     }
     assert!(dir.path().join("runs/my-shop/tiger-rqkmeans-tiny/best/model.mpk").is_file());
+    // `specgr tune` stored γ in the run directory, and the test evaluation used it.
+    assert!(dir.path().join("runs/my-shop/tune-rqkmeans-tiny/gamma.json").is_file());
+    assert!(report.join("tune.md").is_file());
+    assert!(table.contains("SpecGR_Aux -3") && table.contains("tuned on valid"), "the tuned γ, said so:\n{table}");
     assert!(stdout.contains("using SPECGR_BIN"), "{stdout}");
     // Run outside the checkout, the report still names the commit specgr was built from.
     let revision = json["provenance"]["git_revision"].as_str().unwrap_or_default();

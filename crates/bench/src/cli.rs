@@ -32,6 +32,9 @@ pub enum Command {
     Train(cmd::train::TrainCommand),
     /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
     Eval(cmd::eval::EvalArgs),
+    /// Tune each SpecGR method's γ on the validation part (a grid search); `eval` then
+    /// uses the tuned γ by default.
+    Tune(cmd::tune::TuneArgs),
     /// Look inside a trained model (e.g. how it scores the true next items).
     #[command(subcommand)]
     Diagnose(cmd::diagnose::DiagnoseCommand),
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             cmd::train::run(c)
         }
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Tune(a) => cmd::tune::run(a),
         Command::Plot(c) => cmd::plot::run(c),
         Command::Tiger(c) => cmd::tiger::run(c),
     }
@@ -100,6 +104,12 @@ mod tests {
             ("eval --threshold NaN", "--threshold", "finite"),
             ("eval --method-threshold specgr-knn=-inf", "--method-threshold", "finite"),
             ("eval --method-threshold specgr-knn=NaN", "--method-threshold", "finite"),
+            ("eval --method-threshold tiger=-2", "--method-threshold", "only specgr-knn, specgr-aux, specgr-pp"),
+            ("eval --methods specgr-unisrecc", "--methods", "specgr-aux"),
+            ("tune --gammas=-1,NaN", "--gammas", "finite"),
+            ("tune --limit 0", "--limit", "at least 1"),
+            ("tune --k 0", "--k", "at least 1"),
+            ("tune --metric ndcg@20", "--metric", "ndcg@50"),
             ("eval --batch-size 0", "--batch-size", "at least 1"),
             ("eval --beam-size 0", "--beam-size", "at least 1"),
             ("eval --repeat 0", "--repeat", "at least 1"),
@@ -163,6 +173,9 @@ mod tests {
     fn meaningful_values_still_parse() {
         accepted("eval --k 10 --epsilon 0 --threshold -2.5 --subset-size 100 --limit 5 --sample 3 --ensemble-weight 1");
         accepted("eval --draft-size 0 --method-threshold specgr-knn=-3");
+        // The old id of SpecGR_Aux still works, on the command line and in --method-threshold.
+        accepted("eval --methods specgr-unisrec,specgr-aux,specgr++ --method-threshold specgr-unisrec=-3");
+        accepted("tune --gammas=-1.5,-3 --methods specgr-aux --sample 0 --metric recall@10");
         accepted("bench train --rounds 0 --warmup-rows 0 --weight-decay 0 --dropout 0");
         accepted("train tiger --epochs 1 --shards 1 --warmup-steps 1 --dropout 0 --weight-decay 0 --checkpoint-minutes 0");
         accepted("train specgr++ --stage1-epochs 0 --stage2-epochs 0");

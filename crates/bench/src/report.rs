@@ -14,8 +14,13 @@ use crate::machine::Machine;
 /// One method on one subset of examples.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultRow {
-    /// The method's name as the report prints it.
+    /// The method's name as the report prints it (for `specgr eval`, the paper's:
+    /// `SpecGR_Aux`).
     pub method: String,
+    /// The method's id, as the command line names it (`specgr-aux`), for `specgr eval`'s
+    /// methods; absent in other reports and in those written before methods had ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// `overall`, `in-sample` or `unseen`.
     pub subset: String,
     /// Examples in the subset.
@@ -59,6 +64,7 @@ impl ResultRow {
                 let (r5, r10, r50) = (at(5), at(10), at(50));
                 ResultRow {
                     method: method.to_owned(),
+                    id: None,
                     subset: s.name().to_owned(),
                     examples: r10.or(r50).map_or(0, |x| x.examples),
                     recall_5: r5.map(|x| x.recall),
@@ -78,6 +84,16 @@ impl ResultRow {
                 }
             })
             .collect()
+    }
+
+    /// The row with the method's id set.
+    pub fn with_id(self, id: &str) -> Self {
+        Self { id: Some(id.to_owned()), ..self }
+    }
+
+    /// Whether this row is of `method`: its id, or else its printed name.
+    pub fn is_method(&self, method: &str) -> bool {
+        self.id.as_deref() == Some(method) || self.method == method
     }
 }
 
@@ -162,6 +178,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// Reads a `results.json` that [`Report::write`] wrote.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not a report that `specgr` wrote", path.display()))
+    }
+
+    /// The row of `method` (its id, or its printed name) on `subset`.
+    pub fn row(&self, method: &str, subset: &str) -> Option<&ResultRow> {
+        self.rows.iter().find(|r| r.is_method(method) && r.subset == subset)
+    }
+
     /// The table in the paper's layout: methods down, subsets × metrics across.
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n\nDataset `{}`.\n\n", self.title, self.dataset);

@@ -31,6 +31,14 @@ fn eval_refuses_lists_shorter_than_every_cut_off() {
     assert!(err.contains("--k 5") && err.contains("@10") && err.contains("--k 10 or more"), "{err}");
 }
 
+#[test]
+fn tune_refuses_methods_without_a_gamma_and_metrics_beyond_the_list() {
+    let err = refused(&["tune", "--methods", "specgr-knn,tiger"]);
+    assert!(err.contains("--methods tiger: it has no γ to tune") && err.contains("specgr-aux"), "{err}");
+    let err = refused(&["tune", "--k", "10"]);
+    assert!(err.contains("--metric ndcg@50 needs lists of at least 50 items; --k is 10"), "{err}");
+}
+
 /// `--k 10` used to print the @10 values again in the @50 columns; now they are `–`
 /// and the JSON holds no @50 entry.
 #[test]
@@ -51,7 +59,7 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
     specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
     let eval = ["eval", "--ids", "rqkmeans", "--methods", "semantic-knn", "--limit", "40", "--k", "10"];
     let table = specgr(&eval);
-    let row = table.lines().find(|l| l.starts_with("SemanticKnn") && l.contains("overall")).expect(&table);
+    let row = table.lines().find(|l| l.starts_with("SemanticKNN") && l.contains("overall")).expect(&table);
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(&cells[4..6], ["–", "–"], "R@50 and N@50 of lists of 10:\n{table}");
     assert!(cells[2].parse::<f64>().is_ok(), "R@10 is computed:\n{table}");

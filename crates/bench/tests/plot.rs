@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use bench::cmd::plot::{HEIGHT, Metric, SweepArgs, WIDTH, plot_sweep, read_sweep};
 
-/// A `results.json` as `bench::report` writes it, trimmed to the fields plotting reads
-/// plus a few it must ignore; `unseen` R@50 is `null`, as serde_json writes NaN.
+/// A `results.json` as `bench::report` writes it, its rows whole (they are read through
+/// `ResultRow`), the provenance left out; `unseen` R@50 is `null`, as serde_json writes NaN.
 fn results(r50: f64, seconds: f64) -> String {
     let row = |subset: &str, r: serde_json::Value| {
         serde_json::json!({
@@ -120,8 +120,8 @@ fn errors_name_the_file() {
 fn two_methods(tiger_s: f64, specgr_s: f64) -> String {
     let row = |method: &str, subset: &str, s: f64| {
         serde_json::json!({
-            "method": method, "subset": subset, "recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2,
-            "ndcg@50": 0.07, "seconds_per_query": s,
+            "method": method, "subset": subset, "examples": 10, "recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2,
+            "ndcg@50": 0.07, "seconds_per_query": s, "unseen_share_of_output": 0.0,
         })
     };
     let rows: Vec<_> = ["overall", "in-sample", "unseen"]
@@ -143,6 +143,9 @@ fn a_sweep_over_semantic_ids_is_placed_by_digits_and_can_show_the_acceleration()
     assert_eq!(placed, [("rqkmeans-l2", Some(3.0)), ("rqkmeans", Some(4.0)), ("rqkmeans-l10", Some(11.0))]);
 
     let a = SweepArgs { speedup_over: Some("Tiger".into()), ..args(dir.path()) };
+    check_png(&plot_sweep(&a).unwrap());
+    // The method's id finds it too, in reports written before methods had ids.
+    let a = SweepArgs { speedup_over: Some("tiger".into()), ..args(dir.path()) };
     check_png(&plot_sweep(&a).unwrap());
 
     // A sweep across ID methods (Table 4's `rqvae`, `hkmeans`) keeps its labels.

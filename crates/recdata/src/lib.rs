@@ -29,6 +29,7 @@ pub mod lock;
 mod manifest;
 pub mod metrics;
 pub mod rng;
+pub mod run_dir;
 mod split;
 pub mod stats;
 pub mod synthetic;
@@ -39,6 +40,7 @@ pub use error::{DataError, Result};
 pub use formats::{Format, LoadOptions, MissingItemPolicy};
 pub use item::{Catalog, ItemId};
 pub use lock::{LockError, LockHolder, RunLock};
+pub use run_dir::RunDir;
 pub use manifest::{
     Download, Manifest, Resolved, default_data_root, find_manifest, load_dataset, load_dataset_with, load_manifest_file,
 };

@@ -3,9 +3,6 @@
 //! (`cargo run --features net --bin xtask-net -- download …`), so the TLS stack is
 //! compiled only on a machine that downloads something.
 
-#[path = "../main.rs"]
-mod tasks;
-
 fn main() -> anyhow::Result<()> {
-    tasks::main()
+    xtask::cli::main()
 }

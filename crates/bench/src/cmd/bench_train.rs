@@ -309,7 +309,7 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let max_history = resolved.split.max_history();
-    let semid_dir = args.runs.join(&resolved.dataset.name).join("semid").join(args.ids.name());
+    let semid_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name).semid(&args.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;

@@ -69,7 +69,7 @@ pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
 fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = args.runs.join(&resolved.dataset.name);
+    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
     let mut examples = match args.part.as_str() {
         "test" => split.test.clone(),
         "valid" => split.valid.clone(),
@@ -78,12 +78,12 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
     if let Some(n) = args.limit {
         examples.truncate(n);
     }
-    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let semid_dir = run_dir.semid(&args.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
     let layout = ids.layout();
     let digits = layout.num_digits();
-    let tiger_dir = run_dir.join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())).join("best");
+    let tiger_dir = run_dir.tiger_best(&args.ids.name(), args.preset.name());
     let model = Tiger::<B>::load(&tiger_dir, device).with_context(|| format!("loading {}", tiger_dir.display()))?;
     // [in-sample, unseen] scores.
     let mut scores: [Vec<f32>; 2] = Default::default();

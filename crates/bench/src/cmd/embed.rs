@@ -64,7 +64,7 @@ fn run_on<B: Backend>(args: &EmbedArgs, device: &B::Device) -> anyhow::Result<()
     }
     let resolved = args.dataset.load()?;
     let texts: Vec<&str> = resolved.dataset.catalog.texts().iter().map(String::as_str).collect();
-    let out_dir = args.runs.join(&resolved.dataset.name).join("embeddings");
+    let out_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name).embeddings();
     let _lock = crate::cmd::lock_run_dir(&out_dir)?;
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let bar = progress_bar(texts.len() as u64, "embedding items");

@@ -74,11 +74,11 @@ fn other_dataset(artifact: &Path, made_from: &str, data: &DatasetIdentity) -> St
     )
 }
 
-/// Loads `<run_dir>/embeddings/embeddings.safetensors` after checking it against the
-/// cache manifest beside it (the matrix's hash) and the loaded dataset's items (one
-/// text hash per row).
-pub fn load_embeddings(run_dir: &Path, data: &DatasetIdentity) -> anyhow::Result<text_encoder::Embeddings> {
-    let dir = run_dir.join("embeddings");
+/// Loads the run directory's `embeddings/embeddings.safetensors` after checking it
+/// against the cache manifest beside it (the matrix's hash) and the loaded dataset's
+/// items (one text hash per row).
+pub fn load_embeddings(run_dir: &recdata::RunDir, data: &DatasetIdentity) -> anyhow::Result<text_encoder::Embeddings> {
+    let dir = run_dir.embeddings();
     let path = dir.join(text_encoder::EMBEDDINGS_FILE);
     let again = format!("run `specgr embed {}` (again): it writes missing rows and rebuilds a damaged cache", data.origin);
     let (embeddings, _) =

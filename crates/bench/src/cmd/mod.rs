@@ -15,6 +15,7 @@ pub mod semid;
 pub mod specgr_pp;
 pub mod tiger;
 pub mod train;
+pub mod tune;
 
 use std::path::PathBuf;
 
@@ -182,8 +183,8 @@ pub fn lock_run_dir(dir: &std::path::Path) -> anyhow::Result<recdata::RunLock> {
 pub fn train_lock(command: &train::TrainCommand) -> anyhow::Result<recdata::RunLock> {
     let dir = match command {
         train::TrainCommand::Tiger(a) => train::tiger_run_dir(a)?,
-        train::TrainCommand::Unisrec(a) => a.runs.join(a.dataset.name()?).join("unisrec"),
-        train::TrainCommand::SpecgrPp(a) => specgr_pp::run_dir(&a.runs.join(a.dataset.name()?), a.ids, a.preset),
+        train::TrainCommand::Unisrec(a) => recdata::RunDir::new(&a.runs, &a.dataset.name()?).unisrec(),
+        train::TrainCommand::SpecgrPp(a) => specgr_pp::run_dir(&recdata::RunDir::new(&a.runs, &a.dataset.name()?), a.ids, a.preset),
     };
     lock_run_dir(&dir)
 }
@@ -312,6 +313,13 @@ mod tests {
             assert_eq!(IdsName::new(method, levels), ids);
         }
         assert_eq!("rqvae-l3".parse::<IdsName>().unwrap().name(), "rqvae");
+    }
+
+    /// The run directory's layout names the file the text encoder writes.
+    #[test]
+    fn the_run_directory_names_the_embeddings_file_the_encoder_writes() {
+        let run = recdata::RunDir::new("runs", "synthetic");
+        assert_eq!(run.embeddings_file(), run.embeddings().join(text_encoder::EMBEDDINGS_FILE));
     }
 
     #[test]

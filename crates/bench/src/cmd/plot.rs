@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use plotters::prelude::*;
 
-use crate::report::write_atomic;
+use crate::report::{ResultRow, write_atomic};
 
 /// Width of the figure in pixels (two panels side by side).
 pub const WIDTH: u32 = 1400;
@@ -56,13 +56,14 @@ pub struct SweepArgs {
     /// The PNG to write; defaults to `<DIR>/plot-<metric>.png`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Draw, on the right, the acceleration over this method (as reports name it, e.g.
-    /// `Tiger`): its seconds per query divided by each other method's.
+    /// Draw, on the right, the acceleration over this method (its id, e.g. `tiger`, or
+    /// its name in the reports, `TIGER`): its seconds per query divided by each other
+    /// method's.
     #[arg(long)]
     pub speedup_over: Option<String>,
 }
 
-/// A ranking metric of `results.json`.
+/// A ranking metric of `results.json` (what `plot sweep` draws and `tune` maximises).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Metric {
     /// Recall@10.
@@ -89,6 +90,24 @@ impl Metric {
             Metric::Ndcg50 => "ndcg@50",
         }
     }
+
+    /// Its cut-off: 10 or 50.
+    pub fn cut_off(self) -> usize {
+        match self {
+            Metric::Recall10 | Metric::Ndcg10 => 10,
+            Metric::Recall50 | Metric::Ndcg50 => 50,
+        }
+    }
+
+    /// The metric's value in a row (NaN where it was not computed).
+    pub fn of(self, row: &ResultRow) -> f64 {
+        match self {
+            Metric::Recall10 => row.recall_10,
+            Metric::Ndcg10 => row.ndcg_10,
+            Metric::Recall50 => row.recall_50,
+            Metric::Ndcg50 => row.ndcg_50,
+        }
+    }
 }
 
 /// One row of a `results.json`, as far as plotting needs it; missing (`null`) numbers are NaN.
@@ -96,12 +115,25 @@ impl Metric {
 pub struct Row {
     /// The method's name.
     pub method: String,
+    /// The method's id (`specgr eval`'s reports since methods have ids).
+    pub id: Option<String>,
     /// `overall`, `in-sample` or `unseen`.
     pub subset: String,
     /// The chosen metric.
     pub metric: f64,
     /// Wall seconds per query.
     pub seconds_per_query: f64,
+}
+
+impl Row {
+    /// Whether the row is of `method`: its id or its name, or (for reports written
+    /// before methods had ids) the same method under its old name (`Tiger`).
+    pub fn is(&self, method: &str) -> bool {
+        use crate::cmd::eval::MethodId;
+        self.method == method
+            || self.id.as_deref() == Some(method)
+            || MethodId::parse(method).is_some_and(|m| MethodId::parse(&self.method) == Some(m))
+    }
 }
 
 /// One value of the swept setting and its report.
@@ -139,12 +171,15 @@ pub fn run(command: PlotCommand) -> anyhow::Result<()> {
 /// Reads the sweep in `args.dir`, draws it, and writes the PNG; returns where it went.
 pub fn plot_sweep(args: &SweepArgs) -> anyhow::Result<PathBuf> {
     let sweep = read_sweep(&args.dir, args.metric)?;
-    if let Some(base) = &args.speedup_over
-        && !sweep.points.iter().flat_map(|p| &p.rows).any(|r| &r.method == base)
-    {
-        bail!("--speedup-over {base}: no method of that name in the reports under {}", args.dir.display());
-    }
-    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly, args.speedup_over.as_deref())?;
+    // The baseline as the reports name it (`--speedup-over tiger` finds `TIGER`).
+    let base = match &args.speedup_over {
+        None => None,
+        Some(base) => match sweep.points.iter().flat_map(|p| &p.rows).find(|r| r.is(base)) {
+            Some(row) => Some(row.method.clone()),
+            None => bail!("--speedup-over {base}: no method of that name in the reports under {}", args.dir.display()),
+        },
+    };
+    let png = render_sweep(&sweep, args.metric, &args.subsets, args.evenly, base.as_deref())?;
     let out = args.out.clone().unwrap_or_else(|| args.dir.join(format!("plot-{}.png", args.metric.key())));
     write_atomic(&out, &png)?;
     Ok(out)
@@ -208,38 +243,28 @@ fn place_ids_by_digits(points: &mut [Point]) {
     }
 }
 
-/// Reads the rows of one `results.json`, with errors that name the file and the row.
+/// Reads the rows of one `results.json` through [`ResultRow`], the type that writes
+/// them, with errors that name the file.
 fn read_rows(path: &Path, metric: Metric) -> anyhow::Result<Vec<Row>> {
+    /// A report as far as plotting reads it: its rows.
+    #[derive(serde::Deserialize)]
+    struct Rows {
+        rows: Vec<ResultRow>,
+    }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let Some(rows) = json.get("rows").and_then(|r| r.as_array()) else {
-        bail!("{} has no `rows` array (is it a specgr report?)", path.display())
-    };
-    let field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<f64> {
-        // serde_json writes NaN as null: a metric the run did not compute.
-        match r.get(key) {
-            Some(serde_json::Value::Null) => Ok(f64::NAN),
-            Some(v) => v.as_f64().with_context(|| format!("{}: rows[{i}].{key} is not a number", path.display())),
-            None => bail!("{}: rows[{i}] has no `{key}`", path.display()),
-        }
-    };
-    let text_field = |i: usize, r: &serde_json::Value, key: &str| -> anyhow::Result<String> {
-        r.get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .with_context(|| format!("{}: rows[{i}] has no string `{key}`", path.display()))
-    };
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            Ok(Row {
-                method: text_field(i, r, "method")?,
-                subset: text_field(i, r, "subset")?,
-                metric: field(i, r, metric.key())?,
-                seconds_per_query: field(i, r, "seconds_per_query")?,
-            })
+    let report: Rows = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a report that `specgr eval --report` wrote", path.display()))?;
+    Ok(report
+        .rows
+        .into_iter()
+        .map(|r| Row {
+            metric: metric.of(&r),
+            method: r.method,
+            id: r.id,
+            subset: r.subset,
+            seconds_per_query: r.seconds_per_query,
         })
-        .collect()
+        .collect())
 }
 
 /// Registers the embedded font under the name the figure asks for, once per process.
@@ -469,7 +494,7 @@ mod tests {
 
     #[test]
     fn acceleration_is_the_baseline_time_over_the_method_time_where_both_ran() {
-        let row = |method: &str, s: f64| Row { method: method.into(), subset: "overall".into(), metric: 0.1, seconds_per_query: s };
+        let row = |method: &str, s: f64| Row { method: method.into(), id: None, subset: "overall".into(), metric: 0.1, seconds_per_query: s };
         let point = |rows| Point { label: String::new(), value: None, rows };
         let sweep = Sweep {
             setting: "ids".into(),

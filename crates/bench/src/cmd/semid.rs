@@ -72,8 +72,8 @@ pub fn run(command: SemidCommand) -> anyhow::Result<()> {
 fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = args.runs.join(&resolved.dataset.name);
-    let emb_path = run_dir.join("embeddings").join("embeddings.safetensors");
+    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
+    let emb_path = run_dir.embeddings_file();
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
     let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &data)?;
     // Refitting changes the IDs that trained models were trained on, so a fit with the
@@ -82,7 +82,7 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     let max = crate::cmd::IdsName::MAX_LEVELS;
     anyhow::ensure!((1..=max).contains(&args.levels), "--levels {}: 1 to {max} code levels", args.levels);
     let ids_name = crate::cmd::IdsName::new(args.method, args.levels);
-    let out = run_dir.join("semid").join(ids_name.name());
+    let out = run_dir.semid(&ids_name.name());
     let _lock = crate::cmd::lock_run_dir(&out)?;
     let stamp_path = out.join(crate::cmd::identity::FIT_STAMP);
     let mut settings = serde_json::json!({

@@ -83,12 +83,12 @@ pub struct SpecGrPpArgs {
 const UNTRAINED_MARKER: &str = "untrained.json";
 
 /// The run directory of a SpecGR++ model.
-pub fn run_dir(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
-    dataset_dir.join(format!("specgr-pp-{}-{}", ids.name(), preset.name()))
+pub fn run_dir(dataset_dir: &recdata::RunDir, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
+    dataset_dir.specgr_pp(&ids.name(), preset.name())
 }
 
 /// The checkpoint `specgr eval` uses: `stage2/best`, else `stage1/best`.
-pub fn best_checkpoint(dataset_dir: &Path, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
+pub fn best_checkpoint(dataset_dir: &recdata::RunDir, ids: crate::cmd::IdsName, preset: TigerPreset) -> PathBuf {
     let dir = run_dir(dataset_dir, ids, preset);
     let stage2 = dir.join("stage2").join("best");
     if SpecGrPp::<CpuBackend>::has_head(&stage2) { stage2 } else { dir.join("stage1").join("best") }
@@ -108,8 +108,8 @@ pub fn run(args: SpecGrPpArgs) -> anyhow::Result<()> {
 fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let dataset_dir = args.runs.join(&resolved.dataset.name);
-    let semid_dir = dataset_dir.join("semid").join(args.ids.name());
+    let dataset_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
+    let semid_dir = dataset_dir.semid(&args.ids.name());
     let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
     let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
@@ -281,7 +281,7 @@ pub struct SpecGrPpEval<B: Backend> {
 impl<B: Backend> SpecGrPpEval<B> {
     /// Loads the best checkpoint of `<dataset_dir>/specgr-pp-<ids>-<preset>/`.
     pub fn load(
-        dataset_dir: &Path,
+        dataset_dir: &recdata::RunDir,
         method: crate::cmd::IdsName,
         preset: TigerPreset,
         ids: &semid::SemanticIds,

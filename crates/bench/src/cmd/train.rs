@@ -59,7 +59,7 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
     use drafters::{EmbeddingTable, UniSRecConfig, UniSRecTrainConfig};
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = args.runs.join(&resolved.dataset.name);
+    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
     let identity = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
     let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &identity)?;
     let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
@@ -76,10 +76,10 @@ fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyho
         None => split.train.clone(),
     };
     let data = UniSRecData { text: &text, in_sample: &in_sample, train: &train, valid: &split.valid };
-    let out = run_dir.join("unisrec");
+    let out = run_dir.unisrec();
     // Training rewrites the checkpoint as it improves: until it ends, the directory is
     // stamped unfinished, so a killed run is refused, not taken for the old drafter.
-    let emb_path = run_dir.join("embeddings").join(text_encoder::EMBEDDINGS_FILE);
+    let emb_path = run_dir.embeddings_file();
     let stamp = crate::cmd::identity::unisrec_stamp(&identity, &crate::cmd::identity::sha256_file(&emb_path)?);
     let unfinished = crate::cmd::identity::unisrec_stamp(&identity, crate::cmd::identity::UNFINISHED);
     crate::cmd::identity::write_model_stamp(&out, &unfinished)?;
@@ -316,7 +316,7 @@ pub(crate) fn tiger_examples(args: &TigerArgs, split: &recdata::Split) -> (Vec<T
 pub(crate) fn tiger_run_dir(args: &TigerArgs) -> anyhow::Result<PathBuf> {
     Ok(match &args.out {
         Some(out) => out.clone(),
-        None => args.runs.join(args.dataset.name()?).join(format!("tiger-{}-{}", args.ids.name(), args.preset.name())),
+        None => recdata::RunDir::new(&args.runs, &args.dataset.name()?).tiger(&args.ids.name(), args.preset.name()),
     })
 }
 
@@ -333,8 +333,8 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
 fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::Result<()> {
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = args.runs.join(&resolved.dataset.name);
-    let semid_dir = run_dir.join("semid").join(args.ids.name());
+    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
+    let semid_dir = run_dir.semid(&args.ids.name());
     let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
     let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {

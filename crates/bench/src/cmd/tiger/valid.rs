@@ -68,7 +68,7 @@ pub(super) fn load_ids<B: Backend>(
     device: &B::Device,
 ) -> anyhow::Result<(recdata::Resolved, SemanticIdModel<B>)> {
     let resolved = dataset.load()?;
-    let semid_dir = runs.join(&resolved.dataset.name).join("semid").join(ids.name());
+    let semid_dir = recdata::RunDir::new(runs, &resolved.dataset.name).semid(&ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), ids.fit_args())
     })?;

@@ -1,0 +1,119 @@
+//! What the methods of one `specgr eval` run read: loaded once, checked against the
+//! dataset they were made from, and lent to every method value.
+
+use anyhow::Context;
+use burn::tensor::backend::Backend;
+use drafters::{ItemSet, SemanticKnn, SemanticKnnConfig};
+use gr_model::{Tiger, TigerPreset};
+use recdata::{ItemId, RunDir};
+use semid::{SemanticIdModel, SemanticIds};
+
+use super::method::Needs;
+use crate::cmd::IdsName;
+use crate::cmd::identity::DatasetIdentity;
+use crate::cmd::specgr_pp::SpecGrPpEval;
+
+/// Which checkpoints to load: the run directory and the TIGER model's IDs and preset.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoints<'a> {
+    /// `<runs>/<dataset>`.
+    pub run_dir: &'a RunDir,
+    /// The semantic IDs TIGER was trained on.
+    pub ids: IdsName,
+    /// The TIGER preset.
+    pub preset: TigerPreset,
+}
+
+/// The loaded models and indexes; a method borrows what its [`Needs`] named.
+pub struct Resources<B: Backend> {
+    /// The semantic IDs.
+    pub semid: SemanticIdModel<B>,
+    /// The items seen in training.
+    pub in_sample: ItemSet,
+    /// TIGER, when needed.
+    pub tiger: Option<Tiger<B>>,
+    /// The SemanticKNN drafter, when needed.
+    pub knn: Option<SemanticKnn>,
+    /// The UniSRec drafter, when needed.
+    pub unisrec: Option<drafters::UniSRec<B>>,
+    /// The SpecGR++ model and its drafter, when needed.
+    pub specgr_pp: Option<SpecGrPpEval<B>>,
+    /// Where the models live.
+    pub device: B::Device,
+}
+
+impl<B: Backend> Resources<B> {
+    /// Loads what `needs` names (the semantic IDs and the item embeddings always),
+    /// refusing artifacts made from other data or other IDs.
+    pub fn load(
+        at: Checkpoints<'_>,
+        dataset: &recdata::Dataset,
+        data: &DatasetIdentity<'_>,
+        in_sample: ItemSet,
+        needs: Needs,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
+        let run_dir = at.run_dir;
+        let semid_dir = run_dir.semid(&at.ids.name());
+        let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, data, &at.ids.fit_args())?;
+        let semid = SemanticIdModel::<B>::load(&semid_dir, device)
+            .with_context(|| format!("reading {}", semid_dir.display()))?;
+        let tiger = match needs.tiger {
+            true => {
+                let dir = run_dir.tiger_best(&at.ids.name(), at.preset.name());
+                crate::cmd::identity::check_model(&dir, data, &at.ids.name(), &ids_sha256, &at.preset.name())?;
+                Some(Tiger::<B>::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?)
+            }
+            false => None,
+        };
+        let embeddings = crate::cmd::identity::load_embeddings(run_dir, data)?;
+        let items: Vec<ItemId> = dataset.catalog.ids().collect();
+        let knn = match needs.knn {
+            true => Some(SemanticKnn::new(SemanticKnnConfig::new(embeddings.dim()), &items, embeddings.as_slice())?),
+            false => None,
+        };
+        let unisrec = match needs.unisrec {
+            true => {
+                let dir = run_dir.unisrec();
+                if dir.exists() {
+                    let emb_path = run_dir.embeddings_file();
+                    crate::cmd::identity::check_unisrec(&dir, data, &emb_path)?;
+                }
+                let loaded = drafters::UniSRec::<B>::load(&dir, drafters::KnnConfig::new(0), device, &items, embeddings.as_slice())
+                    .with_context(|| format!("loading {} (run `specgr train unisrec` first)", dir.display()))?;
+                Some(loaded)
+            }
+            false => None,
+        };
+        let specgr_pp = match needs.specgr_pp {
+            true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, semid.ids(), device)?),
+            false => None,
+        };
+        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone() })
+    }
+
+    /// The semantic IDs of every item.
+    pub fn ids(&self) -> &SemanticIds {
+        self.semid.ids()
+    }
+
+    /// TIGER; an error (not a panic) if it was not loaded.
+    pub fn tiger(&self) -> anyhow::Result<&Tiger<B>> {
+        self.tiger.as_ref().context("TIGER was not loaded (a method's needs do not name it)")
+    }
+
+    /// The SemanticKNN drafter.
+    pub fn knn(&self) -> anyhow::Result<&SemanticKnn> {
+        self.knn.as_ref().context("the SemanticKNN index was not built (a method's needs do not name it)")
+    }
+
+    /// The UniSRec drafter.
+    pub fn unisrec(&self) -> anyhow::Result<&drafters::UniSRec<B>> {
+        self.unisrec.as_ref().context("UniSRec was not loaded (a method's needs do not name it)")
+    }
+
+    /// The SpecGR++ model.
+    pub fn specgr_pp(&self) -> anyhow::Result<&SpecGrPpEval<B>> {
+        self.specgr_pp.as_ref().context("SpecGR++ was not loaded (a method's needs do not name it)")
+    }
+}

@@ -1,0 +1,452 @@
+//! `specgr eval`: Recall/NDCG of each method, overall / in-sample / unseen.
+//!
+//! Each method is a value ([`method::Method`]) that [`methods::build`] makes from the
+//! loaded models ([`load::Resources`]); this module resolves the arguments, loads
+//! what the methods need, times and scores them, and hands the results to [`output`].
+
+pub mod gamma;
+pub mod load;
+pub mod method;
+pub mod methods;
+pub mod output;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use drafters::ItemSet;
+use gr_model::TigerPreset;
+use recdata::ItemId;
+use recdata::metrics::SubsetMetrics;
+use speculative::Request;
+
+use burn::tensor::backend::Backend;
+
+pub use method::{Method, MethodId, Needs};
+
+use crate::cmd::backend::DeviceKind;
+use crate::cmd::{DatasetArgs, progress_bar};
+
+/// `specgr eval` arguments.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Methods to evaluate.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tiger,semantic-knn,specgr-knn"
+    )]
+    pub methods: Vec<MethodId>,
+    /// Which semantic IDs the TIGER model was trained on.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: crate::cmd::IdsName,
+    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
+    #[arg(long, default_value = "small")]
+    pub preset: TigerPreset,
+    /// Evaluate on `valid` or `test`.
+    #[arg(long, default_value = "test")]
+    pub part: String,
+    /// Use only the first N examples of the part.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub limit: Option<usize>,
+    /// K, δ, β, the SpecGR variant and the batch size.
+    #[command(flatten)]
+    pub spec: SpecGrArgs,
+    /// Acceptance threshold γ of every SpecGR method [default: each method's γ that
+    /// `specgr tune` stored in `<runs>/<dataset>/tune-<ids>-<preset>/gamma.json`, when
+    /// tuned with the same K, δ, β and SpecGR settings; else -1.4]. The output says
+    /// which γ each method ran with and where it came from.
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::cmd::args::finite_f32)]
+    pub threshold: Option<f32>,
+    /// A SpecGR method's own γ, overriding `--threshold` and the tuned γ for it:
+    /// `specgr-knn=-2.5` (repeat the flag or separate pairs with commas).
+    #[arg(long, value_delimiter = ',', value_parser = parse_method_threshold, allow_hyphen_values = true)]
+    pub method_threshold: Vec<(MethodId, f32)>,
+    /// Which semantic IDs the TIGER and TIGER_C baselines' beams may spell: `all`
+    /// catalog items, only `in-sample` items (what TIGER was trained to emit), or
+    /// `free` (any tokens, as the reference code; sequences that are no item are dropped).
+    /// SpecGR's own beams always stay on real items.
+    #[arg(long, value_enum, default_value = "all")]
+    pub tiger_beams: TigerBeams,
+    /// Subset ranking (Figure A2): each example ranks only a seeded random subset of
+    /// this many catalog items that includes its target (drawn with `--seed`). TIGER
+    /// then runs one query at a time with its beams constrained to the subset (CBS).
+    #[arg(long, value_parser = parse_subset_size)]
+    pub subset_size: Option<usize>,
+    /// TIGER by batch scoring: candidates scored per query per pass.
+    #[arg(long, default_value_t = 1000, value_parser = crate::cmd::args::positive)]
+    pub score_chunk: usize,
+    /// The score-based ensemble's weight on TIGER's score.
+    #[arg(long, default_value_t = 0.5, value_parser = crate::cmd::args::unit_f32, allow_hyphen_values = true)]
+    pub ensemble_weight: f32,
+    /// TIGER_C: the largest share ε of the list given to unseen items.
+    #[arg(long, default_value_t = 0.1, value_parser = crate::cmd::args::unit_f64, allow_hyphen_values = true)]
+    pub epsilon: f64,
+    /// Run the methods this many times, interleaved (all methods once, then again),
+    /// and report the median time: latency compared side by side in one run.
+    #[arg(long, default_value_t = 1, value_parser = crate::cmd::args::positive)]
+    pub repeat: usize,
+    /// Evaluate a uniform random sample of N examples of the part (drawn with `--seed`,
+    /// kept in time order); applied after `--limit`.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub sample: Option<usize>,
+    /// The seed of `--sample`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also write results.md / results.csv / results.json with provenance into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+    /// The run directory.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
+}
+
+/// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
+/// (a γ tuned under one set of them is used only under the same).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpecGrArgs {
+    /// Recommendation list length K. Metrics are reported at the protocol's cut-offs
+    /// (5, 10, 50) up to K only: those beyond K are shown as `–` (so @50 needs K ≥ 50).
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
+    pub k: usize,
+    /// Draft size δ.
+    #[arg(long, default_value_t = 50)]
+    pub draft_size: usize,
+    /// Beam size β.
+    #[arg(long, default_value_t = 50, value_parser = crate::cmd::args::positive)]
+    pub beam_size: usize,
+    /// Which of the authors' code versions SpecGR follows where they differ: `v1`
+    /// (re-draft from round 1, best K accepted by score, unseen items scored without
+    /// the identification digit) or `v2` (re-draft from round 2, first K accepted in
+    /// drafting order, unseen items scored over the prefix they share with in-sample
+    /// items: at least 3 digits for SpecGR++, 2 with another drafter). The default is
+    /// v2: on Beauty and on the synthetic data it gives SpecGR higher overall and
+    /// unseen recall (docs/reproduction.md); the library's `SpecGrConfig::new` keeps
+    /// the paper's equations (v1).
+    #[arg(long, value_enum, default_value = "v2")]
+    pub reference: Reference,
+    /// Override only how unseen items are scored, keeping the rest of `--reference`:
+    /// `drop-identification` (v1) or `shared-prefix` (v2). For telling apart which of
+    /// the two versions' choices makes a difference.
+    #[arg(long, value_enum)]
+    pub unseen_digits: Option<UnseenScoring>,
+    /// SpecGR components to switch off (the paper's Table 3): `inductive-drafting`
+    /// (δ = 0), `likelihood-adjustment`, `guided-redrafting`, `rerank`, `adaptive-exit`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub without: Vec<Component>,
+    /// Queries per batch.
+    #[arg(long, default_value_t = 32, value_parser = crate::cmd::args::positive)]
+    pub batch_size: usize,
+}
+
+/// The authors' code version whose choices SpecGR follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reference {
+    /// The paper's equations and the first code version.
+    V1,
+    /// The second code version ("AAAI 2026").
+    V2,
+}
+
+/// How unseen items' verification scores are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnseenScoring {
+    /// Every code digit, the identification digit left out (v1, the paper's Eq. 2).
+    DropIdentification,
+    /// The code prefix shared with an in-sample item: at least 3 digits for SpecGR++,
+    /// 2 with another drafter (v2).
+    SharedPrefix,
+}
+
+/// A SpecGR component an ablation switches off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Component {
+    /// Drafting (δ = 0: SpecGR becomes beam search).
+    InductiveDrafting,
+    /// Scoring unseen items without their identification digit.
+    LikelihoodAdjustment,
+    /// Restricting later drafts to the beams' prefixes.
+    GuidedRedrafting,
+    /// Ranking the final list by verification score.
+    Rerank,
+    /// Stopping once K items are accepted.
+    AdaptiveExit,
+}
+
+/// Parses `--subset-size`: at least 2 (a subset of one item is just the target, and
+/// every metric would read 1). It must also exceed `--k`, checked when the run starts.
+fn parse_subset_size(s: &str) -> Result<usize, String> {
+    match crate::cmd::args::whole(s)? {
+        n @ 2.. => Ok(n),
+        _ => Err("must be at least 2: a subset of one item is just the target, so every metric would read 1".into()),
+    }
+}
+
+
+/// Parses `method=γ` for `--method-threshold`.
+fn parse_method_threshold(s: &str) -> Result<(MethodId, f32), String> {
+    let (m, g) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected METHOD=γ, e.g. specgr-knn=-2.5"))?;
+    let method = <MethodId as clap::ValueEnum>::from_str(m.trim(), true)
+        .map_err(|_| format!("`{m}` is not a method (expected one of {})", MethodId::ids_text(|_| true)))?;
+    if !method.has_threshold() {
+        return Err(format!("`{m}` has no threshold: only {} do", MethodId::ids_text(MethodId::has_threshold)));
+    }
+    let gamma = crate::cmd::args::finite_f32(g).map_err(|e| format!("`{g}` (in `{s}`): {e}"))?;
+    Ok((method, gamma))
+}
+
+/// The IDs the TIGER baselines' beam search may spell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TigerBeams {
+    /// Any catalog item, unseen ones included (a prefix trie over every item).
+    All,
+    /// Only in-sample items.
+    InSample,
+    /// Any token sequence (the reference code's unconstrained beam search).
+    Free,
+}
+
+/// Per example, a subset of `size` distinct catalog items (of `num_items`) that holds
+/// the example's target: a partial Fisher–Yates shuffle per example, one seeded stream.
+fn draw_subsets(
+    examples: &[recdata::Example],
+    num_items: usize,
+    size: usize,
+    seed: u64,
+) -> Vec<ItemSet> {
+    let size = size.clamp(1, num_items.max(1));
+    let mut rng = recdata::rng::Rng::new(seed ^ 0x5B5E_7000);
+    let mut perm: Vec<u32> = (0..num_items as u32).collect();
+    examples
+        .iter()
+        .map(|e| {
+            for i in 0..size {
+                let j = i + rng.below(num_items - i);
+                perm.swap(i, j);
+            }
+            let mut set: ItemSet = perm[..size].iter().map(|&i| ItemId(i)).collect();
+            if !set.contains(e.target) {
+                set.remove(ItemId(perm[size - 1]));
+                set.insert(e.target);
+            }
+            set
+        })
+        .collect()
+}
+
+/// The cut-offs metrics are computed at for lists of `k` items: those of the protocol
+/// (5, 10, 50 for leave-one-out; 10, 50 otherwise) up to `k`.
+fn cutoffs(split: &recdata::SplitConfig, k: usize) -> anyhow::Result<Vec<usize>> {
+    let all: &[usize] = match split {
+        recdata::SplitConfig::LeaveOneOut { .. } => &[5, 10, 50],
+        recdata::SplitConfig::Chronological { .. } => &[10, 50],
+    };
+    let ks: Vec<usize> = all.iter().copied().filter(|&c| c <= k).collect();
+    anyhow::ensure!(
+        !ks.is_empty(),
+        "--k {k}: lists of {k} items are too short for the smallest cut-off this split reports (@{}); use --k {} or more",
+        all[0],
+        all[0]
+    );
+    Ok(ks)
+}
+
+
+/// The examples one evaluation scores, and what they are scored against.
+pub struct Prepared {
+    /// The dataset and its split configuration.
+    pub resolved: recdata::Resolved,
+    /// The split.
+    pub split: recdata::Split,
+    /// The examples of the part, after `--limit` and `--sample`.
+    pub examples: Vec<recdata::Example>,
+    /// The cut-offs metrics are computed at.
+    pub ks: Vec<usize>,
+    /// `<runs>/<dataset>`.
+    pub run_dir: recdata::RunDir,
+}
+
+impl Prepared {
+    /// Loads the dataset and picks the examples `args` asks for.
+    pub fn new(args: &EvalArgs) -> anyhow::Result<Self> {
+        let resolved = args.dataset.load()?;
+        // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol). Only
+        // cut-offs within the list length are computed: a list of K items says nothing
+        // about Recall@50 when K < 50 (it would only repeat Recall@K).
+        let ks = cutoffs(&resolved.split, args.spec.k)?;
+        let split = resolved.dataset.split(&resolved.split)?;
+        let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
+        let mut examples = match args.part.as_str() {
+            "test" => split.test.clone(),
+            "valid" => split.valid.clone(),
+            other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
+        };
+        if let Some(n) = args.limit {
+            examples.truncate(n);
+        }
+        if let Some(n) = args.sample {
+            examples = crate::cmd::sample_in_order(examples, n, args.seed);
+        }
+        anyhow::ensure!(
+            !examples.is_empty(),
+            "the `{}` part of {} has no examples to evaluate",
+            args.part,
+            resolved.dataset.name
+        );
+        Ok(Self { resolved, split, examples, ks, run_dir })
+    }
+
+    /// Loads what `methods` need, checked against this dataset.
+    pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
+        let data = crate::cmd::identity::DatasetIdentity::new(&self.resolved.dataset, &args.dataset);
+        let in_sample: ItemSet = self.split.in_sample_items().into_iter().collect();
+        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.ids, preset: args.preset };
+        load::Resources::load(at, &self.resolved.dataset, &data, in_sample, Needs::of(methods), device)
+    }
+
+    /// Where `specgr tune` keeps the tuned γ of `args`' TIGER model.
+    pub fn tune_dir(&self, args: &EvalArgs) -> PathBuf {
+        gamma::tune_dir(&self.run_dir, args.ids, args.preset)
+    }
+
+    /// Per example, its subset of the catalog under subset ranking (`--subset-size`).
+    pub fn subsets(&self, args: &EvalArgs) -> Option<Vec<ItemSet>> {
+        let num_items = self.resolved.dataset.catalog.ids().count();
+        args.subset_size.map(|n| draw_subsets(&self.examples, num_items, n, args.seed))
+    }
+
+    /// Runs `method` on `requests` (one per example) with a progress bar labelled
+    /// `label`; its lists and the wall seconds it took.
+    pub fn run(&self, method: &dyn Method, requests: &[Request<'_>], label: &str) -> anyhow::Result<(method::Output, f64)> {
+        let bar = progress_bar(requests.len() as u64, label);
+        let start = Instant::now();
+        let out = method.recommend(requests, &mut |n| bar.set_position(n as u64))?;
+        let seconds = start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        anyhow::ensure!(
+            out.lists.len() == requests.len(),
+            "{} returned {} lists for {} queries",
+            method.id().name(),
+            out.lists.len(),
+            requests.len()
+        );
+        Ok((out, seconds))
+    }
+
+    /// Recall and NDCG of one list per example.
+    pub fn score(&self, lists: &[Vec<ItemId>]) -> SubsetMetrics {
+        SubsetMetrics::evaluate(&self.examples, lists, &self.split, &self.ks)
+    }
+
+    /// The share of recommended items that are unseen.
+    pub fn unseen_share(&self, lists: &[Vec<ItemId>]) -> f64 {
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let unseen = lists.iter().flatten().filter(|&&i| !self.split.is_in_sample(i)).count();
+        unseen as f64 / total.max(1) as f64
+    }
+}
+
+/// One request per example, each within its subset under subset ranking.
+pub fn requests<'a>(examples: &'a [recdata::Example], subsets: Option<&'a [ItemSet]>) -> Vec<Request<'a>> {
+    examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match subsets {
+            Some(s) => Request::new(&e.history).within(&s[i]),
+            None => Request::new(&e.history),
+        })
+        .collect()
+}
+
+/// Runs `specgr eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    crate::with_backend!(args.device, |B, device| run_on::<B>(args, &device))
+}
+
+fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {
+    if let Some(n) = args.subset_size {
+        anyhow::ensure!(
+            n > args.spec.k,
+            "--subset-size {n} is not larger than --k {}: every list would hold the whole subset, target included, so every metric would read 1",
+            args.spec.k
+        );
+    }
+    // Taken first, so that a report directory another run is writing fails at once.
+    let _lock = args.report.as_deref().map(crate::cmd::lock_run_dir).transpose()?;
+    let p = Prepared::new(&args)?;
+    let gammas = gamma::Gammas::resolve(&args, &p.tune_dir(&args))?;
+    if !args.json && !gammas.describe().is_empty() {
+        eprintln!("γ: {}", gammas.describe());
+    }
+    let resources = p.load::<B>(&args, &args.methods, device)?;
+    let subsets = p.subsets(&args);
+    let requests = requests(&p.examples, subsets.as_deref());
+    let methods = args
+        .methods
+        .iter()
+        .map(|&m| methods::build(m, &resources, &args, gammas.of(m)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let repeat = args.repeat.max(1);
+    let mut runs: Vec<Option<method::Output>> = vec![None; methods.len()];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+    for rep in 0..repeat {
+        for (i, method) in methods.iter().enumerate() {
+            let name = method.id().name();
+            let label = if repeat > 1 { format!("{name} ({}/{repeat})", rep + 1) } else { name.to_owned() };
+            let (out, seconds) = p.run(method.as_ref(), &requests, &label)?;
+            times[i].push(seconds);
+            if rep == 0 {
+                runs[i] = Some(out);
+            }
+        }
+    }
+    let mut results = Vec::new();
+    for ((method, run), mut seconds_all) in methods.iter().zip(runs).zip(times) {
+        let out = run.ok_or_else(|| anyhow::anyhow!("{} did not run", method.id()))?;
+        seconds_all.sort_by(f64::total_cmp);
+        results.push(output::MethodResult {
+            method: method.id(),
+            name: method.id().name(),
+            metrics: p.score(&out.lists),
+            seconds: seconds_all[seconds_all.len() / 2],
+            seconds_all,
+            unseen_share_of_output: p.unseen_share(&out.lists),
+            stats: out.stats,
+        });
+    }
+    let info = output::RunInfo { args: &args, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas };
+    if let Some(dir) = &args.report {
+        output::report(&info, &results).write(dir)?;
+    }
+    output::print(&info, &results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cutoffs;
+    use recdata::SplitConfig;
+
+    #[test]
+    fn only_cut_offs_within_the_list_length_are_computed() {
+        let chrono = SplitConfig::quantiles(0.8, 0.9);
+        let loo = SplitConfig::LeaveOneOut { max_history: 20 };
+        assert_eq!(cutoffs(&chrono, 50).unwrap(), [10, 50]);
+        assert_eq!(cutoffs(&chrono, 10).unwrap(), [10], "no @50 from lists of 10");
+        assert_eq!(cutoffs(&loo, 10).unwrap(), [5, 10]);
+        assert_eq!(cutoffs(&loo, 100).unwrap(), [5, 10, 50]);
+        let err = cutoffs(&chrono, 5).unwrap_err().to_string();
+        assert!(err.contains("--k 5") && err.contains("--k 10 or more"), "{err}");
+    }
+}
+

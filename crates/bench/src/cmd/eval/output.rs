@@ -1,0 +1,197 @@
+//! What `specgr eval` shows: the table on the terminal, JSON, and the report directory.
+
+use recdata::metrics::{Subset, SubsetMetrics};
+use speculative::StepStats;
+
+use super::EvalArgs;
+use super::gamma::Gammas;
+use super::method::MethodId;
+
+/// One method's results.
+#[derive(Debug, serde::Serialize)]
+pub struct MethodResult {
+    /// The method's id.
+    pub method: MethodId,
+    /// The paper's name.
+    pub name: &'static str,
+    /// Recall and NDCG per subset.
+    pub metrics: SubsetMetrics,
+    /// The median over the repetitions.
+    pub seconds: f64,
+    /// Every repetition's time, sorted.
+    pub seconds_all: Vec<f64>,
+    /// The share of recommended items that are unseen.
+    pub unseen_share_of_output: f64,
+    /// The SpecGR loop's counters (first repetition), for SpecGR methods.
+    pub stats: Option<StepStats>,
+}
+
+/// What the report and the terminal say about one run besides the results.
+pub struct RunInfo<'a> {
+    /// The arguments.
+    pub args: &'a EvalArgs,
+    /// The dataset's name.
+    pub dataset: &'a str,
+    /// Examples evaluated.
+    pub examples: usize,
+    /// The SpecGR methods' γ and where each came from.
+    pub gammas: &'a Gammas,
+}
+
+impl RunInfo<'_> {
+    fn per_query(&self, r: &MethodResult) -> f64 {
+        r.seconds / self.examples.max(1) as f64
+    }
+
+    /// `γ = …` as the header and the notes say it.
+    fn gamma_text(&self) -> String {
+        match self.gammas.describe() {
+            d if d.is_empty() => format!("{}", self.args.threshold.unwrap_or(super::gamma::DEFAULT_GAMMA)),
+            d => d,
+        }
+    }
+}
+
+/// One line per round (drafted, accepted, acceptance rate, exits) and the time split,
+/// for the report's notes and the terminal.
+pub fn describe_stats(method: MethodId, s: &StepStats, seconds: f64) -> String {
+    let rounds: Vec<String> = s
+        .rounds
+        .iter()
+        .enumerate()
+        .map(|(r, x)| {
+            format!(
+                "r{r}: {} drafted, {} accepted ({:.1}%), {} exited",
+                x.drafted,
+                x.accepted,
+                100.0 * x.acceptance_rate(),
+                x.exited
+            )
+        })
+        .collect();
+    let ms = |d: std::time::Duration| 1e3 * d.as_secs_f64() / s.queries.max(1) as f64;
+    format!(
+        "{}: {}; per query: encode {:.2} ms, draft {:.2} ms, verify {:.2} ms, beam {:.2} ms of {:.2} ms total; {} beam steps, {} scoring passes; from rejected {}, from beams {}",
+        method.name(),
+        rounds.join("; "),
+        ms(s.encode_time),
+        ms(s.draft_time),
+        ms(s.verify_time),
+        ms(s.beam_time),
+        1e3 * seconds / s.queries.max(1) as f64,
+        s.beam_steps,
+        s.verify_passes,
+        s.from_rejected,
+        s.from_beams
+    )
+}
+
+/// The report of a run: the table, the settings and each SpecGR method's counters.
+pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Report {
+    let args = info.args;
+    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or_else(String::new, |p| p.get_name().to_owned());
+    use clap::ValueEnum;
+    let settings = format!(
+        "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {}; SpecGR as {}{}, without [{}]{}",
+        args.spec.k,
+        args.spec.draft_size,
+        args.spec.beam_size,
+        info.gamma_text(),
+        args.epsilon,
+        args.spec.batch_size,
+        args.preset.name(),
+        args.ids,
+        name(&|| args.tiger_beams.to_possible_value()),
+        name(&|| args.spec.reference.to_possible_value()),
+        match args.spec.unseen_digits {
+            Some(u) => format!(" (unseen items scored by {})", name(&|| u.to_possible_value())),
+            None => String::new(),
+        },
+        args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>().join(", "),
+        match args.subset_size {
+            Some(n) => format!("; subset ranking: {n} items per example (target included, seed {}), TIGER constrained per query", args.seed),
+            None => String::new(),
+        }
+    );
+    let repeat = args.repeat.max(1);
+    crate::report::Report {
+        title: format!("{} examples of `{}`", info.examples, args.part),
+        dataset: info.dataset.to_owned(),
+        rows: results
+            .iter()
+            .flat_map(|r| {
+                crate::report::ResultRow::from_metrics(r.name, &r.metrics, info.per_query(r), r.unseen_share_of_output)
+                    .into_iter()
+                    .map(|row| row.with_id(r.method.id()))
+            })
+            .collect(),
+        notes: std::iter::once(settings)
+            .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
+            .chain(results.iter().filter_map(|r| r.stats.as_ref().map(|s| describe_stats(r.method, s, r.seconds))))
+            .collect(),
+        provenance: crate::report::Provenance::current(
+            args.seed,
+            serde_json::json!({
+                "dataset": info.dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
+                "k": args.spec.k, "draft_size": args.spec.draft_size, "beam_size": args.spec.beam_size,
+                "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
+                "gammas": info.gammas.by_id(), "gamma_source": info.gammas.describe(),
+                "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m}={g}")).collect::<Vec<_>>(),
+                "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
+                "reference": name(&|| args.spec.reference.to_possible_value()),
+                "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
+                "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
+                "ids": args.ids.name(), "preset": args.preset.name(),
+                "subset_size": args.subset_size, "score_chunk": args.score_chunk,
+                "ensemble_weight": args.ensemble_weight,
+                "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
+            }),
+        ),
+    }
+}
+
+/// Prints the results as a table (or JSON with `--json`).
+pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()> {
+    let args = info.args;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(results)?);
+        return Ok(());
+    }
+    println!(
+        "{} {} examples of `{}` (K = {}, δ = {}, β = {}, γ = {})",
+        info.examples,
+        args.part,
+        info.dataset,
+        args.spec.k,
+        args.spec.draft_size,
+        args.spec.beam_size,
+        info.gamma_text()
+    );
+    println!(
+        "{:<22} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
+        "method", "subset", "R@10", "N@10", "R@50", "N@50", "unseen%", "s/query"
+    );
+    for r in results {
+        for s in Subset::ALL {
+            // A cut-off beyond K was not computed: shown as `–`, not as a number.
+            let m = |k| match r.metrics.get(s, k) {
+                Some(m) => (format!("{:.4}", m.recall), format!("{:.4}", m.ndcg)),
+                None => ("–".to_owned(), "–".to_owned()),
+            };
+            let ((r10, n10), (r50, n50)) = (m(10), m(50));
+            println!(
+                "{:<22} {:<10} {r10:>8} {n10:>8} {r50:>8} {n50:>8} {:>8.1}% {:>8.4}",
+                r.name,
+                s.name(),
+                100.0 * r.unseen_share_of_output,
+                info.per_query(r)
+            );
+        }
+    }
+    for r in results {
+        if let Some(s) = &r.stats {
+            println!("{}", describe_stats(r.method, s, r.seconds));
+        }
+    }
+    Ok(())
+}
