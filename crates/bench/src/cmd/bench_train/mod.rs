@@ -22,7 +22,7 @@
 //! history length ([`length_sorted_batches`]) and interleaves each batch for its
 //! shards ([`interleave_for_shards`]), as training with `--sort-window` does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -31,10 +31,20 @@ use burn::module::Module;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Distribution, ElementConversion, Tensor};
+use burn::tensor::ElementConversion;
 use gr_model::schedule::{interleave_for_shards, length_sorted_batches, shuffled};
 use gr_model::{Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample, sharded_grads};
-use semid::{SemanticIdModel, SemanticIds};
+use semid::SemanticIdModel;
+
+mod export;
+mod measure;
+mod report;
+
+pub use measure::{timed_batches, train_flops};
+
+use export::export_batches;
+use measure::{matmul_rates, padded_tokens};
+use report::{Report, RunReport, median, print_table};
 
 use crate::cmd::DatasetArgs;
 use crate::cmd::backend::DeviceKind;
@@ -177,35 +187,6 @@ impl serde::Serialize for RunSpec {
     }
 }
 
-/// Counted FLOPs of one training step on one example whose encoder input has
-/// `src_len` real tokens and whose decoder input has `dec_len` tokens (TIGER:
-/// `num_digits + 1` = 5).
-///
-/// A multiply–add is 2 FLOPs and only matrix products are counted, with `i` = heads ×
-/// d_kv, `d` = d_model, `f` = d_ff, `V` = vocabulary, `L` = `src_len`, `T` = `dec_len`:
-///
-/// ```text
-/// forward = n_enc · [ 2·4·L·d·i          Q, K, V, O projections
-///                   + 2·2·L²·i           attention scores and context
-///                   + 2·2·L·d·f ]        feed-forward in and out
-///         + n_dec · [ 2·4·T·d·i          self-attention Q, K, V, O
-///                   + 2·2·(T(T+1)/2)·i   causal self-attention scores and context
-///                   + 2·2·T·d·i          cross-attention Q and O
-///                   + 2·2·L·d·i          cross-attention K and V of the source
-///                   + 2·2·T·L·i          cross-attention scores and context
-///                   + 2·2·T·d·f ]        feed-forward
-///         + 2·T·d·V                      tied output projection
-/// train   = 3 · forward                  backward ≈ 2 × forward (input and weight gradients)
-/// ```
-///
-/// Counted on real tokens, this is the work a padding-free implementation must do;
-/// a padded batch computes the same formula at its padded width (norms, softmax,
-/// dropout and the optimizer are left out: a floor, not the total).
-pub fn train_flops(config: &TigerConfig, src_len: usize, dec_len: usize) -> u64 {
-    let decoder: u64 = (1..=dec_len).map(|t| config.decoder_position_flops(t, src_len)).sum();
-    3 * (config.encoder_flops(src_len) + config.cross_kv_flops(src_len) + decoder)
-}
-
 /// The training loop of one configuration.
 struct Runner<A: AutodiffBackend> {
     spec: RunSpec,
@@ -223,76 +204,6 @@ struct Runner<A: AutodiffBackend> {
     samples: u64,
     epoch_real: f64,
     epoch_padded: f64,
-}
-
-/// Padded encoder tokens of a batch cut into `shards` parts as [`sharded_grads`] cuts
-/// it, each part padded to its own longest row.
-fn padded_tokens(rows: &[usize], shards: usize, src_len: &dyn Fn(usize) -> usize) -> u64 {
-    let n = rows.len();
-    let shards = shards.clamp(1, n.max(1));
-    (0..shards)
-        .map(|j| {
-            let part = &rows[j * n / shards..(j + 1) * n / shards];
-            (part.len() * part.iter().map(|&i| src_len(i)).max().unwrap_or(0)) as u64
-        })
-        .sum()
-}
-
-/// What the benchmark reports for one configuration.
-#[derive(Debug, serde::Serialize)]
-struct RunReport {
-    config: RunSpec,
-    preset: &'static str,
-    batching: Batching,
-    shards: usize,
-    params: usize,
-    model: TigerConfig,
-    rounds_samples_per_sec: Vec<f64>,
-    median_samples_per_sec: f64,
-    min_samples_per_sec: f64,
-    max_samples_per_sec: f64,
-    ratio_to_baseline: f64,
-    real_tokens_per_sample: f64,
-    padded_tokens_per_sample: f64,
-    epoch_real_tokens_per_sample: f64,
-    epoch_padded_tokens_per_sample: f64,
-    train_gflop_per_sample_real: f64,
-    gflops_real: f64,
-    gflops_padded: f64,
-    share_of_peak_real: f64,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct MatmulRate {
-    shape: String,
-    gflops: f64,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct Report {
-    command: String,
-    git_revision: String,
-    build_profile: &'static str,
-    device: String,
-    rayon_num_threads: Option<String>,
-    dataset: String,
-    ids: String,
-    train_examples: usize,
-    batch_size: usize,
-    sort_window: usize,
-    rounds: usize,
-    steps: usize,
-    sorted_steps: usize,
-    warmup_rows: usize,
-    lr: f64,
-    weight_decay: f64,
-    seed: u64,
-    baseline: RunSpec,
-    matmul: Vec<MatmulRate>,
-    matmul_peak_gflops: f64,
-    runs: Vec<RunReport>,
-    machine: Machine,
-    unix_time: u64,
 }
 
 /// Runs `specgr bench train`.
@@ -529,170 +440,6 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(())
-}
-
-fn print_table(report: &Report) {
-    println!(
-        "{} {} ({}), {} rounds of {} steps ({} sorted), batch {}, seed {}, git {}, {} build, {}",
-        report.dataset,
-        report.ids,
-        report.device,
-        report.rounds,
-        report.steps,
-        report.sorted_steps,
-        report.batch_size,
-        report.seed,
-        report.git_revision,
-        report.build_profile,
-        report.machine
-    );
-    println!(
-        "matmul peak {:.1} GFLOP/s (best of: {})",
-        report.matmul_peak_gflops,
-        report.matmul.iter().map(|m| format!("{} {:.1}", m.shape, m.gflops)).collect::<Vec<_>>().join(", ")
-    );
-    println!();
-    println!(
-        "| config | samples/s (median) | min–max | vs {} | real tok/sample | padded tok/sample | (epoch: real, padded) | GFLOP/s (real) | of peak |",
-        report.baseline
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for r in &report.runs {
-        println!(
-            "| {} | {:.1} | {:.1}–{:.1} | {:.2}x | {:.1} | {:.1} | {:.1}, {:.1} | {:.1} | {:.0} % |",
-            r.config,
-            r.median_samples_per_sec,
-            r.min_samples_per_sec,
-            r.max_samples_per_sec,
-            r.ratio_to_baseline,
-            r.real_tokens_per_sample,
-            r.padded_tokens_per_sample,
-            r.epoch_real_tokens_per_sample,
-            r.epoch_padded_tokens_per_sample,
-            r.gflops_real,
-            100.0 * r.share_of_peak_real
-        );
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-    }
-}
-
-/// GFLOP/s of the model's matmul shapes (`[rows, k] x [k, n]`, best of three timed
-/// runs of about 0.2 s each), for each distinct preset among `configs`.
-fn matmul_rates<B: Backend>(configs: &[TigerConfig], rows: usize, device: &B::Device) -> Vec<MatmulRate> {
-    let mut shapes: Vec<(usize, usize)> = Vec::new();
-    for c in configs {
-        for s in [(c.d_model, c.d_ff), (c.d_ff, c.d_model), (c.d_model, c.inner_dim())] {
-            if !shapes.contains(&s) {
-                shapes.push(s);
-            }
-        }
-    }
-    shapes
-        .into_iter()
-        .map(|(k, n)| {
-            let a = Tensor::<B, 2>::random([rows, k], Distribution::Default, device);
-            let b = Tensor::<B, 2>::random([k, n], Distribution::Default, device);
-            let flop = 2.0 * (rows * k * n) as f64;
-            let once = || {
-                let _ = a.clone().matmul(b.clone()).into_data();
-            };
-            once();
-            let t = Instant::now();
-            once();
-            let reps = ((0.2 / t.elapsed().as_secs_f64().max(1e-6)) as usize).clamp(1, 1000);
-            let mut best = f64::INFINITY;
-            for _ in 0..3 {
-                let t = Instant::now();
-                for _ in 0..reps {
-                    once();
-                }
-                best = best.min(t.elapsed().as_secs_f64() / reps as f64);
-            }
-            MatmulRate { shape: format!("[{rows},{k}]x[{k},{n}]"), gflops: flop / best / 1e9 }
-        })
-        .collect()
-}
-
-/// The batches (indices into `batches`) that every round times: the middle batch of
-/// each of `steps` equal strata of the batches ranked by real tokens.
-pub fn timed_batches(batches: &[Vec<usize>], src_len: &dyn Fn(usize) -> usize, steps: usize) -> Vec<usize> {
-    let mut ranked: Vec<(usize, usize)> =
-        batches.iter().enumerate().map(|(b, rows)| (rows.iter().map(|&i| src_len(i)).sum(), b)).collect();
-    ranked.sort_unstable();
-    let n = ranked.len();
-    let steps = steps.clamp(1, n.max(1));
-    (0..steps).map(|k| ranked[(k * n / steps + (k + 1) * n / steps) / 2].1).collect()
-}
-
-/// Writes `batches` (one round's, in order) as the model sees them (shards 1).
-#[allow(clippy::too_many_arguments)]
-fn export_batches<B: Backend>(
-    path: &Path,
-    batches: &[Vec<usize>],
-    train: &[TrainExample],
-    ids: &SemanticIds,
-    max_history: usize,
-    batching: Batching,
-    args: &BenchTrainArgs,
-    device: &B::Device,
-) -> anyhow::Result<()> {
-    use safetensors::{Dtype, tensor::TensorView};
-    let count = batches.len();
-    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    let as_bytes = |v: Vec<i64>| v.into_iter().flat_map(i64::to_le_bytes).collect::<Vec<u8>>();
-    for (b, rows) in batches.iter().enumerate() {
-        let examples: Vec<&TrainExample> = rows.iter().map(|&i| &train[i]).collect();
-        let batch = TrainBatch::<B>::new(&examples, ids, max_history, 0, device)?;
-        let data = |t: Tensor<B, 2, burn::tensor::Int>| -> anyhow::Result<(Vec<usize>, Vec<i64>)> {
-            let d = t.into_data().convert::<i64>();
-            let shape = d.shape.clone();
-            Ok((shape.to_vec(), d.to_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?))
-        };
-        for (name, t) in
-            [("input_ids", batch.source), ("decoder_input_ids", batch.decoder_input), ("labels", batch.labels)]
-        {
-            let (shape, values) = data(t)?;
-            buffers.push((format!("batch.{b}.{name}"), shape, as_bytes(values)));
-        }
-        let lengths: Vec<i64> = batch.lengths.iter().map(|&l| l as i64).collect();
-        buffers.push((format!("batch.{b}.lengths"), vec![lengths.len()], as_bytes(lengths)));
-    }
-    let views: Vec<(String, TensorView<'_>)> = buffers
-        .iter()
-        .map(|(name, shape, bytes)| Ok((name.clone(), TensorView::new(Dtype::I64, shape.clone(), bytes)?)))
-        .collect::<Result<_, safetensors::SafeTensorError>>()?;
-    let layout = ids.layout();
-    let meta = serde_json::json!({
-        "batching": batching.name(),
-        "batches": count,
-        "batch_size": args.batch_size,
-        "sort_window": args.sort_window,
-        "seed": args.seed,
-        "vocab_size": layout.vocab_size(),
-        "pad": layout.pad(),
-        "num_digits": layout.num_digits(),
-        "max_history": max_history,
-        "dataset": args.dataset.dataset,
-        "ids": args.ids.name(),
-        "git_revision": crate::report::git_revision(),
-    });
-    let metadata = std::collections::HashMap::from([("export".to_owned(), meta.to_string())]);
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    safetensors::serialize_to_file(views, Some(metadata), path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("wrote {count} {} batches to {}", batching.name(), path.display());
     Ok(())
 }
 
