@@ -8,6 +8,14 @@ pub enum TigerError {
     /// A config field is out of range.
     #[error("invalid TIGER config: {0}")]
     InvalidConfig(String),
+    /// A config file describes no model this program builds (a size out of range).
+    #[error("{path}: {message}")]
+    InvalidConfigFile {
+        /// The config file.
+        path: PathBuf,
+        /// What is out of range ([`TigerError::InvalidConfig`]'s message).
+        message: String,
+    },
     /// A preset name is not one of tiny, small, games, office, phones.
     #[error("unknown TIGER preset `{0}` (expected tiny, small, games, office or phones)")]
     UnknownPreset(String),
