@@ -74,6 +74,7 @@ pub fn load_checkpoint<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Un
     let cpath = dir.join(CONFIG_FILE);
     let json = std::fs::read_to_string(&cpath).map_err(|e| DrafterError::io(&cpath, e))?;
     let config: UniSRecConfig = serde_json::from_str(&json).map_err(|e| DrafterError::format(&cpath, e))?;
+    config.validate().map_err(|e| DrafterError::format(&cpath, e))?;
     let mpath = dir.join(MODEL_FILE);
     let mut bytes = std::fs::read(&mpath).map_err(|e| DrafterError::io(&mpath, e))?;
     let model = config.init::<B>(device);
