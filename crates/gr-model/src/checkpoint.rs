@@ -7,7 +7,7 @@
 //! tensors of any shape and panic later inside the backend, and reports a file cut
 //! short as "the internal data format has changed since version 0.14.0".
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
@@ -21,21 +21,7 @@ pub const CONFIG_FILE: &str = "config.json";
 /// The model's weights inside a checkpoint directory.
 pub const MODEL_FILE: &str = "model.mpk";
 
-/// Writes `bytes` to `path` through `path.tmp` and a rename, so readers never see a partial file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TigerError> {
-    let io = |source| TigerError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
-}
+pub(crate) use recdata::fsio::write_atomic;
 
 /// Reads a whole file, naming it in the error.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, TigerError> {
@@ -544,7 +530,7 @@ impl<B: Backend> Tiger<B> {
         let model_path = dir.join(MODEL_FILE);
         let bytes = record_bytes::<B, _>(self.clone().into_record(), &model_path)?;
         write_atomic(&model_path, &bytes)?;
-        write_atomic(&dir.join(CONFIG_FILE), &config)
+        Ok(write_atomic(&dir.join(CONFIG_FILE), &config)?)
     }
 
     /// Loads a model saved by [`Tiger::save`], rebuilding it from its own config.

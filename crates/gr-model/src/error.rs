@@ -138,3 +138,9 @@ fn summary(problems: &[String]) -> String {
     }
     text
 }
+
+impl From<recdata::fsio::WriteError> for TigerError {
+    fn from(e: recdata::fsio::WriteError) -> Self {
+        Self::Io { path: e.path, source: e.source }
+    }
+}
