@@ -123,7 +123,7 @@ impl UniSRecConfig {
 
     /// Builds a freshly initialised model.
     pub fn init<B: Backend>(&self, device: &B::Device) -> UniSRecModel<B> {
-        let rng = DropoutRng::default();
+        let rng = super::dropout::unisrec_rng();
         UniSRecModel {
             adaptor: MoeAdaptorConfig::new(self.d_text)
                 .with_d_output(self.d_model)
