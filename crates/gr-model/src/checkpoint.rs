@@ -397,7 +397,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
                     if !param_id_is_valid(&id) {
                         return Err(A::Error::custom(format!(
                             "`{}` has the parameter id {id:?}, which Burn cannot read",
-                            self.path
+                            shown(&self.path)
                         )));
                     }
                 }
@@ -415,7 +415,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
                     if expected != Some(len) {
                         return Err(A::Error::custom(format!(
                             "tensor `{}` of shape {shape:?} ({dtype:?}) holds {len} bytes, not {}",
-                            self.path,
+                            shown(&self.path),
                             expected.map_or("a number that fits in memory".to_owned(), |n| n.to_string())
                         )));
                     }
@@ -425,6 +425,12 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// A record path as the model names it: `item.shared.weight.param` is `shared.weight`.
+fn shown(path: &str) -> &str {
+    let path = path.strip_prefix("item.").unwrap_or(path);
+    path.strip_suffix(".param").unwrap_or(path)
 }
 
 /// The length of a byte string (`None` for any other value, which is skipped).
