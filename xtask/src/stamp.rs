@@ -63,7 +63,7 @@ pub fn check(run_dir: &Path, stamp: &str) -> Result<Status> {
 
 /// Records `stamp` in `run_dir` (atomically).
 pub fn write(run_dir: &Path, stamp: &str) -> Result<()> {
-    crate::download::write_atomic(&run_dir.join(STAMP_FILE), stamp.as_bytes())
+    Ok(recdata::fsio::write_atomic(&run_dir.join(STAMP_FILE), stamp.as_bytes())?)
 }
 
 /// The SHA-256 of a dataset's content ([`recdata::Dataset::fingerprint`]: every

@@ -40,7 +40,7 @@ pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root:
         }
         let (m, v) = best.expect("tuning has values");
         table += &format!("\nChosen: {} = {v} ({} {m:.4}).\n", t.setting, t.metric);
-        crate::download::write_atomic(&dir.join("tune.md"), table.as_bytes())?;
+        recdata::fsio::write_atomic(&dir.join("tune.md"), table.as_bytes())?;
         println!("-- chose {} = {v} ({} {m:.4})", t.setting, t.metric);
         base.insert(t.setting.clone(), v);
     }
@@ -69,7 +69,7 @@ pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root:
                     );
                 }
             }
-            crate::download::write_atomic(&dir.join("results.md"), table.as_bytes())?;
+            recdata::fsio::write_atomic(&dir.join("results.md"), table.as_bytes())?;
         }
     }
     println!("-- results in {}", dir.display());

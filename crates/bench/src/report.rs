@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
+use recdata::fsio::write_atomic;
 use recdata::metrics::{Subset, SubsetMetrics};
 
 use crate::machine::Machine;
@@ -321,7 +322,7 @@ impl Report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         write_atomic(&dir.join("results.md"), self.to_markdown().as_bytes())?;
         write_atomic(&dir.join("results.csv"), self.to_csv().as_bytes())?;
-        write_atomic(&dir.join("results.json"), serde_json::to_string_pretty(self)?.as_bytes())
+        Ok(write_atomic(&dir.join("results.json"), serde_json::to_string_pretty(self)?.as_bytes())?)
     }
 }
 
@@ -339,14 +340,7 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-/// Writes through `<path>.tmp` and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
-}
+
 
 #[cfg(test)]
 mod tests {

@@ -114,6 +114,32 @@ fn a_checkpoint_of_other_shapes_than_its_config_is_refused() {
     assert!(err.contains("is [") && err.contains("in the file"), "{err}");
 }
 
+/// A `unisrec-config.json` of absurd or zero sizes is refused before anything is
+/// allocated, naming the file and the field (#20 §3). Before: an out-of-memory abort
+/// (d_model 10^9), or a panic inside Burn (n_heads 0).
+#[test]
+fn a_config_of_absurd_sizes_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Default::default();
+    let model = tiny_config().init::<Flex>(&device);
+    drafters::unisrec::save_checkpoint(dir.path(), &tiny_config(), &model).unwrap();
+    let path = dir.path().join(drafters::unisrec::CONFIG_FILE);
+    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (field, value, expected) in [
+        ("d_model", 1_000_000_000u64, "field `d_model`: 1000000000 is beyond the largest this program builds (65536)"),
+        ("n_layers", 1_000_000, "field `n_layers`: 1000000 is beyond"),
+        ("n_heads", 0, "field `n_heads`: must be positive"),
+        ("d_text", 0, "field `d_text`: must be positive"),
+        ("d_model", 65_536, "more than the 1000000000 this program builds"),
+    ] {
+        let mut config = good.clone();
+        config[field] = value.into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        let err = load_checkpoint::<Flex>(dir.path(), &device).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()) && err.contains(expected), "{field} {value}: {err}");
+    }
+}
+
 #[test]
 fn training_refuses_unusable_data() {
     let t = task();

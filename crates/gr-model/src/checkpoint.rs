@@ -7,7 +7,7 @@
 //! tensors of any shape and panic later inside the backend, and reports a file cut
 //! short as "the internal data format has changed since version 0.14.0".
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
@@ -21,21 +21,7 @@ pub const CONFIG_FILE: &str = "config.json";
 /// The model's weights inside a checkpoint directory.
 pub const MODEL_FILE: &str = "model.mpk";
 
-/// Writes `bytes` to `path` through `path.tmp` and a rename, so readers never see a partial file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TigerError> {
-    let io = |source| TigerError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
-}
+pub(crate) use recdata::fsio::write_atomic;
 
 /// Reads a whole file, naming it in the error.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, TigerError> {
@@ -56,12 +42,6 @@ pub(crate) fn record_bytes<B: Backend, R: Record<B>>(
             path: path.to_path_buf(),
             message: e.to_string(),
         })
-}
-
-/// Parses a Burn record written by [`record_bytes`] (an optimizer state; models go
-/// through [`load_checked`], which checks their shapes first).
-pub(crate) fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) -> Result<R, TigerError> {
-    decode_record(read(path)?, path, device)
 }
 
 /// Loads the record at `path` into `module` after checking that it holds exactly the
@@ -104,17 +84,23 @@ fn corrupt(path: &Path, bytes: usize, message: &str) -> TigerError {
     }
 }
 
+/// Every tensor of a record file: its path inside the record (`item.<field>...`) and
+/// shape, read without decoding the weights. Fails (naming the file) when it cannot be
+/// parsed, or when a tensor's bytes or a parameter id would make Burn's decoder panic.
+fn record_tensors<B: Backend>(bytes: &mut Vec<u8>, path: &Path) -> Result<Vec<(String, Vec<usize>)>, TigerError> {
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let shapes = <NamedMpkBytesRecorder<FullPrecisionSettings> as Recorder<B>>::load_item::<RecordShapes>(&recorder, bytes)
+        .map_err(|e| corrupt(path, bytes.len(), &e.to_string()))?;
+    Ok(shapes.0)
+}
+
 /// Every tensor of a record file: its path (`encoder.0.attention.q.weight`) and shape,
 /// read without decoding the weights. Fails (naming the file) when it cannot be parsed.
 pub(crate) fn record_shapes<B: Backend>(
     bytes: &mut Vec<u8>,
     path: &Path,
 ) -> Result<Vec<(String, Vec<usize>)>, TigerError> {
-    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
-    let shapes = <NamedMpkBytesRecorder<FullPrecisionSettings> as Recorder<B>>::load_item::<RecordShapes>(&recorder, bytes)
-        .map_err(|e| corrupt(path, bytes.len(), &e.to_string()))?;
-    Ok(shapes
-        .0
+    Ok(record_tensors::<B>(bytes, path)?
         .into_iter()
         .filter_map(|(p, shape)| {
             // `item.<module path>.param` holds a parameter's tensor data.
@@ -126,13 +112,28 @@ pub(crate) fn record_shapes<B: Backend>(
 
 /// Every parameter of `module`: its path and shape (without initialising lazy ones).
 pub(crate) fn module_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<(String, Vec<usize>)> {
+    module_params::<B, M>(module).into_iter().map(|p| (p.name, p.shape)).collect()
+}
+
+/// One parameter of a module.
+struct ParamInfo {
+    /// Its path in the module (`encoder_layers.0.ff.wi.weight`).
+    name: String,
+    /// Its shape.
+    shape: Vec<usize>,
+    /// Its id as records write it (optimizer states are keyed by it).
+    id: String,
+}
+
+/// Every parameter of `module` (without initialising lazy ones).
+fn module_params<B: Backend, M: Module<B>>(module: &M) -> Vec<ParamInfo> {
     struct Shapes {
         path: Vec<String>,
-        out: Vec<(String, Vec<usize>)>,
+        out: Vec<ParamInfo>,
     }
     impl Shapes {
-        fn push(&mut self, shape: burn::tensor::Shape) {
-            self.out.push((self.path.join("."), shape.as_slice().to_vec()));
+        fn push(&mut self, shape: burn::tensor::Shape, id: burn::module::ParamId) {
+            self.out.push(ParamInfo { name: self.path.join("."), shape: shape.as_slice().to_vec(), id: id.serialize() });
         }
     }
     impl<B: Backend> ModuleVisitor<B> for Shapes {
@@ -143,18 +144,88 @@ pub(crate) fn module_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<(String
             self.path.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            self.push(param.lazy_shape());
+            self.push(param.lazy_shape(), param.id);
         }
         fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<B, D, Int>>) {
-            self.push(param.lazy_shape());
+            self.push(param.lazy_shape(), param.id);
         }
         fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<B, D, Bool>>) {
-            self.push(param.lazy_shape());
+            self.push(param.lazy_shape(), param.id);
         }
     }
     let mut shapes = Shapes { path: Vec::new(), out: Vec::new() };
     module.visit(&mut shapes);
     shapes.out
+}
+
+/// Loads the optimizer state at `path` for `module`, the model of the same
+/// checkpoint (loaded from `model_path`), after checking that it belongs to it.
+///
+/// Burn keys each parameter's state by the parameter's id: it would silently start
+/// afresh for the parameters of a state from another run, and panic inside the backend
+/// at the first step on a state of other shapes.
+pub(crate) fn load_optim_checked<B: Backend, M: Module<B>, R: Record<B>>(
+    module: &M,
+    path: &Path,
+    model_path: &Path,
+    device: &B::Device,
+) -> Result<R, TigerError> {
+    let mut bytes = read(path)?;
+    let found = record_tensors::<B>(&mut bytes, path)?;
+    let params = module_params::<B, M>(module);
+    let mut problems = Vec::new();
+    // Parameter ids with a state: of the model, and of no parameter of it.
+    let (mut known, mut unknown) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for (p, shape) in &found {
+        // `item.<parameter id>.<the optimizer's fields>`: every tensor of a state has
+        // its parameter's shape (Adam's two moments do).
+        let Some(id) = p.strip_prefix("item.").and_then(|p| p.split('.').next()) else {
+            problems.push(format!("`{p}` {shape:?} is not a parameter's state"));
+            continue;
+        };
+        match params.iter().find(|q| q.id == id) {
+            None => {
+                unknown.insert(id);
+            }
+            Some(q) if &q.shape != shape => {
+                if known.insert(id) {
+                    problems.push(format!("the state of `{}` is {shape:?} in the file, {:?} in the model", q.name, q.shape));
+                }
+            }
+            Some(_) => {
+                known.insert(id);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        problems.insert(
+            0,
+            format!(
+                "{} of its {} parameter states belong to no parameter of the model",
+                unknown.len(),
+                unknown.len() + known.len()
+            ),
+        );
+    }
+    let missing: Vec<&ParamInfo> = params.iter().filter(|q| !known.contains(q.id.as_str())).collect();
+    if !found.is_empty() && !missing.is_empty() {
+        let names: Vec<String> = missing.iter().take(3).map(|q| format!("`{}`", q.name)).collect();
+        problems.push(format!(
+            "{} of the model's {} parameters have no state ({}{})",
+            missing.len(),
+            params.len(),
+            names.join(", "),
+            if missing.len() > names.len() { ", ..." } else { "" }
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(TigerError::CheckpointShapes {
+            path: path.to_path_buf(),
+            config: model_path.display().to_string(),
+            problems,
+        });
+    }
+    decode_record(bytes, path, device)
 }
 
 /// Checks that a Burn named-MessagePack record file (its bytes, read from `path`)
@@ -308,23 +379,117 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
         Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error;
+        // A `TensorData` is a map of `bytes`, `shape` and `dtype`; Burn takes its
+        // bytes as they are, so their length is checked against the other two here.
+        let (mut shape, mut bytes, mut dtype) = (None, None, None);
         while let Some(Key(key)) = map.next_key::<Key>()? {
-            if key == "shape" {
-                let shape: Vec<usize> = map.next_value()?;
-                self.out.push((self.path.clone(), shape));
-            } else {
-                map.next_value_seed(self.child(&key))?;
+            match key.as_str() {
+                "shape" => shape = Some(map.next_value::<Vec<usize>>()?),
+                "bytes" => match map.next_value::<ByteLen>()? {
+                    ByteLen(Some(n)) => bytes = Some(n),
+                    ByteLen(None) => {}
+                },
+                "dtype" => dtype = map.next_value::<burn::tensor::DType>().ok(),
+                // A `Param`'s id: Burn's decoder panics on one it cannot parse.
+                "id" => {
+                    let id: String = map.next_value()?;
+                    if !param_id_is_valid(&id) {
+                        return Err(A::Error::custom(format!(
+                            "`{}` has the parameter id {id:?}, which Burn cannot read",
+                            shown(&self.path)
+                        )));
+                    }
+                }
+                _ => map.next_value_seed(self.child(&key))?,
             }
+        }
+        if let Some(shape) = shape {
+            if let (Some(len), Some(dtype)) = (bytes, dtype) {
+                let size = match dtype {
+                    burn::tensor::DType::QFloat(_) | burn::tensor::DType::Bool(_) => None,
+                    d => Some(d.size()),
+                };
+                if let Some(size) = size {
+                    let expected = shape.iter().try_fold(size, |n, &d| n.checked_mul(d));
+                    if expected != Some(len) {
+                        return Err(A::Error::custom(format!(
+                            "tensor `{}` of shape {shape:?} ({dtype:?}) holds {len} bytes, not {}",
+                            shown(&self.path),
+                            expected.map_or("a number that fits in memory".to_owned(), |n| n.to_string())
+                        )));
+                    }
+                }
+            }
+            self.out.push((self.path.clone(), shape));
         }
         Ok(())
     }
 }
 
-/// Reads the config of a checkpoint directory.
+/// A record path as the model names it: `item.shared.weight.param` is `shared.weight`.
+fn shown(path: &str) -> &str {
+    let path = path.strip_prefix("item.").unwrap_or(path);
+    path.strip_suffix(".param").unwrap_or(path)
+}
+
+/// The length of a byte string (`None` for any other value, which is skipped).
+struct ByteLen(Option<usize>);
+
+impl<'de> serde::Deserialize<'de> for ByteLen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ByteLen;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("tensor bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<ByteLen, E> {
+                Ok(ByteLen(Some(v.len())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ByteLen, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(ByteLen(Some(n)))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<ByteLen, E> {
+                Ok(ByteLen(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<ByteLen, E> {
+                Ok(ByteLen(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<ByteLen, E> {
+                Ok(ByteLen(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ByteLen, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(ByteLen(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether Burn's `ParamId::deserialize` reads `id` without panicking: it panics on
+/// an id it cannot parse, and on a base-32 id of more than 8 bytes (13 characters).
+fn param_id_is_valid(id: &str) -> bool {
+    if id.len() > 13 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    burn::module::ParamId::try_deserialize(id).is_some()
+}
+
+/// Reads the config of a checkpoint directory and checks its sizes
+/// ([`TigerConfig::validate`]), so that nothing is allocated for a damaged one.
 pub fn read_config(dir: &Path) -> Result<TigerConfig, TigerError> {
     let path = dir.join(CONFIG_FILE);
     let bytes = read(&path)?;
-    serde_json::from_slice(&bytes).map_err(|source| TigerError::Json { path, source })
+    let config: TigerConfig =
+        serde_json::from_slice(&bytes).map_err(|source| TigerError::Json { path: path.clone(), source })?;
+    config.validate().map_err(|e| TigerError::InvalidConfigFile { path, message: e.to_string() })?;
+    Ok(config)
 }
 
 /// Fails with the first field where `found` differs from `expected`.
@@ -371,7 +536,7 @@ impl<B: Backend> Tiger<B> {
         let model_path = dir.join(MODEL_FILE);
         let bytes = record_bytes::<B, _>(self.clone().into_record(), &model_path)?;
         write_atomic(&model_path, &bytes)?;
-        write_atomic(&dir.join(CONFIG_FILE), &config)
+        Ok(write_atomic(&dir.join(CONFIG_FILE), &config)?)
     }
 
     /// Loads a model saved by [`Tiger::save`], rebuilding it from its own config.

@@ -58,6 +58,16 @@ pub struct TigerConfig {
     pub max_history: usize,
 }
 
+/// The most parameters [`TigerConfig::validate`] accepts: 10^9, 200 times the paper's
+/// Beauty model (4 GB of weights, 16 GB with Adam's moments while training).
+pub const MAX_PARAMS: u64 = 1_000_000_000;
+/// The most layers per stack (T5-XXL has 24).
+const MAX_LAYERS: usize = 256;
+/// The largest width, head count, bucket count, distance or history length.
+const MAX_WIDTH: usize = 1 << 16;
+/// The largest vocabulary (semantic-ID tokens; the paper's have 1,026).
+const MAX_VOCAB: usize = 1 << 24;
+
 /// Named model sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -193,7 +203,54 @@ impl TigerConfig {
         if self.layer_norm_eps <= 0.0 {
             return bad("layer_norm_eps", "must be positive");
         }
-        Ok(())
+        // Sizes are checked before anything is allocated: a `config.json` of absurd
+        // sizes would otherwise end in an out-of-memory abort, not an error.
+        for (name, v, max) in [
+            ("num_encoder_layers", self.num_encoder_layers, MAX_LAYERS),
+            ("num_decoder_layers", self.num_decoder_layers, MAX_LAYERS),
+            ("num_heads", self.num_heads, MAX_WIDTH),
+            ("num_buckets", self.num_buckets, MAX_WIDTH),
+            ("max_distance", self.max_distance, MAX_WIDTH),
+            ("max_history", self.max_history, MAX_WIDTH),
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("d_model", self.d_model, MAX_WIDTH),
+            ("d_ff", self.d_ff, MAX_WIDTH),
+            ("d_kv", self.d_kv, MAX_WIDTH),
+        ] {
+            if v > max {
+                return bad(name, &format!("{v} is beyond the largest this program builds ({max})"));
+            }
+        }
+        match self.num_params() {
+            Some(n) if n <= MAX_PARAMS => Ok(()),
+            n => Err(TigerError::InvalidConfig(format!(
+                "these sizes make a model of {} parameters, more than the {MAX_PARAMS} this program builds",
+                n.map_or("over 2^64".to_owned(), |n| n.to_string())
+            ))),
+        }
+    }
+
+    /// The number of parameters of the model these sizes describe, without building
+    /// it (`None` when the count overflows `u64`).
+    pub fn num_params(&self) -> Option<u64> {
+        let v = |x: usize| u64::try_from(x).ok();
+        let (d, ff, inner) = (v(self.d_model)?, v(self.d_ff)?, v(self.num_heads)?.checked_mul(v(self.d_kv)?)?);
+        // q, k, v and out projections, without biases.
+        let attention = d.checked_mul(inner)?.checked_mul(4)?;
+        let feed_forward = d.checked_mul(ff)?.checked_mul(2)?;
+        // An encoder layer: two RMSNorms, self-attention, feed-forward; a decoder
+        // layer adds cross-attention and its norm.
+        let encoder_layer = attention.checked_add(feed_forward)?.checked_add(d.checked_mul(2)?)?;
+        let decoder_layer = encoder_layer.checked_add(attention)?.checked_add(d)?;
+        let embedding = v(self.vocab_size)?.checked_mul(d)?;
+        let biases = v(self.num_buckets)?.checked_mul(v(self.num_heads)?)?.checked_mul(2)?;
+        v(self.num_encoder_layers)?
+            .checked_mul(encoder_layer)?
+            .checked_add(v(self.num_decoder_layers)?.checked_mul(decoder_layer)?)?
+            .checked_add(embedding)?
+            .checked_add(biases)?
+            // The two final norms.
+            .checked_add(d.checked_mul(2)?)
     }
 
     /// Builds a freshly initialised model (Hugging Face T5's initialisation).

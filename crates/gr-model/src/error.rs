@@ -8,6 +8,14 @@ pub enum TigerError {
     /// A config field is out of range.
     #[error("invalid TIGER config: {0}")]
     InvalidConfig(String),
+    /// A config file describes no model this program builds (a size out of range).
+    #[error("{path}: {message}")]
+    InvalidConfigFile {
+        /// The config file.
+        path: PathBuf,
+        /// What is out of range ([`TigerError::InvalidConfig`]'s message).
+        message: String,
+    },
     /// A preset name is not one of tiny, small, games, office, phones.
     #[error("unknown TIGER preset `{0}` (expected tiny, small, games, office or phones)")]
     UnknownPreset(String),
@@ -129,4 +137,10 @@ fn summary(problems: &[String]) -> String {
         text += &format!("; and {} more", problems.len() - SHOWN);
     }
     text
+}
+
+impl From<recdata::fsio::WriteError> for TigerError {
+    fn from(e: recdata::fsio::WriteError) -> Self {
+        Self::Io { path: e.path, source: e.source }
+    }
 }

@@ -313,7 +313,7 @@ pub fn save_hf_t5<B: Backend>(model: &Tiger<B>, path: &Path) -> Result<(), Tiger
         ("tied".to_string(), TIED_ALIASES.join(",")),
     ]);
     let data = safetensors::serialize(views, Some(metadata)).map_err(|e| error(e.to_string()))?;
-    write_atomic(path, &data)
+    Ok(write_atomic(path, &data)?)
 }
 
 /// The [`TigerConfig`] that [`save_hf_t5`] stored in a file's metadata, if any.

@@ -64,7 +64,7 @@ impl ItemEmbeddings {
             path: meta_path.clone(),
             source,
         })?;
-        write_atomic(&meta_path, &meta)
+        Ok(write_atomic(&meta_path, &meta)?)
     }
 
     /// Reads vectors written by [`ItemEmbeddings::save`].
@@ -139,7 +139,7 @@ impl<B: Backend> SpecGrPp<B> {
             path: config_path.clone(),
             source,
         })?;
-        write_atomic(&config_path, &json)
+        Ok(write_atomic(&config_path, &json)?)
     }
 
     /// Whether `dir` holds a projection head (else it is a plain TIGER checkpoint).

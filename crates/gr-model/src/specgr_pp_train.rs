@@ -23,7 +23,7 @@ use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
 use semid::SemanticIds;
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_checked, load_record};
+use crate::checkpoint::{check_same_config, load_checked, load_optim_checked};
 use crate::input::{history_tokens, pad_rows};
 use crate::projection::ProjectionConfig;
 use crate::schedule::{LrSchedule, shuffled};
@@ -105,9 +105,12 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             }
             let epoch = state.epochs_done;
             let state_path = last_dir.join("state.json").display().to_string();
-            model = load_checked(model, &last_dir.join(format!("model-{epoch}.mpk")), &state_path, device)?;
-            optim = optim.load_record(load_record::<B, _>(
+            let model_path = last_dir.join(format!("model-{epoch}.mpk"));
+            model = load_checked(model, &model_path, &state_path, device)?;
+            optim = optim.load_record(load_optim_checked::<B, _, _>(
+                &model,
                 &last_dir.join(format!("optim-{epoch}.mpk")),
+                &model_path,
                 device,
             )?);
             tracing::info!(epoch, "resuming SpecGR++ training");

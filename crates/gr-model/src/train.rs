@@ -22,7 +22,7 @@ use burn::tensor::backend::AutodiffBackend;
 use semid::{PrefixTrie, SemanticIds};
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_checked, load_record, record_bytes, write_atomic};
+use crate::checkpoint::{check_same_config, load_checked, load_optim_checked, record_bytes, write_atomic};
 use crate::eval::{RankingMetrics, evaluate};
 use crate::schedule::{LrDecay, LrSchedule, interleave_for_shards, length_sorted_batches, shuffled};
 use crate::{Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
@@ -407,9 +407,12 @@ pub fn train<B: AutodiffBackend>(
             // `check_same_config` has just shown that `state.json` describes this model,
             // so its shapes are the ones the file must have.
             let source = format!("{} (`model`)", last_dir.join("state.json").display());
-            model = load_checked(model, &last_dir.join(format!("model-{stem}.mpk")), &source, device)?;
-            optim = optim.load_record(load_record::<B, _>(
+            let model_path = last_dir.join(format!("model-{stem}.mpk"));
+            model = load_checked(model, &model_path, &source, device)?;
+            optim = optim.load_record(load_optim_checked::<B, _, _>(
+                &model,
                 &last_dir.join(format!("optim-{stem}.mpk")),
+                &model_path,
                 device,
             )?);
             tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming TIGER training");

@@ -221,3 +221,144 @@ fn resuming_from_a_model_file_of_other_shapes_is_refused() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// Resuming with an optimizer state of another run (here of a wider model) is an error
+/// naming the file (#20 §3). Before, Burn matched states to parameters by id: a state
+/// of other ids was silently dropped (Adam started afresh), one of other shapes
+/// panicked inside the backend at the first step.
+#[test]
+fn resuming_with_an_optimizer_state_of_another_model_is_refused() {
+    use burn::backend::Autodiff;
+    use gr_model::{TrainConfig, TrainExample};
+    type B = Autodiff<crate::common::TestBackend>;
+    let ids = ids();
+    let examples: Vec<TrainExample> =
+        (0..14u32).map(|i| TrainExample { history: vec![i], target: (i + 1) % 14 }).collect();
+    let config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
+    let mut wider = config.clone();
+    wider.d_ff *= 2;
+    // Trains `config` into `dir`, stopping at its first checkpoint (as a kill would) if `stop`.
+    let train = |config: &TigerConfig, dir: &std::path::Path, stop: bool| {
+        let _guard = crate::common::rng_lock();
+        gr_model::train::<B>(
+            config,
+            &TrainConfig::new().with_max_epochs(2).with_batch_size(7).with_seed(1),
+            &ids,
+            &examples,
+            &[],
+            dir,
+            &device(),
+            &mut |e| match e {
+                gr_model::TrainEvent::Checkpoint { .. } if stop => std::ops::ControlFlow::Break(()),
+                _ => std::ops::ControlFlow::Continue(()),
+            },
+        )
+    };
+    let (dir, other) = (temp_dir("resume-wrong-optim"), temp_dir("resume-wrong-optim-other"));
+    let _ = train(&config, &dir, true);
+    let _ = train(&wider, &other, true);
+    let optim = dir.join("last/optim-1.mpk");
+    assert!(optim.exists(), "no checkpoint after the first epoch");
+    let own = std::fs::read(&optim).unwrap();
+    std::fs::copy(other.join("last/optim-1.mpk"), &optim).unwrap();
+    let err = train(&config, &dir, false).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TigerError::CheckpointShapes { .. }), "{text}");
+    assert!(text.contains(&optim.display().to_string()) && text.contains("model-1.mpk"), "{text}");
+    assert!(text.contains("of its 39 parameter states belong to no parameter of the model"), "{text}");
+    assert!(text.contains("39 of the model's 39 parameters have no state (`shared.weight`"), "{text}");
+    // Cut short, it is reported as such; its own state resumes.
+    std::fs::write(&optim, &own[..own.len() / 2]).unwrap();
+    let text = train(&config, &dir, false).unwrap_err().to_string();
+    assert!(text.contains("truncated or corrupt") && text.contains("optim-1.mpk"), "{text}");
+    std::fs::write(&optim, &own).unwrap();
+    train(&config, &dir, false).unwrap();
+    for d in [dir, other] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// A `config.json` of absurd sizes is refused before anything is allocated, naming the
+/// file and the field (#20 §3). Before, the model was built: an out-of-memory abort.
+#[test]
+fn a_config_of_absurd_sizes_is_refused_before_allocating() {
+    let dir = temp_dir("absurd-config");
+    model(1).save(&dir).unwrap();
+    let path = dir.join("config.json");
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let check = |field: &str, value: u64, expected: &str| {
+        let mut config = good.clone();
+        config[field] = value.into();
+        std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
+        let err = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, TigerError::InvalidConfigFile { .. }), "{field} {value}: {text}");
+        assert!(text.starts_with(&path.display().to_string()) && text.contains(expected), "{field} {value}: {text}");
+    };
+    check("d_model", 1_000_000_000, "field `d_model`: 1000000000 is beyond the largest this program builds (65536)");
+    check("num_encoder_layers", 1_000_000, "field `num_encoder_layers`: 1000000 is beyond");
+    check("num_decoder_layers", 1_000_000, "field `num_decoder_layers`");
+    check("vocab_size", 0, "field `vocab_size`: needs PAD, BOS, EOS and at least one code");
+    check("vocab_size", u64::MAX, "field `vocab_size`");
+    // Each within its own limit, together too many parameters.
+    let mut config = good.clone();
+    config["d_model"] = 65_536.into();
+    config["d_ff"] = 65_536.into();
+    std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
+    let text = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err().to_string();
+    assert!(text.contains("parameters, more than the 1000000000 this program builds"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The parameter count a config promises is the one its model has.
+#[test]
+fn a_configs_parameter_count_is_its_models() {
+    for preset in [TigerPreset::Tiny, TigerPreset::Small, TigerPreset::Paper] {
+        let config = TigerConfig::preset(preset, layout().vocab_size());
+        let model = config.init::<crate::common::TestBackend>(&device()).unwrap();
+        assert_eq!(config.num_params(), Some(burn::module::Module::num_params(&model) as u64), "{preset:?}");
+    }
+}
+
+/// A `model.mpk` whose parameter id or tensor bytes were damaged is reported as corrupt.
+/// Burn's own decoder panics on both ("Invalid id.", and a tensor of too few bytes in
+/// the backend): shown here by calling it directly.
+#[test]
+fn a_model_file_with_a_damaged_id_or_tensor_length_is_refused() {
+    use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+    type Record = <gr_model::Tiger<crate::common::TestBackend> as burn::module::Module<crate::common::TestBackend>>::Record;
+    let dir = temp_dir("damaged-id");
+    model(1).save(&dir).unwrap();
+    let path = dir.join("model.mpk");
+    let good = std::fs::read(&path).unwrap();
+    let find = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle).unwrap();
+    // A parameter id: the key `id`, then a string of 13 base-32 characters.
+    let mut bad_id = good.clone();
+    let at = find(b"\xa2id\xad") + 4;
+    bad_id[at..at + 13].copy_from_slice(b"zzzzzzzzzzzzz");
+    // A tensor's bytes one float short: its `bytes` (a bin8 of 128 bytes, a norm's
+    // [32] floats) cut to 124.
+    let mut short = good.clone();
+    let at = find(b"\xa5bytes\xc4\x80") + 7;
+    short[at] = 124;
+    short.drain(at + 1..at + 5);
+    for (bytes, expected) in [(bad_id, "which Burn cannot read"), (short, "holds 124 bytes, not 128")] {
+        let panicked = std::panic::catch_unwind(|| {
+            let record: Record =
+                NamedMpkBytesRecorder::<FullPrecisionSettings>::default().load(bytes.clone(), &device()).unwrap();
+            let model = gr_model::TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size())
+                .init::<crate::common::TestBackend>(&device())
+                .unwrap();
+            let model = burn::module::Module::load_record(model, record);
+            let _ = crate::common::encode(&model, &ids());
+        })
+        .is_err();
+        assert!(panicked, "Burn no longer panics on this file ({expected}): the check may be redundant");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = gr_model::Tiger::<crate::common::TestBackend>::load(&dir, &device()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, TigerError::CorruptCheckpoint { .. }), "{text}");
+        assert!(text.contains(&path.display().to_string()) && text.contains(expected), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

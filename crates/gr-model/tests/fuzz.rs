@@ -1,6 +1,7 @@
 //! Property tests of the checkpoint and config readers (#20): a saved model whose
 //! `config.json` or `model.mpk` has random edits loads or fails with an error, never a
-//! panic. `SPECGR_FUZZ_SECS=<s>` runs each for that long (see
+//! panic; so does resuming a training whose optimizer state (`last/optim-*.mpk`) has
+//! random edits. `SPECGR_FUZZ_SECS=<s>` runs each for that long (see
 //! `recdata/tests/fuzz_harness.rs`).
 
 use gr_model::checkpoint::read_config;
@@ -9,9 +10,9 @@ use gr_model::{Tiger, TigerConfig};
 use crate::common::{TestBackend, device, model, rng_lock};
 use crate::fuzz_harness::{edits, fuzz, mutate};
 
-/// Whether every size in `c` is at most a few times the tiny model's, so that building
-/// it cannot exhaust memory. A config of absurd sizes is not checked before the model
-/// is allocated (an out-of-memory abort, not a panic): see docs/bad-inputs.md.
+/// Whether every size in `c` is at most a few times the tiny model's. `read_config`
+/// refuses absurd sizes before anything is allocated, but sizes within its limits can
+/// still make a model of gigabytes: only small ones are built, to keep cases fast.
 fn small(c: &TigerConfig, tiny: &TigerConfig) -> bool {
     let within = |a: usize, b: usize| a <= 4 * b.max(1);
     within(c.vocab_size, tiny.vocab_size)
@@ -55,5 +56,49 @@ fn checkpoint_and_config_readers_never_panic() {
         std::fs::write(dir.path().join("config.json"), &config).unwrap();
         std::fs::write(dir.path().join("model.mpk"), mutate(&weights, &e)).unwrap();
         let _ = Tiger::<TestBackend>::load(dir.path(), &device());
+    });
+}
+
+#[test]
+fn optimizer_state_reader_never_panics() {
+    use burn::backend::Autodiff;
+    use gr_model::{TigerPreset, TrainConfig, TrainEvent, TrainExample};
+    use std::ops::ControlFlow;
+    type B = Autodiff<TestBackend>;
+    let ids = crate::common::ids();
+    let config = TigerConfig::preset(TigerPreset::Tiny, crate::common::layout().vocab_size());
+    let examples: Vec<TrainExample> =
+        (0..14u32).map(|i| TrainExample { history: vec![i], target: (i + 1) % 14 }).collect();
+    let train_config = TrainConfig::new().with_max_epochs(2).with_batch_size(7).with_seed(1);
+    let _guard = rng_lock();
+    // A run stopped at its first checkpoint, as a kill would leave it.
+    let run = tempfile::tempdir().unwrap();
+    let mut stop = |e: &TrainEvent| match e {
+        TrainEvent::Checkpoint { .. } => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    };
+    let _ = gr_model::train::<B>(&config, &train_config, &ids, &examples, &[], run.path(), &device(), &mut stop);
+    let last = run.path().join("last");
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&last)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let optim = files.iter().position(|(n, _)| n.starts_with("optim-")).expect("an optimizer state");
+
+    // Each case resumes a copy of the run with an edited optimizer state: an error, or a
+    // finished second epoch.
+    fuzz("tiger optim.mpk (resume)", edits(), |e| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("last")).unwrap();
+        for (i, (name, bytes)) in files.iter().enumerate() {
+            let bytes = if i == optim { mutate(bytes, &e) } else { bytes.clone() };
+            std::fs::write(dir.path().join("last").join(name), bytes).unwrap();
+        }
+        let _ = gr_model::train::<B>(&config, &train_config, &ids, &examples, &[], dir.path(), &device(), &mut |_| {
+            ControlFlow::Continue(())
+        });
     });
 }

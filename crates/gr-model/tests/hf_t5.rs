@@ -590,9 +590,7 @@ fn hf_t5_save_writes_the_fixture_weights_back_exactly() {
     let again = load_file::<TestBackend>(&saved.0, &fixture.config(), &device).unwrap();
     assert_eq!(hf_t5_tensors(&again).unwrap(), hf_t5_tensors(&model).unwrap());
     // No temporary file is left beside it.
-    let mut tmp = saved.0.as_os_str().to_owned();
-    tmp.push(".tmp");
-    assert!(!Path::new(&tmp).exists());
+    assert!(!recdata::fsio::tmp_path(&saved.0).exists());
 }
 
 /// Every way a weight file can fail to fit is refused, naming the file and the key.

@@ -111,6 +111,12 @@ impl DrafterError {
     }
 }
 
+impl From<recdata::fsio::WriteError> for DrafterError {
+    fn from(e: recdata::fsio::WriteError) -> Self {
+        Self::Io { path: e.path, source: e.source }
+    }
+}
+
 /// Everything that can go wrong while drafting, verifying or assembling a list.
 #[derive(Debug, Error)]
 pub enum SpecError {

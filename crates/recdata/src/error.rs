@@ -142,3 +142,9 @@ impl DataError {
 
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+impl From<crate::fsio::WriteError> for DataError {
+    fn from(e: crate::fsio::WriteError) -> Self {
+        Self::Io { path: e.path, source: e.source }
+    }
+}

@@ -37,15 +37,8 @@ pub fn write_generic_csv(data: &Dataset, dir: &Path) -> Result<()> {
     })
 }
 
-/// Writes a file through `<path>.tmp` and a rename, so a crash never leaves a half file.
+/// Writes a file through `<path>.tmp` and a rename ([`crate::fsio`]), so a crash never
+/// leaves a half file.
 pub fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
-    ));
-    let file = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-    let mut w = std::io::BufWriter::new(file);
-    body(&mut w).and_then(|()| w.flush()).map_err(|e| DataError::io(&tmp, e))?;
-    drop(w);
-    std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
+    Ok(crate::fsio::write_atomic_with(path, body)?)
 }

@@ -23,6 +23,7 @@ mod dataset;
 pub mod export;
 mod error;
 pub mod formats;
+pub mod fsio;
 mod io;
 mod item;
 pub mod lock;

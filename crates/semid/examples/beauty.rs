@@ -109,7 +109,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
+    recdata::fsio::write_atomic(path, bytes).map_err(std::io::Error::other)
 }

@@ -2,7 +2,7 @@
 //! and loading it back exactly.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::prelude::*;
 use burn_store::{ModuleSnapshot, SafetensorsStore};
@@ -122,7 +122,7 @@ impl<B: Backend> SemanticIdModel<B> {
             path: path.clone(),
             source,
         })?;
-        write_atomic(&path, &json)
+        Ok(write_atomic(&path, &json)?)
     }
 
     /// Loads a model written by [`SemanticIdModel::save`].
@@ -249,16 +249,4 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// Writes `path.tmp`, then renames it over `path`, so a crash never leaves a half-written file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = PathBuf::from(path);
-    tmp.as_mut_os_string().push(".tmp");
-    fs::write(&tmp, bytes).map_err(|source| SemidError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, path).map_err(|source| SemidError::Io {
-        path: path.into(),
-        source,
-    })
-}
+use recdata::fsio::write_atomic;

@@ -112,3 +112,9 @@ pub enum SemidError {
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = SemidError> = std::result::Result<T, E>;
+
+impl From<recdata::fsio::WriteError> for SemidError {
+    fn from(e: recdata::fsio::WriteError) -> Self {
+        Self::Io { path: e.path, source: e.source }
+    }
+}

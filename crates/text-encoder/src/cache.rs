@@ -152,7 +152,7 @@ pub(crate) fn store(dir: &Path, embeddings: &Embeddings, manifest_base: Manifest
         path: manifest_path.clone(),
         message: e.to_string(),
     })?;
-    write_atomic(&manifest_path, json.as_bytes())
+    Ok(write_atomic(&manifest_path, json.as_bytes())?)
 }
 
 /// The manifest fields the encoder fills in before [`store`] adds the checksums.

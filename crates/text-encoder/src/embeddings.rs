@@ -94,7 +94,7 @@ impl Embeddings {
         file.extend_from_slice(&(header.len() as u64).to_le_bytes());
         file.extend_from_slice(&header);
         file.extend_from_slice(&data);
-        write_atomic(path, &file)
+        Ok(write_atomic(path, &file)?)
     }
 
     /// Reads a file written by [`save`](Self::save) (or any safetensors file with a 2-d

@@ -165,3 +165,9 @@ pub enum Error {
 
 /// Shorthand for results in this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<recdata::fsio::WriteError> for Error {
+    fn from(e: recdata::fsio::WriteError) -> Self {
+        Self::Write { path: e.path, source: e.source }
+    }
+}

@@ -127,6 +127,38 @@ fn unsupported_configuration_is_refused() {
     assert!(err.to_string().contains("hidden_act"), "{err}");
 }
 
+/// A `config.json` of absurd sizes is refused before the model is allocated, naming
+/// the file and the field (#20 §3). Before: an out-of-memory abort.
+#[test]
+fn a_config_of_absurd_sizes_is_refused_before_allocating() {
+    let dir = TempDir::new("absurd");
+    write_tiny_model(dir.path(), 5);
+    let path = dir.path().join("config.json");
+    let good: serde_json::Value = serde_json::to_value(crate::common::tiny_config()).unwrap();
+    for (field, value, expected) in [
+        ("hidden_size", 1_000_000_000u64, "hidden_size 1000000000 is beyond the largest this program builds"),
+        ("num_hidden_layers", 1_000_000, "num_hidden_layers 1000000 is beyond"),
+        ("vocab_size", 0, "vocab_size is 0"),
+        ("intermediate_size", 65_536, ""),
+    ] {
+        let mut config = good.clone();
+        config[field] = value.into();
+        if field == "intermediate_size" {
+            // Each size within its limit, together too many parameters.
+            config["hidden_size"] = 65_536.into();
+            config["num_hidden_layers"] = 24.into();
+        }
+        std::fs::write(&path, config.to_string()).unwrap();
+        let err = load_err(&dir);
+        let text = err.to_string();
+        assert!(matches!(err, Error::UnsupportedConfig { .. }), "{field}: {text}");
+        assert!(text.starts_with(&path.display().to_string()) && text.contains(expected), "{field}: {text}");
+        if field == "intermediate_size" {
+            assert!(text.contains("parameters, more than the 2000000000 this program builds"), "{text}");
+        }
+    }
+}
+
 /// `tokenizer.json` with one more word than the model's vocabulary: `extra`, id 16.
 fn oversized_tokenizer_json() -> String {
     let mut json: serde_json::Value = serde_json::from_str(&crate::common::tiny_tokenizer_json()).unwrap();

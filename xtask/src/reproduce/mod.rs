@@ -204,7 +204,7 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
         if let Some(last) = text.lines().rev().find(|l| l.starts_with("trained")) {
             println!("UniSRec: {last}");
         }
-        crate::download::write_atomic(&stamp_path, stamp.as_bytes())?;
+        recdata::fsio::write_atomic(&stamp_path, stamp.as_bytes())?;
     }
 
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
@@ -235,7 +235,7 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     let tune_table = std::fs::read_to_string(tuned_dir.join("tune.md"))
         .with_context(|| format!("reading {}", tuned_dir.join("tune.md").display()))?;
     std::fs::create_dir_all(&report_dir).with_context(|| format!("creating {}", report_dir.display()))?;
-    crate::download::write_atomic(&report_dir.join("tune.md"), tune_table.as_bytes())?;
+    recdata::fsio::write_atomic(&report_dir.join("tune.md"), tune_table.as_bytes())?;
 
     stage(8, "evaluate every method on test");
     let all = BASELINES.iter().chain(SPECGR_METHODS.iter()).copied().collect::<Vec<_>>().join(",");

@@ -14,7 +14,7 @@ use gr_model::TrainState;
 use plotters::prelude::*;
 
 use crate::cmd::plot::{COLORS, Line, Panel, encode_png, register_font};
-use crate::report::write_atomic;
+use recdata::fsio::write_atomic;
 
 /// `specgr plot curve` arguments.
 #[derive(Debug, Clone, clap::Args)]

@@ -261,7 +261,7 @@ pub fn model_stamp(data: &DatasetIdentity, ids: &str, ids_sha256: &str, preset: 
 /// every model saved there carries it).
 pub fn write_model_stamp(best: &Path, stamp: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(best).with_context(|| format!("creating {}", best.display()))?;
-    crate::report::write_atomic(&best.join(MODEL_STAMP), stamp.as_bytes())
+    Ok(recdata::fsio::write_atomic(&best.join(MODEL_STAMP), stamp.as_bytes())?)
 }
 
 /// Checks that the TIGER model in `best` was trained on the dataset, semantic IDs and

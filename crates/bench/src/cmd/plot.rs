@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use plotters::prelude::*;
 
-use crate::report::{ResultRow, write_atomic};
+use recdata::fsio::write_atomic;
+
+use crate::report::ResultRow;
 
 /// Width of the figure in pixels (two panels side by side).
 pub const WIDTH: u32 = 1400;

@@ -137,7 +137,7 @@ fn fit_on<B: Backend>(args: &FitArgs, device: &B::Device) -> anyhow::Result<()> 
     model.save(&out)?;
     let ids_sha256 = crate::cmd::identity::sha256_file(&out.join(crate::cmd::identity::IDS_FILE))?;
     let stamp = crate::cmd::identity::fit_stamp(settings, &data, &ids_sha256);
-    crate::report::write_atomic(&stamp_path, stamp.as_bytes())?;
+    recdata::fsio::write_atomic(&stamp_path, stamp.as_bytes())?;
     for warning in report.warnings() {
         tracing::warn!("{}: {warning}", out.display());
     }

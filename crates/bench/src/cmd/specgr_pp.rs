@@ -175,7 +175,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         let best = stage1_dir.join("best");
         model.save(&best)?;
         items.save(&best)?;
-        crate::report::write_atomic(&best.join(UNTRAINED_MARKER), b"{\"trained\": false}\n")?;
+        recdata::fsio::write_atomic(&best.join(UNTRAINED_MARKER), b"{\"trained\": false}\n")?;
         println!(
             "no training: TIGER {} with an identity head ({d}-d mean-pooled encoder states) in {}",
             from.display(),

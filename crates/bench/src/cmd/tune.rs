@@ -167,7 +167,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
         rows,
     };
     tuned.write(&dir)?;
-    crate::report::write_atomic(&dir.join("tune.md"), table(&tuned, &args.methods).as_bytes())?;
+    recdata::fsio::write_atomic(&dir.join("tune.md"), table(&tuned, &args.methods).as_bytes())?;
     println!("chose {}; stored in {}", chosen_text(&tuned, &args.methods), dir.join(crate::cmd::eval::gamma::TUNED_FILE).display());
     Ok(())
 }

@@ -74,6 +74,7 @@ pub fn load_checkpoint<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Un
     let cpath = dir.join(CONFIG_FILE);
     let json = std::fs::read_to_string(&cpath).map_err(|e| DrafterError::io(&cpath, e))?;
     let config: UniSRecConfig = serde_json::from_str(&json).map_err(|e| DrafterError::format(&cpath, e))?;
+    config.validate().map_err(|e| DrafterError::format(&cpath, e))?;
     let mpath = dir.join(MODEL_FILE);
     let mut bytes = std::fs::read(&mpath).map_err(|e| DrafterError::io(&mpath, e))?;
     let model = config.init::<B>(device);
@@ -91,12 +92,12 @@ pub fn load_checkpoint<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Un
 pub fn save_checkpoint<B: Backend>(dir: &Path, config: &UniSRecConfig, model: &UniSRecModel<B>) -> Result<()> {
     let cpath = dir.join(CONFIG_FILE);
     let json = serde_json::to_string_pretty(config).map_err(|e| DrafterError::format(&cpath, e))?;
-    crate::error::write_atomic(&cpath, json.as_bytes())?;
+    recdata::fsio::write_atomic(&cpath, json.as_bytes())?;
     let mpath = dir.join(MODEL_FILE);
     let bytes = NamedMpkBytesRecorder::<FullPrecisionSettings>::default()
         .record(model.clone().into_record(), ())
         .map_err(|e| DrafterError::format(&mpath, e))?;
-    crate::error::write_atomic(&mpath, &bytes)
+    Ok(recdata::fsio::write_atomic(&mpath, &bytes)?)
 }
 
 /// Stacks the histories' text embeddings into one right-padded batch.

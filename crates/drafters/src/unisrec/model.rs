@@ -65,10 +65,65 @@ pub struct UniSRecModel<B: Backend> {
     pub rng: DropoutRng,
 }
 
+/// The most parameters [`UniSRecConfig::validate`] accepts (the reference model has
+/// about 0.3 M besides its adaptor; 10^9 is 4 GB of weights).
+const MAX_PARAMS: u64 = 1_000_000_000;
+/// The largest width, history length or expert count.
+const MAX_WIDTH: usize = 1 << 16;
+/// The most transformer layers.
+const MAX_LAYERS: usize = 256;
+
 impl UniSRecConfig {
+    /// Checks that the sizes make a model this program builds, before anything is
+    /// allocated: a `unisrec-config.json` of absurd sizes would otherwise end in an
+    /// out-of-memory abort, and zero heads or widths in a panic inside Burn.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v, max) in [
+            ("d_text", self.d_text, MAX_WIDTH),
+            ("d_model", self.d_model, MAX_WIDTH),
+            ("d_inner", self.d_inner, MAX_WIDTH),
+            ("n_layers", self.n_layers, MAX_LAYERS),
+            ("n_heads", self.n_heads, MAX_WIDTH),
+            ("n_experts", self.n_experts, MAX_WIDTH),
+            ("max_history", self.max_history, MAX_WIDTH),
+        ] {
+            if v == 0 {
+                return Err(format!("field `{name}`: must be positive"));
+            }
+            if v > max {
+                return Err(format!("field `{name}`: {v} is beyond the largest this program builds ({max})"));
+            }
+        }
+        if !self.d_model.is_multiple_of(self.n_heads) {
+            return Err(format!("field `d_model`: {} is not a multiple of n_heads {}", self.d_model, self.n_heads));
+        }
+        for (name, p) in [("adaptor_dropout", self.adaptor_dropout), ("hidden_dropout", self.hidden_dropout)] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(format!("field `{name}`: {p} is not in [0, 1)"));
+            }
+        }
+        for (name, v) in [("layer_norm_eps", self.layer_norm_eps), ("temperature", self.temperature)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("field `{name}`: {v} is not a positive number"));
+            }
+        }
+        // Each factor is at most 2^16 (layers 2^8), so these products fit in u64.
+        let [t, d, i, e, l, h] = [self.d_text, self.d_model, self.d_inner, self.n_experts, self.n_layers, self.max_history]
+            .map(|v| v as u64);
+        // Experts' projections and gates, positions, and per layer attention (4 d x d)
+        // and feed-forward (2 d x inner), biases and norms aside.
+        let params = e * t * d + e * t + h * d + l * (4 * d * d + 2 * d * i);
+        if params > MAX_PARAMS {
+            return Err(format!(
+                "these sizes make a model of about {params} parameters, more than the {MAX_PARAMS} this program builds"
+            ));
+        }
+        Ok(())
+    }
+
     /// Builds a freshly initialised model.
     pub fn init<B: Backend>(&self, device: &B::Device) -> UniSRecModel<B> {
-        let rng = DropoutRng::default();
+        let rng = super::dropout::unisrec_rng();
         UniSRecModel {
             adaptor: MoeAdaptorConfig::new(self.d_text)
                 .with_d_output(self.d_model)

@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn uniform_gate_averages_experts() {
         let device = Default::default();
-        let moe = MoeAdaptorConfig::new(6).with_d_output(4).with_n_experts(3).init::<B>(&device, &DropoutRng::default());
+        let moe = MoeAdaptorConfig::new(6).with_d_output(4).with_n_experts(3).init::<B>(&device, &super::super::dropout::unisrec_rng());
         let x = Tensor::<B, 2>::random([5, 6], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
         let out = moe.forward(x.clone());
         assert_eq!(out.dims(), [5, 4]);

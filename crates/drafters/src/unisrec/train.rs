@@ -157,6 +157,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
     checkpoint_dir: Option<&Path>,
     progress: &mut dyn FnMut(&TrainProgress),
 ) -> crate::Result<(UniSRecModel<B::InnerBackend>, TrainReport)> {
+    config.validate().map_err(DrafterError::Config)?;
     if data.text.dim() != config.d_text {
         return Err(DrafterError::Dimension { what: "UniSRec text embeddings".into(), expected: config.d_text, got: data.text.dim() });
     }

@@ -75,6 +75,41 @@ impl BertConfig {
         if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} is 0"));
         }
+        // Sizes are checked before the model is allocated: a config.json of absurd
+        // sizes would otherwise end in an out-of-memory abort. BERT-large is 1024 wide
+        // with 24 layers and a vocabulary of 30,522; multilingual ones reach 250,002.
+        const MAX_WIDTH: usize = 1 << 16;
+        for (name, v, max) in [
+            ("vocab_size", self.vocab_size, 1 << 22),
+            ("hidden_size", self.hidden_size, MAX_WIDTH),
+            ("intermediate_size", self.intermediate_size, MAX_WIDTH),
+            ("max_position_embeddings", self.max_position_embeddings, MAX_WIDTH),
+            ("type_vocab_size", self.type_vocab_size, MAX_WIDTH),
+            ("num_attention_heads", self.num_attention_heads, MAX_WIDTH),
+            ("num_hidden_layers", self.num_hidden_layers, 256),
+        ] {
+            if v > max {
+                return Err(format!("{name} {v} is beyond the largest this program builds ({max})"));
+            }
+        }
+        // Each factor is at most 2^22, so these products fit in u64.
+        let [v, h, i, p, t, l] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+            self.num_hidden_layers,
+        ]
+        .map(|x| x as u64);
+        // Embeddings, then per layer attention (4 h x h) and feed-forward (2 h x i).
+        let params = (v + p + t) * h + l * (4 * h * h + 2 * h * i);
+        const MAX_PARAMS: u64 = 2_000_000_000;
+        if params > MAX_PARAMS {
+            return Err(format!(
+                "these sizes make a model of about {params} parameters, more than the {MAX_PARAMS} this program builds"
+            ));
+        }
         Ok(())
     }
 

@@ -118,7 +118,7 @@ impl Tuned {
     /// Writes `<dir>/gamma.json` atomically.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        crate::report::write_atomic(&dir.join(TUNED_FILE), serde_json::to_string_pretty(self)?.as_bytes())
+        Ok(recdata::fsio::write_atomic(&dir.join(TUNED_FILE), serde_json::to_string_pretty(self)?.as_bytes())?)
     }
 }
 

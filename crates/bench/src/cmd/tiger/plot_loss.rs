@@ -159,7 +159,7 @@ pub(super) fn run(args: &PlotLossArgs) -> anyhow::Result<()> {
         }
         root.present()?;
     }
-    crate::report::write_atomic(&args.out, &encode_png(&buf, WIDTH, HEIGHT)?)?;
+    recdata::fsio::write_atomic(&args.out, &encode_png(&buf, WIDTH, HEIGHT)?)?;
     println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -126,7 +126,7 @@ fn export_batches<B: Backend>(
         std::fs::create_dir_all(dir)?;
     }
     let bytes = safetensors::serialize(views, Some(metadata))?;
-    crate::report::write_atomic(path, &bytes)?;
+    recdata::fsio::write_atomic(path, &bytes)?;
     Ok(())
 }
 

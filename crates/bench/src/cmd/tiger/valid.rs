@@ -128,7 +128,7 @@ pub(super) fn run<B: Backend>(args: &ValidArgs, device: &B::Device) -> anyhow::R
             "seconds": seconds,
             "git_revision": crate::report::git_revision(),
         });
-        crate::report::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        recdata::fsio::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(())
 }
