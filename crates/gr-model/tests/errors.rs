@@ -50,6 +50,9 @@ fn mismatched_layout_and_bad_candidates_are_rejected() {
 
 #[test]
 fn invalid_configs_and_presets_are_rejected() {
+    // Every test that draws from Burn's global generator holds the lock: another test's
+    // seeded init in between would see other numbers (`common::rng_lock`).
+    let _guard = crate::common::rng_lock();
     assert!(
         TigerConfig::new(19)
             .with_num_heads(0)
@@ -62,6 +65,7 @@ fn invalid_configs_and_presets_are_rejected() {
 
 #[test]
 fn bad_training_data_names_the_example() {
+    let _guard = crate::common::rng_lock();
     use gr_model::TrainExample;
     let ids = ids();
     let cfg = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
@@ -313,6 +317,7 @@ fn a_config_of_absurd_sizes_is_refused_before_allocating() {
 /// The parameter count a config promises is the one its model has.
 #[test]
 fn a_configs_parameter_count_is_its_models() {
+    let _guard = crate::common::rng_lock();
     for preset in [TigerPreset::Tiny, TigerPreset::Small, TigerPreset::Paper] {
         let config = TigerConfig::preset(preset, layout().vocab_size());
         let model = config.init::<crate::common::TestBackend>(&device()).unwrap();
@@ -342,6 +347,7 @@ fn a_model_file_with_a_damaged_id_or_tensor_length_is_refused() {
     let at = find(b"\xa5bytes\xc4\x80") + 7;
     short[at] = 124;
     short.drain(at + 1..at + 5);
+    let _guard = crate::common::rng_lock();
     for (bytes, expected) in [(bad_id, "which Burn cannot read"), (short, "holds 124 bytes, not 128")] {
         let panicked = std::panic::catch_unwind(|| {
             let record: Record =

@@ -16,6 +16,7 @@ const IN_SAMPLE: usize = 30;
 
 fn model(seed: u64, ids: &SemanticIds) -> Tiger<TestBackend> {
     let device = Default::default();
+    let _guard = crate::common::rng_lock();
     TestBackend::seed(&device, seed);
     TigerConfig::preset(TigerPreset::Tiny, ids.layout().vocab_size())
         .init(&device)

@@ -33,12 +33,14 @@ fn ids_of(list: &[speculative::Recommendation]) -> Vec<ItemId> {
 fn engine_with_the_encoder_drafter_returns_k_items_and_unseen_ones() {
     let device = Default::default();
     let ids = catalogue();
+    let guard = crate::common::rng_lock();
     Flex::seed(&device, 17);
     let config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size());
     let model = SpecGrPp::<Flex> {
         tiger: config.init(&device).unwrap(),
         head: ProjectionConfig::new(config.d_model).with_proj_dim(8).init(&device).unwrap(),
     };
+    drop(guard);
     let hs = histories(5, IN_SAMPLE, 3);
     let refs: Vec<Vec<u32>> = hs.iter().map(|h| h.iter().map(|i| i.0).collect()).collect();
     let refs: Vec<&[u32]> = refs.iter().map(Vec::as_slice).collect();

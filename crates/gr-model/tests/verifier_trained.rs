@@ -27,6 +27,8 @@ fn catalogue() -> SemanticIds {
 
 #[test]
 fn trained_tiger_recommends_no_unseen_item_and_specgr_does() {
+    // Training seeds Burn's global generator: no other test may draw from it meanwhile.
+    let _guard = crate::common::rng_lock();
     let ids = catalogue();
     let trie = PrefixTrie::from_ids(&ids);
     // Each in-sample item is followed by a fixed successor.
