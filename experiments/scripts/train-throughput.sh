@@ -11,6 +11,9 @@
 #   2. Flex, release build:  <preset>-{shuffled,sorted}-{1,2} (batching x shards)
 #   2b. with AVX512=1: the same, release build with `--features avx512` (gemm's
 #      AVX-512 matmul kernels, picked at run time on CPUs with AVX-512F)
+#   2c. with TCH=1: Burn's LibTorch backend (`--features tch`, `--device tch`), release:
+#      <preset>-{shuffled,sorted}-1 at 1 and at 2 LibTorch threads, and -2 (2 shards)
+#      at 1 thread each; OMP_WAIT_POLICY=PASSIVE as for PyTorch
 #   3. HF T5 (PyTorch):      <preset> x {shuffled,sorted} x {1,2} threads, OMP_WAIT_POLICY=PASSIVE
 # and finally writes summary.md / summary.json (train_throughput_table.py) in OUT.
 #
@@ -48,6 +51,12 @@ say() { echo "== $(date -u +%T) $*" | tee -a "$LOG" >&2; }
 SPECGR_GIT_REVISION="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!experiments/results' || echo -dirty)"
 export SPECGR_GIT_REVISION
 AVX512=${AVX512:-0}
+TCH=${TCH:-0}
+if [ "$TCH" = 1 ]; then
+  # The torch wheel is a CUDA build: its libraries must be found at run time too.
+  TORCH_LIB="$($PYTHON -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+  export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 DEV=${DEV:-1}
 HF=${HF:-1}
 BIN=$(mktemp -d)
@@ -60,11 +69,16 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     cargo build --release -p bench --features avx512 2>&1 | tail -n 2
     cp target/release/specgr "$BIN/specgr-release-avx512"
   fi
+  if [ "$TCH" = 1 ]; then
+    LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch 2>&1 | tail -n 2
+    cp target/release/specgr "$BIN/specgr-release-tch"
+  fi
   cargo build --release -p bench 2>&1 | tail -n 2
   [ "$DEV" = 1 ] && cargo build -p bench 2>&1 | tail -n 2
 else
   # SKIP_BUILD=1: the binaries as they are (RELEASE_AVX512_BIN names the avx512 one).
   [ "$AVX512" = 1 ] && cp "${RELEASE_AVX512_BIN:?SKIP_BUILD=1 AVX512=1 needs RELEASE_AVX512_BIN}" "$BIN/specgr-release-avx512"
+  [ "$TCH" = 1 ] && cp "${RELEASE_TCH_BIN:?SKIP_BUILD=1 TCH=1 needs RELEASE_TCH_BIN}" "$BIN/specgr-release-tch"
 fi
 cp "${RELEASE_BIN:-target/release/specgr}" "$BIN/specgr-release"
 [ "$DEV" = 1 ] && cp target/debug/specgr "$BIN/specgr-dev"
@@ -143,6 +157,19 @@ for ((r = 0; r < ROUNDS; r++)); do
     say "round $((r + 1))/$ROUNDS: Flex release, gemm AVX-512 kernels"
     "$BIN/specgr-release-avx512" "${COMMON[@]}" "${RELEASE[@]}" --rounds 1 \
       --json "$OUT/round$r-flex-release-avx512.json" >>"$LOG" 2>&1
+  fi
+  if [ "$TCH" = 1 ]; then
+    # LibTorch's own threads: OMP_NUM_THREADS (1 shard at 1 and 2 threads; 2 shards at 1 each).
+    TCH1=() TCH2=()
+    for p in $PRESETS; do
+      for b in shuffled sorted; do TCH1+=(--config "$p-$b-1" --config "$p-$b-2"); TCH2+=(--config "$p-$b-1"); done
+    done
+    say "round $((r + 1))/$ROUNDS: LibTorch, 1 thread per shard"
+    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 "$BIN/specgr-release-tch" "${COMMON[@]}" "${TCH1[@]}" --device tch \
+      --rounds 1 --json "$OUT/round$r-libtorch-t1.json" >>"$LOG" 2>&1
+    say "round $((r + 1))/$ROUNDS: LibTorch, 2 threads"
+    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$BIN/specgr-release-tch" "${COMMON[@]}" "${TCH2[@]}" --device tch \
+      --rounds 1 --json "$OUT/round$r-libtorch-t2.json" >>"$LOG" 2>&1
   fi
   [ "$HF" = 1 ] || continue
   say "round $((r + 1))/$ROUNDS: HF T5 (PyTorch)"

@@ -4,7 +4,9 @@ and HF T5 (PyTorch) training samples/s, per preset, as Markdown on stdout and
 `summary.json` in the run directory.
 
 Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`,
-with `AVX512=1` also `round<r>-flex-release-avx512.json` (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
+with `AVX512=1` also `round<r>-flex-release-avx512.json`, with `TCH=1` also
+`round<r>-libtorch-t1.json` and `round<r>-libtorch-t2.json` (Burn's LibTorch backend at 1 and
+2 LibTorch threads per shard) (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
 same batches. Per configuration: median, min and max samples/s over rounds, and the
 pooled rate (all samples over all time: the estimator of an epoch's rate when rounds
 timed different batches, as in repeat-1); the ratio
@@ -33,6 +35,7 @@ def main():
     out = sys.argv[1]
     dev, rel, hf = load(out, "flex-dev"), load(out, "flex-release"), load(out, "hf")
     rel512 = load(out, "flex-release-avx512")
+    tch = {t: load(out, f"libtorch-t{t}") for t in (1, 2)}
     rows = {}  # key -> dict(rates, real, padded, ...)
 
     def add(key, rate, real, padded, meta):
@@ -53,6 +56,13 @@ def main():
                     dict(params=run["params"], samples=rep["batch_size"]
                          * (rep.get("sorted_steps", rep["steps"]) if run["batching"] == "sorted" else rep["steps"])))
                 gflop_per_sample.setdefault((run["preset"], run["batching"]), []).append(run["train_gflop_per_sample_real"])
+    for t, reports in tch.items():
+        for rep in reports:
+            for run in rep["runs"]:
+                key = ("LibTorch (Burn)", f"release, {t} thread{'s' if t > 1 else ''}/shard", run["preset"], run["batching"], run["shards"])
+                add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
+                    dict(params=run["params"], threads=t, samples=rep["batch_size"]
+                         * (rep.get("sorted_steps", rep["steps"]) if run["batching"] == "sorted" else rep["steps"])))
     for rep in hf:
         for run in rep["runs"]:
             key = ("HF T5 (PyTorch)", f"torch {rep['torch']}", run["preset"], run["batching"], run["threads"])
@@ -64,6 +74,8 @@ def main():
     flex_peak_by_build = {"dev": flex_peak, "release": flex_peak}
     if rel512:
         flex_peak_by_build["release-avx512"] = statistics.median(r["matmul_peak_gflops"] for r in rel512)
+    # LibTorch's peak (measured by the same binary through Burn, at its thread count).
+    tch_peak = {t: statistics.median(r["matmul_peak_gflops"] for r in reps) for t, reps in tch.items() if reps}
     torch_peak = {}
     for rep in hf:
         for t, v in (rep.get("matmul_peak_by_threads") or {}).items():
@@ -71,6 +83,7 @@ def main():
     torch_peak = {t: statistics.median(v) for t, v in torch_peak.items()}
 
     summary = dict(flex_matmul_peak_gflops=flex_peak, flex_matmul_peak_gflops_by_build=flex_peak_by_build,
+                   libtorch_matmul_peak_gflops_by_threads=tch_peak,
                    torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
     lines = []
     first = (rel or dev)[0]
@@ -84,7 +97,8 @@ def main():
                  f"({first['machine']['cores']} cores).")
     avx512 = f", Flex with gemm's AVX-512 kernels {flex_peak_by_build['release-avx512']:.1f}" if rel512 else ""
     lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores){avx512}; PyTorch "
-                 + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items())) + ".")
+                 + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items()))
+                 + "".join(f"; LibTorch through Burn {v:.1f} at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(tch_peak.items())) + ".")
     lines.append("")
     presets = []
     for key in rows:
@@ -99,14 +113,21 @@ def main():
         lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         table = []
         order = {"dev": 0, "release": 1, "release-avx512": 2}
-        for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (k[0] != "Flex", order.get(k[1], 2), k[3] != "shuffled", k[4])):
+        impl_order = {"Flex": 0, "LibTorch (Burn)": 1}
+        for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (impl_order.get(k[0], 2), order.get(k[1], k[1]) if k[0] == "Flex" else k[1], k[3] != "shuffled", k[4])):
             r = rows[key]
             med = statistics.median(r["rates"])
             pooled = r["samples"] / r["seconds"]
             gps = statistics.mean(gflop_per_sample.get((preset, key[3]), [float("nan")]))
             gflops = med * gps
-            peak = flex_peak_by_build.get(key[1], flex_peak) if key[0] == "Flex" else torch_peak.get(key[4], float("nan"))
-            par = f"{key[4]} shard{'s' if key[4] > 1 else ''}" if key[0] == "Flex" else f"{key[4]} thread{'s' if key[4] > 1 else ''}"
+            if key[0] == "Flex":
+                peak = flex_peak_by_build.get(key[1], flex_peak)
+            elif key[0] == "LibTorch (Burn)":
+                # all the cores the configuration uses: shards x threads (the peak at that many threads)
+                peak = tch_peak.get(min(2, key[4] * r["threads"]), float("nan"))
+            else:
+                peak = torch_peak.get(key[4], float("nan"))
+            par = f"{key[4]} shard{'s' if key[4] > 1 else ''}" if key[0] != "HF T5 (PyTorch)" else f"{key[4]} thread{'s' if key[4] > 1 else ''}"
             entry = dict(implementation=key[0], build=key[1], preset=preset, batching=key[3], parallel=key[4],
                          rounds_samples_per_sec=r["rates"], median_samples_per_sec=med, min_samples_per_sec=min(r["rates"]),
                          max_samples_per_sec=max(r["rates"]), pooled_samples_per_sec=pooled, ratio_to_baseline=med / base,
@@ -118,7 +139,8 @@ def main():
                          f"{gflops:.1f} | {100 * gflops / peak:.0f} % |")
         lines.append("")
         flex = [e for e in table if e["implementation"] == "Flex" and e["build"].startswith("release")]
-        torch_rows = [e for e in table if e["implementation"] != "Flex"]
+        torch_rows = [e for e in table if e["implementation"] == "HF T5 (PyTorch)"]
+        tch_rows = [e for e in table if e["implementation"] == "LibTorch (Burn)"]
         if flex:
             best = max(flex, key=lambda e: e["median_samples_per_sec"])
             lines.append(f"- Best Flex release: {best['build']}, {best['batching']}, {best['parallel']} shard(s), {best['median_samples_per_sec']:.1f} samples/s = "
@@ -134,6 +156,11 @@ def main():
             if best_t:
                 lines.append(f"- Best Flex / best PyTorch ({best_t['batching']}, {best_t['parallel']} threads): "
                              f"**{best['median_samples_per_sec'] / best_t['median_samples_per_sec']:.2f}x** (goal: >= 1x).")
+        if tch_rows:
+            best_l = max(tch_rows, key=lambda e: e["median_samples_per_sec"])
+            lines.append(f"- Best LibTorch (Burn): {best_l['build']}, {best_l['batching']}, {best_l['parallel']} shard(s), "
+                         f"{best_l['median_samples_per_sec']:.1f} samples/s = {best_l['ratio_to_baseline']:.2f}x the baseline"
+                         + (f"; best Flex / best LibTorch **{best['median_samples_per_sec'] / best_l['median_samples_per_sec']:.2f}x**" if flex else "") + ".")
         lines.append("")
         summary["presets"][preset] = table
     print("\n".join(lines))
