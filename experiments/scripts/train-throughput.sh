@@ -134,7 +134,7 @@ resume() {
 trap 'resume; rm -rf "$BIN"' EXIT
 trap 'exit 130' INT TERM
 if [ "$PAUSE" = 1 ]; then
-  PIDS=$(pgrep -f "specgr train tiger" | tr '\n' ' ' || true)
+  PIDS=$(pgrep -f "specgr[^ /]* train tiger" | tr '\n' ' ' || true)
   PAUSED_AT=$(date +%s)
   if [ -n "$PIDS" ]; then
     # shellcheck disable=SC2086
