@@ -32,11 +32,23 @@ shift
 # repeat 4); the kernels are picked at run time, so the binary runs on any x86-64.
 S=${SPECGR_BIN:-./target/release/specgr}
 [ -x "$S" ] || cargo build --release -p bench --features avx512
+# DEVICE=tch trains on Burn's LibTorch backend (a binary built with `--features tch`,
+# e.g. `LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch,avx512`,
+# named in SPECGR_BIN): at one shard and OMP_NUM_THREADS=2 it measured 1.40x the
+# samples/s of Flex's one shard (experiments/results/gr-model/train-throughput.md,
+# repeat 5). The device is not part of the run's settings, so a run resumes on either;
+# float sums then run in another order (close, not bit-identical, numbers).
+DEVICE=${DEVICE:-cpu}
+if [ "$DEVICE" = tch ]; then
+  TORCH_LIB="$(${PYTHON:-python3} -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+  export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"
-echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET"
+echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET on $DEVICE ($S)"
 exec "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
   --epochs 50 --batch-size 256 --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
   --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps 500 \
   --weight-decay 0 --dropout 0.1 --sort-window 32 --shards 1 --select-by recall \
-  --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 "$@"
+  --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 --device "$DEVICE" "$@"
