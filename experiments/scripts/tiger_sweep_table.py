@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The table of a tiger-sweep.sh sweep: one row per configuration (learning rate, batch
+size) with the examples it has seen, its mean training loss per epoch and its
+validation Recall@10 / NDCG@10 per epoch, read from each run's `last/state.json`.
+Markdown on stdout; also `<SWEEP>/sweep.md`.
+
+    python experiments/scripts/tiger_sweep_table.py runs/beauty-2014-loo/sweep
+"""
+
+import glob
+import json
+import os
+import re
+import sys
+
+
+def main():
+    sweep = sys.argv[1]
+    rows = []
+    for state_path in glob.glob(os.path.join(sweep, "tiger-lr*-bs*", "last", "state.json")):
+        run = os.path.basename(os.path.dirname(os.path.dirname(state_path)))
+        m = re.fullmatch(r"tiger-lr(.+)-bs(\d+)", run)
+        if not m:
+            continue
+        with open(state_path) as f:
+            state = json.load(f)
+        train = state["train"]
+        vals = {epoch: v for epoch, v in state.get("validations", [])}
+        rows.append(dict(
+            run=run, lr=train["lr"], batch=train["batch_size"], warmup=train.get("warmup_steps"),
+            epochs_done=state["epochs_done"], seen=state["samples_seen"],
+            losses=state.get("epoch_losses", []), vals=vals,
+        ))
+    rows.sort(key=lambda r: (r["batch"], r["lr"]))
+    lines = [
+        f"# TIGER sweep `{sweep}`",
+        "",
+        "| learning rate | batch | warm-up steps | epochs done | examples seen | train loss (last epoch) | valid R@10 (last) | valid N@10 (last) | ± R@10 (1 s.e.) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        last = r["vals"].get(r["epochs_done"] - 1) if r["epochs_done"] else None
+        loss = f"{r['losses'][-1]:.3f}" if r["losses"] else "–"
+        if last:
+            rec, ndcg = f"{last['recall']:.4f}", f"{last['ndcg']:.4f}"
+            se = f"{last['recall_se']:.4f}" if "recall_se" in last else "–"
+        else:
+            rec = ndcg = se = "–"
+        lines.append(f"| {r['lr']:g} | {r['batch']} | {r['warmup']} | {r['epochs_done']} | {r['seen']:,} | {loss} | {rec} | {ndcg} | {se} |")
+    if not rows:
+        lines.append("| (no configuration has a checkpoint yet) | | | | | | | | |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    tmp = os.path.join(sweep, ".sweep.md.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(sweep, "sweep.md"))
+
+
+if __name__ == "__main__":
+    main()
