@@ -1,10 +1,18 @@
-//! The same model on two CPU backends, Flex and NdArray, gives the same results.
+//! The same model on two CPU backends gives the same results: Flex against NdArray
+//! always, and against LibTorch with the `test-tch` feature.
 //!
 //! The `specgr` binary runs one generic code path on whichever backend `--device`
 //! names, and a checkpoint trained on one backend is evaluated on another (a GPU for
-//! training, the CPU for `specgr eval`). These tests check both halves on the two
-//! backends a CPU-only machine can build: a model saved on Flex and loaded on NdArray
-//! encodes, scores, beam-searches and back-propagates to the same numbers.
+//! training, the CPU for `specgr eval`). These tests check both halves on the
+//! backends a CPU-only machine can build: a model saved on Flex and loaded on the
+//! other backend encodes, scores, beam-searches and back-propagates to the same
+//! numbers. The LibTorch variant needs libtorch 2.9 (docs/backends.md), so it is not
+//! part of `cargo test --workspace`:
+//!
+//! ```sh
+//! LIBTORCH_USE_PYTORCH=1 LD_LIBRARY_PATH=<torch>/lib \
+//!   cargo test -p gr-model --features test-tch --test tests backends
+//! ```
 
 use std::path::PathBuf;
 
@@ -84,21 +92,21 @@ fn flat(scores: &CandidateScores) -> Vec<f32> {
         .collect()
 }
 
-#[test]
-fn flex_and_ndarray_agree_on_encoder_scores_and_beam_search() {
+/// Flex and `O` agree on encoder states, candidate scores and beam search.
+fn agree_on_encoder_scores_and_beam_search<O: Backend>(name: &str, other: &O::Device) {
     let ids = ids();
     let trie = trie(&ids);
     let layout = layout();
     for seed in [5, 6] {
-        let (flex, nd) = both::<TestBackend, NdArray>(
+        let (flex, nd) = both::<TestBackend, O>(
             seed,
-            &format!("infer-{seed}"),
+            &format!("infer-{name}-{seed}"),
             &device(),
-            &NdArrayDevice::Cpu,
+            other,
         );
         let (ef, en) = (
             encode(&flex, &ids, &device()),
-            encode(&nd, &ids, &NdArrayDevice::Cpu),
+            encode(&nd, &ids, other),
         );
         assert_eq!(ef.lengths, en.lengths);
         let d = max_diff(&values(ef.hidden.clone()), &values(en.hidden.clone()));
@@ -128,11 +136,11 @@ fn flex_and_ndarray_agree_on_encoder_scores_and_beam_search() {
     }
 }
 
-#[test]
-fn flex_and_ndarray_agree_on_the_training_loss_and_its_gradient() {
+/// Flex and `O` agree on the training loss and the gradient of the shared embedding.
+fn agree_on_the_training_loss_and_its_gradient<O: Backend>(name: &str, other: &O::Device) {
     let ids = ids();
     let (flex, nd) =
-        both::<Autodiff<TestBackend>, Autodiff<NdArray>>(7, "grad", &device(), &NdArrayDevice::Cpu);
+        both::<Autodiff<TestBackend>, Autodiff<O>>(7, &format!("grad-{name}"), &device(), other);
     let examples: Vec<TrainExample> = (0..6u32)
         .map(|i| TrainExample {
             history: vec![i, (i + 4) % 14],
@@ -144,9 +152,7 @@ fn flex_and_ndarray_agree_on_the_training_loss_and_its_gradient() {
     // The tiny preset has no dropout, so the autodiff forward pass is deterministic.
     let lf = flex
         .loss(&TrainBatch::<Autodiff<TestBackend>>::new(&refs, &ids, 20, 0, &device()).unwrap());
-    let ln = nd.loss(
-        &TrainBatch::<Autodiff<NdArray>>::new(&refs, &ids, 20, 0, &NdArrayDevice::Cpu).unwrap(),
-    );
+    let ln = nd.loss(&TrainBatch::<Autodiff<O>>::new(&refs, &ids, 20, 0, other).unwrap());
     let (vf, vn) = (values(lf.clone()), values(ln.clone()));
     assert!(
         (vf[0] - vn[0]).abs() < TOLERANCE,
@@ -162,4 +168,28 @@ fn flex_and_ndarray_agree_on_the_training_loss_and_its_gradient() {
     let gn = nd.shared.weight.grad(&gn).unwrap();
     let d = max_diff(&values(gf), &values(gn));
     assert!(d < TOLERANCE, "embedding gradients differ by {d}");
+}
+
+#[test]
+fn flex_and_ndarray_agree_on_encoder_scores_and_beam_search() {
+    agree_on_encoder_scores_and_beam_search::<NdArray>("ndarray", &NdArrayDevice::Cpu);
+}
+
+#[test]
+fn flex_and_ndarray_agree_on_the_training_loss_and_its_gradient() {
+    agree_on_the_training_loss_and_its_gradient::<NdArray>("ndarray", &NdArrayDevice::Cpu);
+}
+
+#[cfg(feature = "test-tch")]
+#[test]
+fn flex_and_libtorch_agree_on_encoder_scores_and_beam_search() {
+    use burn::backend::libtorch::{LibTorch, LibTorchDevice};
+    agree_on_encoder_scores_and_beam_search::<LibTorch>("libtorch", &LibTorchDevice::Cpu);
+}
+
+#[cfg(feature = "test-tch")]
+#[test]
+fn flex_and_libtorch_agree_on_the_training_loss_and_its_gradient() {
+    use burn::backend::libtorch::{LibTorch, LibTorchDevice};
+    agree_on_the_training_loss_and_its_gradient::<LibTorch>("libtorch", &LibTorchDevice::Cpu);
 }
