@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 
+use crate::libtorch::{Libtorch, libtorch};
 use crate::net::{download_data, download_encoder};
 use crate::reproduce::{Reproduce, reproduce};
 use crate::sweep::sweep;
@@ -40,6 +41,9 @@ pub(crate) enum Task {
     },
     /// Run the pipeline on a dataset: data, embeddings, semantic IDs, TIGER, evaluation.
     Reproduce(Reproduce),
+    /// Set up Burn's LibTorch backend from the PyTorch 2.9.0 wheel: find (or `--install`)
+    /// torch, `--build` specgr with the `tch` feature, `--test` it against Flex.
+    Libtorch(Libtorch),
     /// Run one experiment file (experiments/*.toml): optional tuning on valid, then the runs.
     Sweep {
         /// The experiment file.
@@ -75,6 +79,7 @@ pub fn main() -> Result<()> {
             download_encoder(&model_id, &dir, &revision)
         }
         Task::Reproduce(r) => reproduce(&r),
+        Task::Libtorch(l) => libtorch(&l),
         Task::Sweep { experiment, out, record, dataset, data_root } => {
             sweep(&experiment, &results_dir(out, record), dataset, data_root.as_deref())
         }

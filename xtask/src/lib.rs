@@ -7,6 +7,7 @@ pub mod cli;
 pub mod download;
 pub mod encoder;
 pub mod experiment;
+mod libtorch;
 mod net;
 mod reproduce;
 pub mod specgr;
