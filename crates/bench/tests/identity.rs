@@ -178,7 +178,7 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     let mut stamp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stamp_path).unwrap()).unwrap();
     stamp["embeddings_sha256"] = "unfinished".into();
     std::fs::write(&stamp_path, stamp.to_string()).unwrap();
-    refused(&unisrec_eval, &["synthetic/unisrec: its training did not finish (killed?)"]);
+    refused(&unisrec_eval, &["synthetic/unisrec: its training did not finish (killed", "resumes it: `specgr train unisrec --dataset synthetic`"]);
 
     // A matrix that its manifest does not vouch for (another run's, or half rewritten).
     let embeddings = runs.join("synthetic/embeddings").join(text_encoder::EMBEDDINGS_FILE);

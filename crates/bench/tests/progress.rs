@@ -72,3 +72,48 @@ fn a_time_budget_stops_training_at_a_checkpoint_that_resumes() {
     assert!(!out.contains("stopped after"), "{out}");
     assert_eq!((state()["epochs_done"].as_u64(), state()["samples_seen"].as_u64()), (Some(2), Some(320)));
 }
+
+/// The same for UniSRec (which could not resume at all before) and SpecGR++ (which
+/// lost the partial epoch): `--max-minutes` stops at the step then running, says so,
+/// and the same command resumes there (issue #21 §3).
+#[test]
+fn a_time_budget_stops_unisrec_and_specgr_pp_at_checkpoints_that_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::resume::write_embeddings(tmp.path());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+            .args(args)
+            .arg("--runs")
+            .arg(tmp.path())
+            .env_remove("SPECGR_DATA")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let state = |dir: &str| -> (Option<u64>, Option<u64>) {
+        let path = tmp.path().join("synthetic").join(dir).join("last/state.json");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        (v["epochs_done"].as_u64(), v["batches_done"].as_u64())
+    };
+    let budget = ["--max-minutes", "0.000001"];
+    let unisrec = ["train", "unisrec", "--dataset", "synthetic", "--epochs", "2", "--batch-size", "16", "--train-sample", "64", "--valid-limit", "8"];
+    let out = run(&[&unisrec[..], &budget].concat());
+    assert!(out.contains("stopped after --max-minutes") && out.contains("the same command resumes there"), "{out}");
+    assert_eq!(state("unisrec"), (Some(0), Some(1)));
+    let out = run(&unisrec);
+    assert!(!out.contains("stopped after") && out.contains("trained 2 epochs"), "{out}");
+    assert_eq!(state("unisrec"), (Some(2), Some(0)));
+
+    run(&["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8"]);
+    let pp = [
+        "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--stage1-epochs", "1",
+        "--stage2-epochs", "1", "--emb-batch-size", "16", "--gen-batch-size", "8", "--train-sample", "48", "--valid-sample", "8",
+    ];
+    let dir = "specgr-pp-rqkmeans-tiny/stage1";
+    let out = run(&[&pp[..], &budget].concat());
+    assert!(out.contains("stopped after --max-minutes") && out.contains("stage 1, epoch 0, batch 1"), "{out}");
+    assert_eq!(state(dir), (Some(0), Some(1)));
+    let out = run(&pp);
+    assert!(out.contains("stage 1: 1 epochs (3 steps)") && out.contains("stage 2: 1 epochs"), "{out}");
+}

@@ -175,7 +175,8 @@ fn unisrec(rng: &mut Rng) {
     let train_config = UniSRecTrainConfig::new().with_max_epochs(1).with_seed(7);
     let t = Instant::now();
     let (_, report) = train_unisrec::<Autodiff<Flex>>(&config, &train_config, data, &device, None, &mut |p| {
-        eprintln!("step {}/{} loss {:.3}", p.step, p.steps, p.loss)
+        eprintln!("step {}/{} loss {:.3}", p.step, p.steps, p.loss);
+        std::ops::ControlFlow::Continue(())
     })
     .unwrap();
     println!(

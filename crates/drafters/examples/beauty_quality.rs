@@ -93,6 +93,7 @@ fn main() -> Result<(), Error> {
         } else if p.step % 10 == 0 {
             eprintln!("epoch {} step {}/{} loss {:.4}", p.epoch, p.step, p.steps, p.loss);
         }
+        std::ops::ControlFlow::Continue(())
     })?;
     eprintln!(
         "unisrec: {} epochs, best {} ({:?}), {:.1} samples/s, {:.0} s",

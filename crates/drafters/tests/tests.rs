@@ -7,8 +7,18 @@ mod semantic_knn;
 mod unisrec;
 mod unisrec_oracle;
 
+use std::sync::{Mutex, MutexGuard};
+
 use drafters::{ItemSet, Neighbor};
 use recdata::ItemId;
+
+/// The backend's random generator is global: tests that seed it or draw from it
+/// (initialisation, training) hold this lock so parallel tests cannot interleave
+/// draws (a resumed run is compared with an uninterrupted one weight for weight).
+pub fn rng_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A small seeded generator (SplitMix64) so test data needs no extra crates.
 pub struct TestRng(u64);

@@ -2,12 +2,17 @@
 //! user's next item comes from the cluster of their history. Training must lower
 //! the loss and beat random ranking; new items must be draftable at once.
 
+use std::ops::ControlFlow;
+
 use burn::backend::{Autodiff, Flex};
-use drafters::unisrec::{EvalMetrics, UniSRecData, evaluate, load_checkpoint};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+use drafters::unisrec::{EvalMetrics, UniSRecData, UniSRecState, evaluate, load_checkpoint};
 use drafters::{DraftFilter, Drafter, DrafterError, EmbeddingTable, KnnConfig, Query, UniSRec, UniSRecConfig, UniSRecTrainConfig, train_unisrec};
 use recdata::{Example, ItemId};
 
-use crate::{TestRng, ids};
+use crate::{TestRng, ids, rng_lock};
 
 type TrainBackend = Autodiff<Flex>;
 
@@ -59,6 +64,7 @@ const SEED: u64 = 1;
 
 #[test]
 fn training_lowers_the_loss_beats_random_and_drafts_new_items() {
+    let _guard = rng_lock();
     let t = task();
     let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();
     let in_sample = ids(0..N as u32);
@@ -68,7 +74,11 @@ fn training_lowers_the_loss_beats_random_and_drafts_new_items() {
     let mut steps = 0;
     let device = Default::default();
     let (model, report) =
-        train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(&dir), &mut |_| steps += 1).unwrap();
+        train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(&dir), &mut |_| {
+            steps += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
     assert_eq!(steps, 8 * 10 + 8, "10 steps per epoch plus one validation report per epoch");
     let (first, last) = (report.epoch_losses[0], *report.epoch_losses.last().unwrap());
     assert!(last < first - 0.3, "loss {first} -> {last}");
@@ -99,6 +109,7 @@ fn training_lowers_the_loss_beats_random_and_drafts_new_items() {
 
 #[test]
 fn a_checkpoint_of_other_shapes_than_its_config_is_refused() {
+    let _guard = rng_lock();
     let dir = tempfile::tempdir().unwrap();
     let device = Default::default();
     let model = tiny_config().init::<Flex>(&device);
@@ -119,6 +130,7 @@ fn a_checkpoint_of_other_shapes_than_its_config_is_refused() {
 /// (d_model 10^9), or a panic inside Burn (n_heads 0).
 #[test]
 fn a_config_of_absurd_sizes_is_refused_before_allocating() {
+    let _guard = rng_lock();
     let dir = tempfile::tempdir().unwrap();
     let device = Default::default();
     let model = tiny_config().init::<Flex>(&device);
@@ -142,16 +154,17 @@ fn a_config_of_absurd_sizes_is_refused_before_allocating() {
 
 #[test]
 fn training_refuses_unusable_data() {
+    let _guard = rng_lock();
     let t = task();
     let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();
     let in_sample = ids(0..N as u32);
     let device = Default::default();
     let train = UniSRecTrainConfig::new().with_max_epochs(1);
     let data = UniSRecData { text: &table, in_sample: &in_sample, train: &[], valid: &[] };
-    let err = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, None, &mut |_| {}).unwrap_err();
+    let err = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, None, &mut |_| ControlFlow::Continue(())).unwrap_err();
     assert!(matches!(err, DrafterError::Data(_)), "{err}");
     let data = UniSRecData { text: &table, in_sample: &in_sample, train: &t.train, valid: &[] };
-    let err = train_unisrec::<TrainBackend>(&UniSRecConfig::new(D_TEXT + 1), &train, data, &device, None, &mut |_| {}).unwrap_err();
+    let err = train_unisrec::<TrainBackend>(&UniSRecConfig::new(D_TEXT + 1), &train, data, &device, None, &mut |_| ControlFlow::Continue(())).unwrap_err();
     assert!(matches!(err, DrafterError::Dimension { .. }), "{err}");
 }
 
@@ -166,6 +179,7 @@ fn training_refuses_unusable_data() {
 /// synthetic data once fixed). Checked on a model of the default size.
 #[test]
 fn weights_start_at_the_reference_scale() {
+    let _guard = rng_lock();
     let model = UniSRecConfig::new(384).init::<Flex>(&Default::default());
     let std = |t: burn::tensor::Tensor<Flex, 2>| {
         let v: Vec<f32> = t.into_data().to_vec().unwrap();
@@ -180,4 +194,81 @@ fn weights_start_at_the_reference_scale() {
         close(std(layer.ffn_inner.weight.val()), "ffn inner");
         close(std(layer.ffn_outer.weight.val()), "ffn outer");
     }
+}
+
+/// Every float parameter of a model, in visiting order.
+fn weights<B: Backend, M: Module<B>>(model: &M) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl<B: Backend> ModuleVisitor<B> for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.extend(param.val().into_data().iter::<f32>());
+        }
+    }
+    let mut out = Collect(Vec::new());
+    model.visit(&mut out);
+    out.0
+}
+
+/// A run stopped within an epoch (a step's `Break`, as `--max-minutes` stops it) and
+/// again at an epoch's end resumes each time where it stopped, and ends with the
+/// weights, losses and best epoch of an uninterrupted run (issue #21 §3). Before: no
+/// resumption at all; a killed run started over.
+#[test]
+fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
+    let _guard = rng_lock();
+    let t = task();
+    let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();
+    let in_sample = ids(0..N as u32);
+    let data = UniSRecData { text: &table, in_sample: &in_sample, train: &t.train, valid: &t.valid };
+    let train = UniSRecTrainConfig::new().with_batch_size(64).with_learning_rate(1e-2).with_max_epochs(4).with_patience(8).with_seed(SEED);
+    let device = Default::default();
+    let go = |_: &drafters::unisrec::TrainProgress| ControlFlow::Continue(());
+    let whole_dir = tempfile::tempdir().unwrap();
+    let (whole, whole_report) =
+        train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(whole_dir.path()), &mut { go }).unwrap();
+    assert!(!whole_report.stopped);
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = || -> UniSRecState {
+        serde_json::from_slice(&std::fs::read(dir.path().join("last").join("state.json")).unwrap()).unwrap()
+    };
+    // 10 steps an epoch: stop after the 15th, in the middle of epoch 2.
+    let mut steps = 0;
+    let (_, report) = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |p| {
+        steps += usize::from(p.valid.is_none());
+        if steps == 15 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })
+    .unwrap();
+    assert!(report.stopped);
+    assert_eq!((state().epochs_done, state().batches_done), (1, 5));
+    // Settings other than the unfinished run's are refused, naming the difference.
+    let other = UniSRecTrainConfig { max_epochs: 5, ..train.clone() };
+    let err = train_unisrec::<TrainBackend>(&tiny_config(), &other, data, &device, Some(dir.path()), &mut { go }).unwrap_err();
+    assert!(err.to_string().contains("max_epochs: 4 in the run, 5 now"), "{err}");
+    // Resume, and stop again at epoch 3's validation: its end is checkpointed.
+    let (_, report) = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |p| {
+        if p.valid.is_some() && p.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })
+    .unwrap();
+    assert!(report.stopped);
+    assert_eq!((report.epochs, state().epochs_done, state().batches_done), (3, 3, 0));
+    let (resumed, report) =
+        train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut { go }).unwrap();
+    assert!(!report.stopped);
+    // Numbers that went through `state.json` may come back one unit in the last place
+    // off (serde_json parses floats without its `float_roundtrip` feature); the
+    // weights, which the model files carry, must be equal.
+    let close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+    assert!(close(&report.epoch_losses, &whole_report.epoch_losses), "{report:?} vs {whole_report:?}");
+    let metrics = |m: EvalMetrics| [m.recall_10, m.ndcg_10, m.recall_50, m.ndcg_50];
+    assert_eq!(report.best_epoch, whole_report.best_epoch);
+    assert!(close(&metrics(report.best_valid), &metrics(whole_report.best_valid)), "{report:?} vs {whole_report:?}");
+    assert_eq!(weights(&resumed), weights(&whole), "the best model");
+    let (_, saved) = load_checkpoint::<Flex>(dir.path(), &device).unwrap();
+    assert_eq!(weights(&saved), weights(&whole), "the saved best model");
+    // A finished run is not trained again: the same call returns its result.
+    let (again, report) =
+        train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |_| panic!("no step"))
+            .unwrap();
+    assert_eq!((report.epochs, weights(&again)), (4, weights(&whole)));
 }

@@ -89,6 +89,7 @@ const LENGTHS: [usize; 5] = [1, 7, 3, 5, 2];
 
 #[test]
 fn sequences_match_burns_encoder() {
+    let _guard = crate::rng_lock();
     let device = Default::default();
     Flex::seed(&device, 11);
     for n_layers in [1, 2, 3] {
@@ -101,6 +102,7 @@ fn sequences_match_burns_encoder() {
 
 #[test]
 fn gradients_match_burns_encoder() {
+    let _guard = crate::rng_lock();
     type Ad = Autodiff<Flex>;
     let device = Default::default();
     Ad::seed(&device, 12);
@@ -122,6 +124,7 @@ fn gradients_match_burns_encoder() {
 
 #[test]
 fn adaptor_matches_its_formula() {
+    let _guard = crate::rng_lock();
     let device = Default::default();
     let (d_in, e, d_out, n) = (5, 3, 4, 6);
     let mut moe = MoeAdaptorConfig::new(d_in).with_d_output(d_out).with_n_experts(e).init::<Flex>(&device, &DropoutRng::default());

@@ -23,6 +23,7 @@ mod specgr_pp_config;
 mod specgr_pp_store;
 mod specgr_pp_train;
 mod train;
+pub mod train_loop;
 mod verifier;
 
 pub use batch::{TrainBatch, TrainExample};

@@ -129,6 +129,14 @@ pub enum SpecGrPpEvent {
         /// Epoch (from 0).
         epoch: usize,
     },
+    /// A stop was asked for within an epoch: the last checkpoint now holds this epoch
+    /// up to `batches` of its batches, and the run resumes from there.
+    PartialCheckpoint {
+        /// Epoch (from 0).
+        epoch: usize,
+        /// Batches of the epoch done.
+        batches: usize,
+    },
 }
 
 /// The persistent part of a stage's state, `last/state.json`.
@@ -142,6 +150,17 @@ pub struct SpecGrPpState {
     pub train: SpecGrPpTrainConfig,
     /// Epochs completed.
     pub epochs_done: usize,
+    /// Batches of epoch `epochs_done` completed (0 at an epoch boundary; a run stopped
+    /// within an epoch resumes after them).
+    #[serde(default)]
+    pub batches_done: usize,
+    /// Embedding-loss sum, generation-loss sum and examples of the epoch in progress
+    /// (a checkpoint within an epoch).
+    #[serde(default)]
+    pub epoch_progress: (f64, f64, usize),
+    /// The dropout generator's state at a checkpoint within an epoch.
+    #[serde(default)]
+    pub dropout_state: u64,
     /// Optimisation steps completed.
     pub steps_done: usize,
     /// Best validation recall so far and its epoch.

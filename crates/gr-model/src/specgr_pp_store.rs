@@ -1,14 +1,15 @@
-//! Files of a SpecGR++ training run: the resumable `last/` checkpoint, the best
-//! model with its item vectors, and stage 2's frozen item vectors.
+//! Files of a SpecGR++ training run: the resumable `last/` checkpoint (the shared
+//! [`crate::train_loop`] layout), the best model with its item vectors, and stage 2's
+//! frozen item vectors.
 
 use std::path::Path;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use semid::SemanticIds;
 
-use crate::checkpoint::{read, record_bytes, write_atomic};
+use crate::train_loop::{LastCheckpoint, stem};
 use crate::specgr_pp::ItemEmbeddings;
 use crate::specgr_pp_config::{SpecGrPpState, SpecGrPpTrainConfig};
 use crate::{SpecGrPp, TigerError};
@@ -53,50 +54,12 @@ pub(crate) fn save_best<B: Backend>(
     items.save(dir)
 }
 
-pub(crate) fn read_state(dir: &Path) -> Result<Option<SpecGrPpState>, TigerError> {
-    let path = dir.join("state.json");
-    if !path.exists() {
-        return Ok(None);
-    }
-    serde_json::from_slice(&read(&path)?)
-        .map(Some)
-        .map_err(|source| TigerError::Json { path, source })
-}
-
-/// Writes the model and optimizer of this epoch, then the state that points at them,
-/// then removes the files of older epochs.
+/// Writes `last/` ([`LastCheckpoint::save`]) at the point the state describes.
 pub(crate) fn save_last<B: AutodiffBackend, O: Optimizer<SpecGrPp<B>, B>>(
     model: &SpecGrPp<B>,
     optim: &O,
     state: &SpecGrPpState,
-    dir: &Path,
+    last: &LastCheckpoint,
 ) -> Result<(), TigerError> {
-    let epoch = state.epochs_done;
-    let model_path = dir.join(format!("model-{epoch}.mpk"));
-    write_atomic(
-        &model_path,
-        &record_bytes::<B, _>(model.clone().into_record(), &model_path)?,
-    )?;
-    let optim_path = dir.join(format!("optim-{epoch}.mpk"));
-    write_atomic(
-        &optim_path,
-        &record_bytes::<B, _>(optim.to_record(), &optim_path)?,
-    )?;
-    let state_path = dir.join("state.json");
-    let json = serde_json::to_vec_pretty(state).map_err(|source| TigerError::Json {
-        path: state_path.clone(),
-        source,
-    })?;
-    write_atomic(&state_path, &json)?;
-    let keep = [format!("model-{epoch}.mpk"), format!("optim-{epoch}.mpk")];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if !keep.contains(&name) && name.ends_with(".mpk") {
-                // A leftover of an older epoch; failing to delete it is harmless.
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    Ok(())
+    last.save::<B, _, _, _>(model, optim, state, &stem(state.epochs_done, state.batches_done))
 }

@@ -1,10 +1,12 @@
 //! Training SpecGR++ (both stages): AdamW with warm-up and cosine decay, gradient
 //! clipping, seeded shuffling, validation by encoder-retrieval Recall@K over all
-//! items, best checkpoint, early stopping, and resumption from the last epoch.
+//! items, best checkpoint, early stopping, and resumption from the last checkpoint:
+//! an epoch's end, or the step where the caller asked to stop.
 //!
-//! Run directory layout, as gr-model's [`crate::train`]: `best/` (a
-//! [`SpecGrPp::save`] checkpoint plus the item vectors the drafter should search),
-//! `last/` (`model-<epoch>.mpk`, `optim-<epoch>.mpk`, then `state.json`). Stage 2
+//! Run directory layout, as gr-model's [`crate::train`] (both through
+//! [`crate::train_loop`]): `best/` (a [`SpecGrPp::save`] checkpoint plus the item
+//! vectors the drafter should search), `last/` (`model-<epoch>[-<batch>].mpk`,
+//! `optim-<epoch>[-<batch>].mpk`, then `state.json`). Stage 2
 //! also writes `frozen/` (the item vectors computed once at its start) before its
 //! first step, so a resumed run trains against the same vectors.
 //!
@@ -23,13 +25,14 @@ use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
 use semid::SemanticIds;
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_checked, load_optim_checked};
+use crate::checkpoint::check_same_config;
 use crate::input::{history_tokens, pad_rows};
 use crate::projection::ProjectionConfig;
 use crate::schedule::{LrSchedule, shuffled};
 use crate::specgr_pp::{ItemEmbeddings, labels_tensor, retrieval_loss, unique_targets};
 use crate::specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
-use crate::specgr_pp_store::{frozen_items, read_state, save_best, save_last};
+use crate::specgr_pp_store::{frozen_items, save_best, save_last};
+use crate::train_loop::{AfterStep, Cadence, EarlyStopping, LastCheckpoint, epoch_dropout_seed, stem};
 use crate::{EncoderOutput, SpecGrPp, TigerConfig, TigerError, TrainExample, evaluate_retrieval};
 
 /// The data of a SpecGR++ training run.
@@ -59,8 +62,9 @@ pub struct SpecGrPpInit<'a> {
 
 /// Trains (or resumes) one SpecGR++ stage in `run_dir` and returns its final state.
 ///
-/// `on_event` may return `ControlFlow::Break` to stop after the current step (the
-/// last complete epoch stays resumable).
+/// `on_event` may return `ControlFlow::Break` to stop after the current step: the run
+/// is checkpointed there (after an epoch's last step, at the epoch's end, validation
+/// included) and resumes from it with the numbers of an uninterrupted run.
 pub fn train_specgr_pp<B: AutodiffBackend>(
     init: SpecGrPpInit<'_>,
     config: &SpecGrPpTrainConfig,
@@ -75,7 +79,7 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
     }
     validate_examples(data.train, ids, "train")?;
     validate_examples(data.valid, ids, "valid")?;
-    let last_dir = run_dir.join("last");
+    let last = LastCheckpoint::new(run_dir.join("last"));
     let mut optim = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip_norm)))
@@ -94,26 +98,17 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
     model.tiger.check_ids(ids)?;
     let head_config =
         ProjectionConfig::new(init.model.d_model).with_proj_dim(model.head.proj_dim());
-    let mut state = match read_state(&last_dir)? {
+    let mut state = match last.read_state::<SpecGrPpState>()? {
         Some(state) => {
-            check_same_config(&last_dir, &state.model, init.model)?;
+            check_same_config(last.dir(), &state.model, init.model)?;
             if &state.train != config || state.head != head_config {
                 return Err(TigerError::InvalidConfig(format!(
                     "{}: run was started with another training or head config; use a new run directory",
-                    last_dir.display()
+                    last.dir().display()
                 )));
             }
-            let epoch = state.epochs_done;
-            let state_path = last_dir.join("state.json").display().to_string();
-            let model_path = last_dir.join(format!("model-{epoch}.mpk"));
-            model = load_checked(model, &model_path, &state_path, device)?;
-            optim = optim.load_record(load_optim_checked::<B, _, _>(
-                &model,
-                &last_dir.join(format!("optim-{epoch}.mpk")),
-                &model_path,
-                device,
-            )?);
-            tracing::info!(epoch, "resuming SpecGR++ training");
+            (model, optim) = last.load::<B, _, _>(model, optim, &stem(state.epochs_done, state.batches_done), device)?;
+            tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming SpecGR++ training");
             state
         }
         None => SpecGrPpState {
@@ -121,6 +116,9 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             head: head_config,
             train: config.clone(),
             epochs_done: 0,
+            batches_done: 0,
+            epoch_progress: (0.0, 0.0, 0),
+            dropout_state: 0,
             steps_done: 0,
             best: None,
             since_best: 0,
@@ -152,18 +150,24 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
         steps_per_epoch * config.max_epochs,
         config.warmup_fraction,
     );
+    let stopping = EarlyStopping { patience: config.patience };
+    let mut stop_after_epoch = false;
     while state.epochs_done < config.max_epochs && !state.stopped_early {
         let epoch = state.epochs_done;
-        model.tiger.seed_dropout(
-            config
-                .seed
-                .wrapping_mul(0x2545_F491_4F6C_DD1D)
-                .wrapping_add(epoch as u64),
-        );
+        let resume_at = state.batches_done;
+        // As TIGER's loop: seeded per epoch, restored at a checkpoint within one.
+        if resume_at == 0 {
+            model.tiger.seed_dropout(epoch_dropout_seed(config.seed, epoch));
+            state.epoch_progress = (0.0, 0.0, 0);
+        } else {
+            model.tiger.seed_dropout(state.dropout_state);
+        }
         let order = shuffled(data.train.len(), config.seed, epoch as u64);
+        let batches = order.len().div_ceil(batch_size);
         let started = Instant::now();
-        let (mut emb_sum, mut gen_sum, mut seen) = (0.0f64, 0.0f64, 0usize);
-        for chunk in order.chunks(batch_size) {
+        let mut seen_now = 0usize;
+        let mut cadence = Cadence::every_minutes(0.0);
+        for (b, chunk) in order.chunks(batch_size).enumerate().skip(resume_at) {
             let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &data.train[i]).collect();
             let (emb, generation) =
                 step_losses(&model, &examples, ids, config, rank_table.as_ref(), device)?;
@@ -179,9 +183,11 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
             state.steps_done += 1;
-            emb_sum += f64::from(emb_value) * chunk.len() as f64;
-            gen_sum += f64::from(gen_value) * chunk.len() as f64;
-            seen += chunk.len();
+            state.batches_done = b + 1;
+            state.epoch_progress.0 += f64::from(emb_value) * chunk.len() as f64;
+            state.epoch_progress.1 += f64::from(gen_value) * chunk.len() as f64;
+            state.epoch_progress.2 += chunk.len();
+            seen_now += chunk.len();
             let event = SpecGrPpEvent::Step {
                 epoch,
                 step: state.steps_done - 1,
@@ -189,18 +195,33 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
                 emb_loss: emb_value,
                 gen_loss: gen_value,
                 lr,
-                samples_per_sec: seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                samples_per_sec: seen_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
             };
-            if on_event(&event).is_break() {
-                return Ok(state);
+            match cadence.after_step(on_event(&event).is_break(), b, batches) {
+                AfterStep::Continue | AfterStep::Checkpoint => {}
+                AfterStep::StopAtEpochEnd => {
+                    stop_after_epoch = true;
+                    break;
+                }
+                AfterStep::StopHere => {
+                    state.dropout_state = model.tiger.dropout.rng.state();
+                    save_last(&model, &optim, &state, &last)?;
+                    let _ = on_event(&SpecGrPpEvent::PartialCheckpoint { epoch, batches: b + 1 });
+                    return Ok(state);
+                }
             }
         }
+        let (emb_sum, gen_sum, seen) = state.epoch_progress;
         let n = seen.max(1) as f64;
         state.epoch_losses.push((emb_sum / n, gen_sum / n));
+        // The throughput of this process's part of the epoch.
         state
             .samples_per_sec
-            .push(seen as f64 / started.elapsed().as_secs_f64().max(1e-9));
+            .push(seen_now as f64 / started.elapsed().as_secs_f64().max(1e-9));
         state.epochs_done += 1;
+        state.batches_done = 0;
+        state.epoch_progress = (0.0, 0.0, 0);
+        state.dropout_state = 0;
         let is_last = state.epochs_done == config.max_epochs;
         let inner = model.valid();
         if !data.valid.is_empty() && (state.epochs_done % config.eval_every.max(1) == 0 || is_last)
@@ -222,14 +243,12 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
                 config.eval_batch_size,
                 device,
             )?[0];
-            let improved = state.best.is_none_or(|(best, _)| metrics.recall > best);
+            let verdict = stopping.observe(&mut state.best, &mut state.since_best, metrics.recall, epoch);
+            let improved = verdict.improved;
             if improved {
-                state.best = Some((metrics.recall, epoch));
-                state.since_best = 0;
                 save_best(&inner, &items, &run_dir.join("best"))?;
             } else {
-                state.since_best += 1;
-                state.stopped_early = state.since_best >= config.patience;
+                state.stopped_early = verdict.stop;
             }
             state.validations.push((epoch, metrics));
             if on_event(&SpecGrPpEvent::Validation {
@@ -239,7 +258,7 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             })
             .is_break()
             {
-                save_last(&model, &optim, &state, &last_dir)?;
+                save_last(&model, &optim, &state, &last)?;
                 return Ok(state);
             }
         } else if data.valid.is_empty() {
@@ -250,8 +269,8 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             };
             save_best(&inner, &items, &run_dir.join("best"))?;
         }
-        save_last(&model, &optim, &state, &last_dir)?;
-        if on_event(&SpecGrPpEvent::Checkpoint { epoch }).is_break() {
+        save_last(&model, &optim, &state, &last)?;
+        if on_event(&SpecGrPpEvent::Checkpoint { epoch }).is_break() || stop_after_epoch {
             return Ok(state);
         }
     }

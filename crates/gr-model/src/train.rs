@@ -22,9 +22,12 @@ use burn::tensor::backend::AutodiffBackend;
 use semid::{PrefixTrie, SemanticIds};
 
 use crate::batch::validate_examples;
-use crate::checkpoint::{check_same_config, load_checked, load_optim_checked, record_bytes, write_atomic};
+use crate::checkpoint::check_same_config;
 use crate::eval::{RankingMetrics, evaluate};
 use crate::schedule::{LrDecay, LrSchedule, interleave_for_shards, length_sorted_batches, shuffled};
+use crate::train_loop::{
+    AfterStep, Cadence, EarlyStopping, Fingerprint, LastCheckpoint, config_differences, epoch_dropout_seed, stem,
+};
 use crate::{Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
 
 /// Hyper-parameters of a training run.
@@ -317,38 +320,20 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
-/// `field: run's value, now value` for each field where two training configs differ.
-fn config_differences(run: &TrainConfig, now: &TrainConfig) -> String {
-    let (run, now) = (serde_json::json!(run), serde_json::json!(now));
-    let (Some(run), Some(now)) = (run.as_object(), now.as_object()) else {
-        return String::new();
-    };
-    run.iter()
-        .filter(|&(key, value)| now.get(key) != Some(value))
-        .map(|(key, value)| format!("{key}: {value} in the run, {} now", now.get(key).unwrap_or(&serde_json::Value::Null)))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// A fingerprint of a run's inputs, stable across processes and platforms (FNV-1a
-/// over the ID table's digits and the examples' item indices).
+/// over the ID table's digits and the examples' item indices, [`Fingerprint`]).
 pub fn inputs_fingerprint(ids: &SemanticIds, train: &[TrainExample]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |x: u32| {
-        for b in x.to_le_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    eat(ids.num_digits() as u32);
+    let mut f = Fingerprint::new();
+    f.eat_u32(ids.num_digits() as u32);
     for item in 0..ids.len() as u32 {
-        ids.codes(item).iter().for_each(|&c| eat(c));
+        ids.codes(item).iter().for_each(|&c| f.eat_u32(c));
     }
     for e in train {
-        eat(e.history.len() as u32);
-        e.history.iter().for_each(|&i| eat(i));
-        eat(e.target);
+        f.eat_u32(e.history.len() as u32);
+        e.history.iter().for_each(|&i| f.eat_u32(i));
+        f.eat_u32(e.target);
     }
-    h
+    f.finish()
 }
 
 /// Trains (or resumes training of) a TIGER model in `run_dir` and returns the final state.
@@ -371,7 +356,8 @@ pub fn train<B: AutodiffBackend>(
     if train.is_empty() {
         return Err(TigerError::Data("no training examples".into()));
     }
-    let last_dir = run_dir.join("last");
+    let last = LastCheckpoint::new(run_dir.join("last"));
+    let last_dir = last.dir();
     let per_tensor = (config.grad_clip == GradClip::PerTensor).then_some(GradientClippingConfig::Norm(config.grad_clip_norm));
     let mut optim = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
@@ -382,7 +368,7 @@ pub fn train<B: AutodiffBackend>(
     let mut model = model_config.init::<B>(device)?;
     model.check_ids(ids)?;
     let inputs = inputs_fingerprint(ids, train);
-    let mut state = match read_state(&last_dir)? {
+    let mut state = match last.read_state::<TrainState>()? {
         Some(mut state) => {
             if state.inputs.is_some_and(|f| f != inputs) {
                 return Err(TigerError::InvalidConfig(format!(
@@ -399,22 +385,13 @@ pub fn train<B: AutodiffBackend>(
                     "{}: run was started with another training config ({}); use a new run \
                      directory, or the run's settings to resume it",
                     last_dir.display(),
-                    config_differences(&state.train, config)
+                    config_differences(&state.train, config).join("; ")
                 )));
             }
             state.train = config.clone();
-            let stem = checkpoint_stem(&state);
             // `check_same_config` has just shown that `state.json` describes this model,
-            // so its shapes are the ones the file must have.
-            let source = format!("{} (`model`)", last_dir.join("state.json").display());
-            let model_path = last_dir.join(format!("model-{stem}.mpk"));
-            model = load_checked(model, &model_path, &source, device)?;
-            optim = optim.load_record(load_optim_checked::<B, _, _>(
-                &model,
-                &last_dir.join(format!("optim-{stem}.mpk")),
-                &model_path,
-                device,
-            )?);
+            // so its shapes are the ones the files must have.
+            (model, optim) = last.load::<B, _, _>(model, optim, &stem(state.epochs_done, state.batches_done), device)?;
             tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming TIGER training");
             state
         }
@@ -457,12 +434,7 @@ pub fn train<B: AutodiffBackend>(
         // restoring its state at a mid-epoch checkpoint) makes a resumed run identical
         // to an uninterrupted one.
         if resume_at == 0 {
-            model.seed_dropout(
-                config
-                    .seed
-                    .wrapping_mul(0x2545_F491_4F6C_DD1D)
-                    .wrapping_add(epoch as u64),
-            );
+            model.seed_dropout(epoch_dropout_seed(config.seed, epoch));
             state.epoch_progress = (0.0, 0);
         } else {
             model.seed_dropout(state.dropout_state);
@@ -477,7 +449,7 @@ pub fn train<B: AutodiffBackend>(
             epoch as u64,
         );
         let started = Instant::now();
-        let mut last_checkpoint = Instant::now();
+        let mut cadence = Cadence::every_minutes(config.checkpoint_minutes);
         let mut seen_now = 0usize;
         for (b, chunk) in batches.iter().enumerate().skip(resume_at) {
             let chunk = if config.sort_window > 0 {
@@ -519,25 +491,26 @@ pub fn train<B: AutodiffBackend>(
                 lr,
                 samples_per_sec: seen_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
             };
-            if on_event(&event).is_break() {
-                // Stop at a checkpoint: this batch's, or the epoch's end after the last one.
-                if b + 1 < batches.len() {
+            // Stop at a checkpoint: this batch's, or the epoch's end after the last one.
+            match cadence.after_step(on_event(&event).is_break(), b, batches.len()) {
+                AfterStep::Continue => {}
+                AfterStep::StopAtEpochEnd => {
+                    stop_after_epoch = true;
+                    break;
+                }
+                AfterStep::StopHere => {
                     state.dropout_state = model.dropout.rng.state();
-                    save_last(&model, &optim, &state, &last_dir)?;
+                    save_last(&model, &optim, &state, &last)?;
                     return Ok(state);
                 }
-                stop_after_epoch = true;
-                break;
-            }
-            let due = config.checkpoint_minutes > 0.0
-                && last_checkpoint.elapsed().as_secs_f64() >= config.checkpoint_minutes * 60.0;
-            if due && b + 1 < batches.len() {
-                state.dropout_state = model.dropout.rng.state();
-                save_last(&model, &optim, &state, &last_dir)?;
-                last_checkpoint = Instant::now();
-                let event = TrainEvent::PartialCheckpoint { epoch, batches: b + 1 };
-                if on_event(&event).is_break() {
-                    return Ok(state);
+                AfterStep::Checkpoint => {
+                    state.dropout_state = model.dropout.rng.state();
+                    save_last(&model, &optim, &state, &last)?;
+                    cadence.checkpointed();
+                    let event = TrainEvent::PartialCheckpoint { epoch, batches: b + 1 };
+                    if on_event(&event).is_break() {
+                        return Ok(state);
+                    }
                 }
             }
         }
@@ -566,14 +539,17 @@ pub fn train<B: AutodiffBackend>(
                 device,
             )?[0];
             let value = config.select_by.of(&metrics);
-            let improved = state.best.is_none_or(|(best, _)| value > best);
+            let verdict = EarlyStopping { patience: config.patience }.observe(
+                &mut state.best,
+                &mut state.since_best,
+                value,
+                epoch,
+            );
+            let improved = verdict.improved;
             if improved {
-                state.best = Some((value, epoch));
-                state.since_best = 0;
                 inner.save(&run_dir.join("best"))?;
             } else {
-                state.since_best += 1;
-                state.stopped_early = state.since_best >= config.patience;
+                state.stopped_early = verdict.stop;
             }
             state.validations.push((epoch, metrics));
             state.validation_samples.push(state.samples_seen);
@@ -584,14 +560,14 @@ pub fn train<B: AutodiffBackend>(
             })
             .is_break()
             {
-                save_last(&model, &optim, &state, &last_dir)?;
+                save_last(&model, &optim, &state, &last)?;
                 return Ok(state);
             }
         } else if valid.is_empty() {
             // Without validation data the latest model is the best one.
             model.valid().save(&run_dir.join("best"))?;
         }
-        save_last(&model, &optim, &state, &last_dir)?;
+        save_last(&model, &optim, &state, &last)?;
         if on_event(&TrainEvent::Checkpoint { epoch }).is_break() || stop_after_epoch {
             return Ok(state);
         }
@@ -655,64 +631,12 @@ pub fn sharded_grads<B: AutodiffBackend>(
     Ok((total, accumulator.grads()))
 }
 
-fn read_state(dir: &Path) -> Result<Option<TrainState>, TigerError> {
-    let path = dir.join("state.json");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let bytes = crate::checkpoint::read(&path)?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|source| TigerError::Json { path, source })
-}
-
-/// The name part of the checkpoint files the state points at: the epoch, and the
-/// batches done within it for a mid-epoch checkpoint.
-fn checkpoint_stem(state: &TrainState) -> String {
-    match state.batches_done {
-        0 => state.epochs_done.to_string(),
-        b => format!("{}-{b}", state.epochs_done),
-    }
-}
-
-/// Writes the model and optimizer of this checkpoint, then the state that points at
-/// them, then removes the files of older checkpoints.
+/// Writes `last/` ([`LastCheckpoint::save`]) at the point the state describes.
 fn save_last<B: AutodiffBackend, O: Optimizer<Tiger<B>, B>>(
     model: &Tiger<B>,
     optim: &O,
     state: &TrainState,
-    dir: &Path,
+    last: &LastCheckpoint,
 ) -> Result<(), TigerError> {
-    let epoch = checkpoint_stem(state);
-    let model_path = dir.join(format!("model-{epoch}.mpk"));
-    write_atomic(
-        &model_path,
-        &record_bytes::<B, _>(model.clone().into_record(), &model_path)?,
-    )?;
-    let optim_path = dir.join(format!("optim-{epoch}.mpk"));
-    write_atomic(
-        &optim_path,
-        &record_bytes::<B, _>(optim.to_record(), &optim_path)?,
-    )?;
-    let state_path = dir.join("state.json");
-    let json = serde_json::to_vec_pretty(state).map_err(|source| TigerError::Json {
-        path: state_path.clone(),
-        source,
-    })?;
-    write_atomic(&state_path, &json)?;
-    let keep = [
-        format!("model-{epoch}.mpk"),
-        format!("optim-{epoch}.mpk"),
-        "state.json".to_string(),
-    ];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if !keep.contains(&name) && name.ends_with(".mpk") {
-                // A leftover of an older epoch; failing to delete it is harmless.
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    Ok(())
+    last.save::<B, _, _, _>(model, optim, state, &stem(state.epochs_done, state.batches_done))
 }

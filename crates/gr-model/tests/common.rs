@@ -51,13 +51,27 @@ pub fn rng_lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A seeded tiny model (no dropout).
+/// Draws every lazily initialised parameter of `module` now. Burn draws a parameter's
+/// initial values from the global generator at its first use, not at `init`: a model
+/// built under [`rng_lock`] and first used after it is released would draw between
+/// another test's `seed()` and its draws (a resumed-run test then saw two runs start
+/// from different weights).
+pub fn materialised<M: burn::module::Module<TestBackend>>(module: M) -> M {
+    struct Touch;
+    impl burn::module::ModuleVisitor<TestBackend> for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<TestBackend, D>>) {
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+    module
+}
+
+/// A seeded tiny model (no dropout), its parameters drawn under [`rng_lock`].
 pub fn model(seed: u64) -> Tiger<TestBackend> {
     let _guard = rng_lock();
     TestBackend::seed(&device(), seed);
-    TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size())
-        .init(&device())
-        .unwrap()
+    materialised(TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).init(&device()).unwrap())
 }
 
 pub fn histories() -> Vec<Vec<u32>> {

@@ -25,7 +25,7 @@ fn spec(seed: u64) -> SpecGrPp<TestBackend> {
         .with_proj_dim(8)
         .init(&device())
         .unwrap();
-    SpecGrPp { tiger, head }
+    SpecGrPp { tiger, head: crate::common::materialised(head) }
 }
 
 fn run_dir(name: &str) -> PathBuf {
@@ -254,7 +254,33 @@ fn stage_one_lowers_the_contrastive_loss_and_raises_recall_then_stage_two_resume
             .collect::<Vec<_>>()
     };
     assert_eq!(recalls(&a), recalls(&b));
-    for p in [dir, whole, split] {
+    // Stopped within an epoch (a step's `Break`, as `--max-minutes` stops it): the
+    // step is checkpointed and the run resumes after it. Two steps an epoch: the third
+    // is the first of epoch 1. Before: the partial epoch was lost and redone.
+    let mid = run_dir("stage2-mid");
+    let (mut steps, mut partial) = (0, None);
+    let stopped = train_specgr_pp::<TrainBackend>(init2, &stage2, d, &mid, &device(), &mut |e| {
+        match e {
+            SpecGrPpEvent::Step { .. } => steps += 1,
+            SpecGrPpEvent::PartialCheckpoint { epoch, batches } => partial = Some((*epoch, *batches)),
+            _ => {}
+        }
+        if steps == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })
+    .unwrap();
+    assert_eq!((stopped.epochs_done, stopped.batches_done, partial), (1, 1, Some((1, 1))));
+    let mut resumed_steps = 0;
+    let c = train_specgr_pp::<TrainBackend>(init2, &stage2, d, &mid, &device(), &mut |e| {
+        resumed_steps += usize::from(matches!(e, SpecGrPpEvent::Step { .. }));
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!((c.steps_done, resumed_steps), (a.steps_done, a.steps_done - 3));
+    for (x, y) in a.epoch_losses.iter().zip(&c.epoch_losses) {
+        assert!((x.0 - y.0).abs() < 1e-6 && (x.1 - y.1).abs() < 1e-6, "{x:?} vs {y:?}");
+    }
+    assert_eq!(recalls(&a), recalls(&c));
+    for p in [dir, whole, split, mid] {
         let _ = std::fs::remove_dir_all(p);
     }
 }

@@ -18,9 +18,7 @@ fn model(seed: u64, ids: &SemanticIds) -> Tiger<TestBackend> {
     let device = Default::default();
     let _guard = crate::common::rng_lock();
     TestBackend::seed(&device, seed);
-    TigerConfig::preset(TigerPreset::Tiny, ids.layout().vocab_size())
-        .init(&device)
-        .unwrap()
+    crate::common::materialised(TigerConfig::preset(TigerPreset::Tiny, ids.layout().vocab_size()).init(&device).unwrap())
 }
 
 fn knn(seed: u64) -> SemanticKnn {

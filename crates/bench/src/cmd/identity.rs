@@ -333,8 +333,8 @@ pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path) -> a
     }
     if field("embeddings_sha256") == UNFINISHED {
         bail!(
-            "{}: its training did not finish (killed?), so its checkpoint may belong to no run (says {}). Train it \
-             again: `specgr train unisrec {}`",
+            "{}: its training did not finish (killed, or stopped by --max-minutes; says {}). The command that \
+             trained it resumes it: `specgr train unisrec {}` with the same settings",
             dir.display(),
             path.display(),
             data.origin

@@ -15,6 +15,7 @@ pub mod semid;
 pub mod specgr_pp;
 pub mod tiger;
 pub mod train;
+pub mod train_unisrec;
 pub mod tune;
 
 use std::path::PathBuf;
@@ -28,6 +29,34 @@ pub fn say(bar: &indicatif::ProgressBar, line: String) {
         eprintln!("{line}");
     } else {
         bar.println(line);
+    }
+}
+
+/// `--max-minutes`: the wall-time budget of a training command (TIGER, UniSRec,
+/// SpecGR++), through the shared skeleton's `TimeBudget`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BudgetArgs {
+    /// Stop after this many minutes of training, at a checkpoint of the step then
+    /// running; the same command resumes there. Not part of the run's identity
+    /// [default: no limit].
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
+    pub max_minutes: Option<f64>,
+}
+
+impl BudgetArgs {
+    /// The budget, starting now.
+    pub fn start(&self) -> gr_model::train_loop::TimeBudget {
+        gr_model::train_loop::TimeBudget::minutes(self.max_minutes)
+    }
+
+    /// Says that a run stopped when the budget was spent, at a checkpoint (`at`, in
+    /// `dir`) from which the same command resumes.
+    pub fn say_stopped(&self, at: &str, dir: &std::path::Path) {
+        println!(
+            "stopped after --max-minutes {} at {at}, checkpointed in {}; the same command resumes there",
+            self.max_minutes.unwrap_or_default(),
+            dir.display()
+        );
     }
 }
 

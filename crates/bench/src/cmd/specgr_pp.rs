@@ -13,8 +13,9 @@ use anyhow::Context;
 use burn::tensor::backend::Backend;
 use gr_model::{
     ProjectionConfig, SpecGrPp, SpecGrPpData, SpecGrPpEvent, SpecGrPpInit, SpecGrPpState,
-    SpecGrPpTrainConfig, TigerConfig, TigerPreset, TrainExample,
+    SpecGrPpTrainConfig, TigerConfig, TigerPreset,
 };
+use gr_model::train_loop::TimeBudget;
 use semid::SemanticIdModel;
 
 use crate::cmd::backend::DeviceKind;
@@ -61,12 +62,12 @@ pub struct SpecGrPpArgs {
     /// Embedding width (reference V2: 128).
     #[arg(long, default_value_t = 128, value_parser = crate::cmd::args::positive)]
     pub proj_dim: usize,
-    /// Train on only the first N training examples (quick runs and measurements).
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub train_limit: Option<usize>,
-    /// Validate on only the first N validation examples.
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub valid_limit: Option<usize>,
+    /// Which training and validation examples: the first N, or a seeded sample.
+    #[command(flatten)]
+    pub examples: crate::cmd::train::ExampleArgs,
+    /// The wall-time budget, of both stages together.
+    #[command(flatten)]
+    pub budget: crate::cmd::BudgetArgs,
     /// The seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -94,12 +95,6 @@ pub fn best_checkpoint(dataset_dir: &recdata::RunDir, ids: crate::cmd::IdsName, 
     if SpecGrPp::<CpuBackend>::has_head(&stage2) { stage2 } else { dir.join("stage1").join("best") }
 }
 
-fn examples(list: &[recdata::Example]) -> Vec<TrainExample> {
-    list.iter()
-        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
-        .collect()
-}
-
 /// Runs `specgr train specgr++`.
 pub fn run(args: SpecGrPpArgs) -> anyhow::Result<()> {
     crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
@@ -123,14 +118,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let model_config = TigerConfig::preset(args.preset, ids.layout().vocab_size())
         .with_max_history(resolved.split.max_history());
     let head = ProjectionConfig::new(model_config.d_model).with_proj_dim(args.proj_dim);
-    let mut train = examples(&split.train);
-    if let Some(n) = args.train_limit {
-        train.truncate(n);
-    }
-    let mut valid = examples(&split.valid);
-    if let Some(n) = args.valid_limit {
-        valid.truncate(n);
-    }
+    let (train, valid) = args.examples.pick(&split, args.seed);
     let in_sample: Vec<u32> = split.in_sample_items().iter().map(|i| i.0).collect();
     let data = SpecGrPpData { ids, train: &train, valid: &valid, in_sample: &in_sample };
     let out = run_dir(&dataset_dir, args.ids, args.preset);
@@ -183,9 +171,13 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         );
         return Ok(());
     }
+    let budget = args.budget.start();
     if stage1.max_epochs > 0 {
         let init = SpecGrPpInit { model: &model_config, head: &head, from: args.init.as_deref() };
-        let state = train_stage::<B>("stage 1", init, &stage1, data, &stage1_dir, device)?;
+        let state = train_stage::<B>("stage 1", init, &stage1, data, &stage1_dir, &budget, device)?;
+        if stopped(&state) {
+            return Ok(out_of_time(args, "stage 1", &state, &stage1_dir));
+        }
         report("stage 1", &state, &stage1_dir);
     }
     if stage2.max_epochs > 0 {
@@ -204,7 +196,10 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         };
         let init = SpecGrPpInit { model: &model_config, head: &head, from: Some(&from) };
         let dir = out.join("stage2");
-        let state = train_stage::<B>("stage 2", init, &stage2, data, &dir, device)?;
+        let state = train_stage::<B>("stage 2", init, &stage2, data, &dir, &budget, device)?;
+        if stopped(&state) {
+            return Ok(out_of_time(args, "stage 2", &state, &dir));
+        }
         report("stage 2", &state, &dir);
     }
     Ok(())
@@ -216,6 +211,7 @@ fn train_stage<B: Backend>(
     config: &SpecGrPpTrainConfig,
     data: SpecGrPpData<'_>,
     dir: &Path,
+    budget: &TimeBudget,
     device: &B::Device,
 ) -> anyhow::Result<SpecGrPpState> {
     let bar = progress_bar(0, name);
@@ -230,6 +226,9 @@ fn train_stage<B: Backend>(
                     eprintln!(
                         "{name} step {step}/{total_steps} epoch {epoch} emb {emb_loss:.4} gen {gen_loss:.4} {samples_per_sec:.1} samples/s"
                     );
+                }
+                if budget.spent() {
+                    return ControlFlow::Break(());
                 }
             }
             SpecGrPpEvent::Validation { epoch, metrics, improved } => say(
@@ -247,12 +246,29 @@ fn train_stage<B: Backend>(
                     eprintln!("{name} epoch {epoch} checkpointed");
                 }
             }
+            SpecGrPpEvent::PartialCheckpoint { epoch, batches } => {
+                if bar.is_hidden() {
+                    eprintln!("{name} epoch {epoch} checkpointed after {batches} batches");
+                }
+            }
         }
         ControlFlow::Continue(())
     };
     let state = gr_model::train_specgr_pp::<burn::backend::Autodiff<B>>(init, config, data, dir, device, &mut on_event)?;
     bar.finish_and_clear();
     Ok(state)
+}
+
+/// Whether a stage ended before its last epoch without early stopping: stopped by
+/// `--max-minutes`, resumable.
+fn stopped(state: &SpecGrPpState) -> bool {
+    state.epochs_done < state.train.max_epochs && !state.stopped_early
+}
+
+/// Says where a run stopped by `--max-minutes` stands.
+fn out_of_time(args: &SpecGrPpArgs, name: &str, state: &SpecGrPpState, dir: &Path) {
+    let at = format!("{name}, epoch {}, batch {}", state.epochs_done, state.batches_done);
+    args.budget.say_stopped(&at, &dir.join("last"));
 }
 
 fn report(name: &str, state: &SpecGrPpState, dir: &Path) {

@@ -16,109 +16,11 @@ use crate::cmd::{DatasetArgs, progress_bar, say};
 pub enum TrainCommand {
     /// Train the TIGER verifier (DSI when `--ids hkmeans`).
     Tiger(TigerArgs),
-    /// Train the UniSRec drafter on the items' text embeddings.
-    Unisrec(UniSRecArgs),
+    /// Train the UniSRec drafter on the items' text embeddings (resumable).
+    Unisrec(crate::cmd::train_unisrec::UniSRecArgs),
     /// Train SpecGR++: contrastive pre-training, then learning-to-rank fine-tuning.
     #[command(name = "specgr++", alias = "specgr-pp")]
     SpecgrPp(crate::cmd::specgr_pp::SpecGrPpArgs),
-}
-
-/// `specgr train unisrec` arguments.
-#[derive(Debug, clap::Args)]
-pub struct UniSRecArgs {
-    /// Which dataset (its embeddings must exist: run `specgr embed` first).
-    #[command(flatten)]
-    pub dataset: DatasetArgs,
-    /// Most epochs (early stopping on valid may end sooner) [default: 300].
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub epochs: Option<usize>,
-    /// Examples per step [default: 2048].
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub batch_size: Option<usize>,
-    /// Train on a random sample of N training examples, drawn with `--seed` and kept in
-    /// time order (all by default).
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub train_sample: Option<usize>,
-    /// The seed.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
-    /// The run directory: reads `<runs>/<dataset>/embeddings/`, writes `<runs>/<dataset>/unisrec/`.
-    #[arg(long, default_value = "runs")]
-    pub runs: PathBuf,
-}
-
-fn train_unisrec(args: UniSRecArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.device, |B, device| train_unisrec_on::<B>(&args, &device))
-}
-
-fn train_unisrec_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Result<()> {
-    use drafters::unisrec::{TrainProgress, UniSRecData};
-    use drafters::{EmbeddingTable, UniSRecConfig, UniSRecTrainConfig};
-    let resolved = args.dataset.load()?;
-    let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
-    let identity = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let embeddings = crate::cmd::identity::load_embeddings(&run_dir, &identity)?;
-    let text = EmbeddingTable::from_rows(embeddings.dim(), embeddings.as_slice())?;
-    let in_sample = split.in_sample_items();
-    let mut config = UniSRecTrainConfig::new().with_seed(args.seed);
-    if let Some(e) = args.epochs {
-        config = config.with_max_epochs(e);
-    }
-    if let Some(b) = args.batch_size {
-        config = config.with_batch_size(b);
-    }
-    let train = match args.train_sample {
-        Some(n) => crate::cmd::sample_in_order(split.train.clone(), n, args.seed),
-        None => split.train.clone(),
-    };
-    let data = UniSRecData { text: &text, in_sample: &in_sample, train: &train, valid: &split.valid };
-    let out = run_dir.unisrec();
-    // Training rewrites the checkpoint as it improves: until it ends, the directory is
-    // stamped unfinished, so a killed run is refused, not taken for the old drafter.
-    let emb_path = run_dir.embeddings_file();
-    let stamp = crate::cmd::identity::unisrec_stamp(&identity, &crate::cmd::identity::sha256_file(&emb_path)?);
-    let unfinished = crate::cmd::identity::unisrec_stamp(&identity, crate::cmd::identity::UNFINISHED);
-    crate::cmd::identity::write_model_stamp(&out, &unfinished)?;
-    let bar = progress_bar(0, "training UniSRec");
-    let mut progress = |p: &TrainProgress| {
-        bar.set_length(p.steps as u64);
-        bar.set_position(p.step as u64);
-        bar.set_message(format!("ep {} loss {:.3}", p.epoch, p.loss));
-        if let Some(v) = &p.valid {
-            say(&bar, format!("epoch {}: valid {}", p.epoch, unisrec_metrics(v)));
-        }
-    };
-    let (_, report) = drafters::train_unisrec::<burn::backend::Autodiff<B>>(
-        &UniSRecConfig::new(embeddings.dim()),
-        &config,
-        data,
-        device,
-        Some(&out),
-        &mut progress,
-    )?;
-    bar.finish_and_clear();
-    crate::cmd::identity::write_model_stamp(&out, &stamp)?;
-    println!(
-        "trained {} epochs at {:.0} samples/s; best epoch {} (valid {}); checkpoint in {}",
-        report.epochs,
-        report.samples_per_sec,
-        report.best_epoch,
-        unisrec_metrics(&report.best_valid),
-        out.display()
-    );
-    Ok(())
-}
-
-/// UniSRec's validation metrics as a log line.
-fn unisrec_metrics(m: &drafters::unisrec::EvalMetrics) -> String {
-    format!(
-        "recall@10 {:.4} ndcg@10 {:.4} recall@50 {:.4} ndcg@50 {:.4} ({} examples)",
-        m.recall_10, m.ndcg_10, m.recall_50, m.ndcg_50, m.examples
-    )
 }
 
 /// `specgr train tiger` arguments.
@@ -143,24 +45,9 @@ pub struct TigerArgs {
     /// Validate every this many epochs [default: 5].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub eval_every: Option<usize>,
-    /// Use only the first N validation examples (faster validation; all by default).
-    /// The first users are not a random sample: on Beauty leave-one-out the first 2,000
-    /// had 1.8× the Recall@10 of all 22,363 (`experiments/results/gr-model/
-    /// hf-t5-side-by-side.md`); `--valid-sample` draws them at random instead.
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub valid_limit: Option<usize>,
-    /// Validate on a random sample of N validation examples, drawn with `--seed` (the
-    /// same ones at every validation; all by default).
-    #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "valid_limit")]
-    pub valid_sample: Option<usize>,
-    /// Train on only the first N training examples, the oldest (quick runs and tests;
-    /// all by default).
-    #[arg(long, value_parser = crate::cmd::args::positive)]
-    pub train_limit: Option<usize>,
-    /// Train on a random sample of N training examples, drawn with `--seed` and kept in
-    /// time order (all by default).
-    #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "train_limit")]
-    pub train_sample: Option<usize>,
+    /// Which training and validation examples: the first N, or a seeded sample.
+    #[command(flatten)]
+    pub examples: ExampleArgs,
     /// Peak learning rate [default: 1e-3].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub lr: Option<f64>,
@@ -174,10 +61,9 @@ pub struct TigerArgs {
     /// AdamW's decoupled weight decay [default: 0.05].
     #[arg(long, value_parser = crate::cmd::args::non_negative_f64, allow_hyphen_values = true)]
     pub weight_decay: Option<f64>,
-    /// Stop after this many minutes of training, at a checkpoint of the step then
-    /// running; the same command resumes there. Not part of the run's identity.
-    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
-    pub max_minutes: Option<f64>,
+    /// The wall-time budget.
+    #[command(flatten)]
+    pub budget: crate::cmd::BudgetArgs,
     /// Gradient clipping to norm 1: `per-tensor` (each parameter's gradient on its own,
     /// Burn's rule) or `global` (all together, PyTorch's `clip_grad_norm_`, as the
     /// published TIGER reproductions train) [default: per-tensor].
@@ -293,23 +179,53 @@ pub(crate) fn tiger_configs(
 }
 
 /// The training and validation examples `specgr train tiger` (and `specgr tiger trace`)
-/// use: the split's, cut by `--train-limit` / `--valid-limit` or sampled by
-/// `--train-sample` / `--valid-sample` (with `--seed`).
+/// use ([`ExampleArgs::pick`]).
 pub(crate) fn tiger_examples(args: &TigerArgs, split: &recdata::Split) -> (Vec<TrainExample>, Vec<TrainExample>) {
-    let pick = |list: &[recdata::Example], limit: Option<usize>, sample: Option<usize>| {
-        let mut out = examples(list);
-        if let Some(n) = limit {
-            out.truncate(n);
-        }
-        if let Some(n) = sample {
-            out = crate::cmd::sample_in_order(out, n, args.seed);
-        }
-        out
-    };
-    (
-        pick(&split.train, args.train_limit, args.train_sample),
-        pick(&split.valid, args.valid_limit, args.valid_sample),
-    )
+    args.examples.pick(split, args.seed)
+}
+
+/// Which training and validation examples a trainer (TIGER, SpecGR++) uses: all, the
+/// first N, or a random sample of N drawn with `--seed` and kept in time order.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExampleArgs {
+    /// Train on only the first N training examples, the oldest (quick runs and tests;
+    /// all by default); `--train-sample` draws them at random instead.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub train_limit: Option<usize>,
+    /// Train on a random sample of N training examples, drawn with `--seed` and kept in
+    /// time order (all by default).
+    #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "train_limit")]
+    pub train_sample: Option<usize>,
+    /// Use only the first N validation examples (faster validation; all by default).
+    /// The first users are not a random sample: on Beauty leave-one-out the first 2,000
+    /// had 1.8× the Recall@10 of all 22,363 (`experiments/results/gr-model/
+    /// hf-t5-side-by-side.md`); `--valid-sample` draws them at random instead.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub valid_limit: Option<usize>,
+    /// Validate on a random sample of N validation examples, drawn with `--seed` (the
+    /// same ones at every validation; all by default).
+    #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "valid_limit")]
+    pub valid_sample: Option<usize>,
+}
+
+impl ExampleArgs {
+    /// The split's training and validation examples, cut or sampled as asked.
+    pub fn pick(&self, split: &recdata::Split, seed: u64) -> (Vec<TrainExample>, Vec<TrainExample>) {
+        let pick = |list: &[recdata::Example], limit: Option<usize>, sample: Option<usize>| {
+            let mut out = examples(list);
+            if let Some(n) = limit {
+                out.truncate(n);
+            }
+            match sample {
+                Some(n) => crate::cmd::sample_in_order(out, n, seed),
+                None => out,
+            }
+        };
+        (
+            pick(&split.train, self.train_limit, self.train_sample),
+            pick(&split.valid, self.valid_limit, self.valid_sample),
+        )
+    }
 }
 
 /// The directory a TIGER training run writes: `--out`, else `<runs>/<dataset>/tiger-<ids>-<preset>`.
@@ -324,7 +240,7 @@ pub(crate) fn tiger_run_dir(args: &TigerArgs) -> anyhow::Result<PathBuf> {
 pub fn run(command: TrainCommand) -> anyhow::Result<()> {
     let args = match command {
         TrainCommand::Tiger(args) => args,
-        TrainCommand::Unisrec(args) => return train_unisrec(args),
+        TrainCommand::Unisrec(args) => return crate::cmd::train_unisrec::run(args),
         TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
     };
     crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, &device))
@@ -361,7 +277,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     }
     crate::cmd::identity::write_model_stamp(&best, &stamp)?;
     let bar = progress_bar(0, "training");
-    let started = std::time::Instant::now();
+    let budget = args.budget.start();
     let mut out_of_time = false;
     let mut on_event = |e: &TrainEvent| {
         match e {
@@ -373,7 +289,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
                 if bar.is_hidden() && step % 100 == 0 {
                     eprintln!("step {step}/{total_steps} epoch {epoch} loss {loss:.4} {samples_per_sec:.0} samples/s");
                 }
-                if args.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
+                if budget.spent() {
                     out_of_time = true;
                     return ControlFlow::Break(());
                 }
@@ -414,15 +330,8 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     )?;
     bar.finish_and_clear();
     if out_of_time {
-        println!(
-            "stopped after --max-minutes {} at epoch {}, batch {} ({} samples seen), checkpointed in {}; \
-             the same command resumes there",
-            args.max_minutes.unwrap_or_default(),
-            state.epochs_done,
-            state.batches_done,
-            state.samples_seen,
-            out.join("last").display()
-        );
+        let at = format!("epoch {}, batch {} ({} samples seen)", state.epochs_done, state.batches_done, state.samples_seen);
+        args.budget.say_stopped(&at, &out.join("last"));
     }
     println!(
         "trained {} epochs ({} steps, {} samples){}; best valid {:?}@{}: {}; model in {}",

@@ -7,6 +7,7 @@ mod dropout;
 mod encoder;
 mod model;
 mod moe;
+mod run_state;
 mod train;
 
 pub use drafter::{CONFIG_FILE, MODEL_FILE, UniSRec, UniSRecEncoder, load_checkpoint, save_checkpoint};
@@ -14,4 +15,5 @@ pub use dropout::{DropoutRng, HostDropout};
 pub use encoder::EncoderLayer;
 pub use model::{UniSRecConfig, UniSRecModel, l2_normalize};
 pub use moe::{MoeAdaptor, MoeAdaptorConfig};
+pub use run_state::UniSRecState;
 pub use train::{EvalMetrics, TrainProgress, TrainReport, UniSRecData, UniSRecTrainConfig, evaluate, train_unisrec};

@@ -9,7 +9,7 @@ use super::encoder::{EncoderLayer, causal_bias, init_layer, last_position_bias};
 use super::moe::{MoeAdaptor, MoeAdaptorConfig};
 
 /// UniSRec hyperparameters (defaults from the reference configuration).
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct UniSRecConfig {
     /// Dimension of the frozen text embeddings (384 for MiniLM, 768 for sentence-T5).
     pub d_text: usize,

@@ -1,6 +1,8 @@
 //! Training UniSRec: cross-entropy over cosine/τ against all in-sample items,
-//! Adam, early stopping on validation NDCG@10, best checkpoint saved atomically.
+//! Adam, early stopping on validation NDCG@10, best checkpoint saved atomically, and
+//! resumption from the last checkpoint (the shared skeleton, `gr_model::train_loop`).
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -13,15 +15,16 @@ use recdata::{Example, ItemId};
 
 use super::drafter::{UniSRec, save_checkpoint};
 use super::model::{UniSRecConfig, UniSRecModel, l2_normalize};
+use super::run_state::{EpochOrder, Resumed, UniSRecState, inputs_fingerprint, resume, save_last};
 use rec_core::{Drafter, Query};
 use crate::error::DrafterError;
 use rec_core::DraftFilter;
 use crate::knn::KnnConfig;
-use crate::rng::Rng;
 use crate::table::EmbeddingTable;
+use gr_model::train_loop::{AfterStep, Cadence, EarlyStopping, LastCheckpoint};
 
 /// Optimisation settings for [`train_unisrec`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct UniSRecTrainConfig {
     /// Adam learning rate (reference: 1e-3).
     #[config(default = 1e-3)]
@@ -119,6 +122,10 @@ pub struct TrainReport {
     pub epoch_losses: Vec<f64>,
     /// Training examples per second of optimisation (validation excluded).
     pub samples_per_sec: f64,
+    /// Whether the run was stopped before its end (the caller asked): it resumes from
+    /// its checkpoint when trained again with the same settings.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// Each example's 0-based rank of its target among the drafter's top 50
@@ -145,17 +152,23 @@ pub fn evaluate(drafter: &dyn Drafter, examples: &[Example]) -> crate::Result<Ve
     Ok(ranks)
 }
 
-/// Trains UniSRec and returns the model of the best validation epoch.
+/// Trains (or resumes training of) UniSRec and returns the model of the best
+/// validation epoch.
 ///
-/// When `checkpoint_dir` is given, the best model so far and its config are
-/// written there atomically after every improvement.
+/// When `checkpoint_dir` is given, the best model so far and its config are written
+/// there atomically after every improvement, and `checkpoint_dir/last/` keeps the run
+/// resumable ([`gr_model::train_loop`]): after every epoch, and at the step where
+/// `progress` returns `ControlFlow::Break`, which ends the call with
+/// [`TrainReport::stopped`] set. Called again with the same settings and inputs, it
+/// resumes there and ends with the weights of an uninterrupted run. A finished run of
+/// other settings there is trained anew; an unfinished one is refused.
 pub fn train_unisrec<B: AutodiffBackend>(
     config: &UniSRecConfig,
     train: &UniSRecTrainConfig,
     data: UniSRecData<'_>,
     device: &B::Device,
     checkpoint_dir: Option<&Path>,
-    progress: &mut dyn FnMut(&TrainProgress),
+    progress: &mut dyn FnMut(&TrainProgress) -> ControlFlow<()>,
 ) -> crate::Result<(UniSRecModel<B::InnerBackend>, TrainReport)> {
     config.validate().map_err(DrafterError::Config)?;
     if data.text.dim() != config.d_text {
@@ -188,10 +201,42 @@ pub fn train_unisrec<B: AutodiffBackend>(
     let all_text: Vec<f32> = all_items.iter().flat_map(|&i| data.text.get(i).unwrap_or(&[]).iter().copied()).collect();
 
     B::seed(device, train.seed);
-    let mut rng = Rng::new(train.seed);
     let mut model: UniSRecModel<B> = config.init(device);
-    model.reseed(train.seed);
     let mut optim = AdamConfig::new().init::<B, UniSRecModel<B>>();
+    let last = checkpoint_dir.map(|dir| LastCheckpoint::new(dir.join("last")));
+    let inputs = inputs_fingerprint(&examples, &classes);
+    let fresh = UniSRecState {
+        model: config.clone(),
+        train: train.clone(),
+        inputs,
+        epochs_done: 0,
+        batches_done: 0,
+        epoch_loss: 0.0,
+        rng_state: train.seed,
+        best: None,
+        best_valid: EvalMetrics::default(),
+        since_best: 0,
+        stopped_early: false,
+        epoch_losses: Vec::new(),
+        train_secs: 0.0,
+        samples_seen: 0,
+    };
+    let (mut state, mut best_model) = match resume(last.as_ref(), &fresh, model, optim, device)? {
+        Resumed::Fresh(m, o) => {
+            (model, optim) = (m, o);
+            let best = model.valid();
+            (fresh, best)
+        }
+        Resumed::At(state, m, o) => {
+            (model, optim) = (m, o);
+            let best = match (checkpoint_dir, state.best.is_some() || valid.is_empty()) {
+                (Some(dir), true) if state.epochs_done > 0 => super::drafter::load_checkpoint::<B::InnerBackend>(dir, device)?.1,
+                _ => model.valid(),
+            };
+            (state, best)
+        }
+    };
+    model.reseed(state.rng_state);
     // Every step adapts each known item once (the softmax classes and all
     // history items), then gathers rows; adapting every history slot separately
     // would cost ~3x more on Beauty.
@@ -204,22 +249,26 @@ pub fn train_unisrec<B: AutodiffBackend>(
     let class_rows = Tensor::<B, 1, Int>::from_data(TensorData::new(class_rows, [classes.len()]), device);
 
     let steps = examples.len().div_ceil(train.batch_size);
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    let (mut best, mut best_epoch, mut best_model) = (None::<EvalMetrics>, 0, model.valid());
-    let mut report = TrainReport { epochs: 0, best_epoch: 0, best_valid: EvalMetrics::default(), epoch_losses: Vec::new(), samples_per_sec: 0.0 };
-    let (mut train_secs, mut seen) = (0.0f64, 0usize);
-    for epoch in 1..=train.max_epochs {
+    let lengths: Vec<usize> = examples.iter().map(|e| e.0.len()).collect();
+    let mut order = EpochOrder::new(train.seed, examples.len());
+    // The data order of an epoch follows from the previous one: replay the epochs done
+    // (host-side shuffles only).
+    for _ in 0..state.epochs_done {
+        order.next_epoch(&lengths, train.batch_size);
+    }
+    let stopping = EarlyStopping { patience: train.patience };
+    let mut stopped = false;
+    while !state.finished() && !stopped {
+        let epoch = state.epochs_done + 1;
         let _span = tracing::info_span!("unisrec_epoch", epoch).entered();
-        rng.shuffle(&mut order);
-        // Batches of similar history lengths waste little work on padding: sort
-        // windows of 32 batches by length, then shuffle the batches.
-        for window in order.chunks_mut(train.batch_size * 32) {
-            window.sort_by_key(|&i| examples[i].0.len());
+        let batches = order.next_epoch(&lengths, train.batch_size);
+        if state.batches_done == 0 {
+            state.epoch_loss = 0.0;
         }
-        let mut batches: Vec<&[usize]> = order.chunks(train.batch_size).collect();
-        rng.shuffle(&mut batches);
-        let mut loss_sum = 0.0;
-        for (step, idx) in batches.into_iter().enumerate() {
+        let mut cadence = Cadence::every_minutes(0.0);
+        let mut stop_after_epoch = false;
+        for (step, idx) in batches.iter().enumerate().skip(state.batches_done) {
+            let idx = order.batch(*idx, train.batch_size);
             let t0 = Instant::now();
             let histories: Vec<Vec<ItemId>> = idx.iter().map(|&i| examples[i].0.clone()).collect();
             let targets: Vec<i64> = idx.iter().map(|&i| i64::from(examples[i].1)).collect();
@@ -242,44 +291,75 @@ pub fn train_unisrec<B: AutodiffBackend>(
             let loss_value = f64::from(loss.clone().into_scalar().elem::<f32>());
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(train.learning_rate, model, grads);
-            train_secs += t0.elapsed().as_secs_f64();
-            seen += idx.len();
-            loss_sum += loss_value;
+            state.train_secs += t0.elapsed().as_secs_f64();
+            state.samples_seen += idx.len() as u64;
+            state.epoch_loss += loss_value;
+            state.batches_done = step + 1;
             if !loss_value.is_finite() {
                 return Err(DrafterError::Data(format!("loss became {loss_value} at epoch {epoch} step {}", step + 1)));
             }
-            progress(&TrainProgress { epoch, step: step + 1, steps, loss: loss_value, valid: None });
+            let asked = progress(&TrainProgress { epoch, step: step + 1, steps, loss: loss_value, valid: None }).is_break();
+            match cadence.after_step(asked, step, steps) {
+                AfterStep::Continue | AfterStep::Checkpoint => {}
+                AfterStep::StopAtEpochEnd => stop_after_epoch = true,
+                AfterStep::StopHere => {
+                    if let Some(last) = &last {
+                        state.rng_state = model.rng.state();
+                        save_last(last, &model, &optim, &state)?;
+                    }
+                    return Ok((best_model, report(&state, true)));
+                }
+            }
         }
-        report.epochs = epoch;
-        report.epoch_losses.push(loss_sum / steps as f64);
+        state.epochs_done = epoch;
+        state.batches_done = 0;
+        state.epoch_losses.push(state.epoch_loss / steps as f64);
+        state.epoch_loss = 0.0;
         if valid.is_empty() {
+            // Without validation data the latest model is the best one.
             best_model = model.valid();
-            best_epoch = epoch;
-            continue;
-        }
-        let inner = model.valid();
-        let drafter = UniSRec::new(config.clone(), inner.clone(), KnnConfig::new(config.d_model), device, &all_items, &all_text)?;
-        let metrics = EvalMetrics::from_ranks(&evaluate(&drafter, &valid)?);
-        tracing::info!(epoch, loss = loss_sum / steps as f64, ndcg_10 = metrics.ndcg_10, recall_50 = metrics.recall_50, "validated");
-        progress(&TrainProgress { epoch, step: steps, steps, loss: loss_sum / steps as f64, valid: Some(metrics) });
-        if best.is_none_or(|b| metrics.ndcg_10 > b.ndcg_10) {
-            (best, best_epoch, best_model) = (Some(metrics), epoch, inner);
             if let Some(dir) = checkpoint_dir {
                 save_checkpoint(dir, config, &best_model)?;
             }
-        } else if epoch - best_epoch >= train.patience {
-            break;
+        } else {
+            let inner = model.valid();
+            let drafter = UniSRec::new(config.clone(), inner.clone(), KnnConfig::new(config.d_model), device, &all_items, &all_text)?;
+            let metrics = EvalMetrics::from_ranks(&evaluate(&drafter, &valid)?);
+            let mean_loss = state.epoch_losses[epoch - 1];
+            tracing::info!(epoch, loss = mean_loss, ndcg_10 = metrics.ndcg_10, recall_50 = metrics.recall_50, "validated");
+            let asked = progress(&TrainProgress { epoch, step: steps, steps, loss: mean_loss, valid: Some(metrics) }).is_break();
+            stop_after_epoch |= asked;
+            let verdict = stopping.observe(&mut state.best, &mut state.since_best, metrics.ndcg_10, epoch);
+            if verdict.improved {
+                (state.best_valid, best_model) = (metrics, inner);
+                if let Some(dir) = checkpoint_dir {
+                    save_checkpoint(dir, config, &best_model)?;
+                }
+            } else {
+                state.stopped_early = verdict.stop;
+            }
         }
+        if let Some(last) = &last {
+            state.rng_state = model.rng.state();
+            save_last(last, &model, &optim, &state)?;
+        }
+        stopped = stop_after_epoch;
     }
-    if valid.is_empty()
-        && let Some(dir) = checkpoint_dir
-    {
-        save_checkpoint(dir, config, &best_model)?;
+    let stopped = !state.finished();
+    Ok((best_model, report(&state, stopped)))
+}
+
+/// The report of a run in `state`; `stopped` when it was stopped before its end.
+fn report(state: &UniSRecState, stopped: bool) -> TrainReport {
+    TrainReport {
+        epochs: state.epochs_done,
+        // Without validation data the latest model is the best one.
+        best_epoch: state.best.map_or(state.epochs_done, |(_, e)| e),
+        best_valid: state.best_valid,
+        epoch_losses: state.epoch_losses.clone(),
+        samples_per_sec: state.samples_seen as f64 / state.train_secs.max(1e-9),
+        stopped,
     }
-    report.best_epoch = best_epoch;
-    report.best_valid = best.unwrap_or_default();
-    report.samples_per_sec = seen as f64 / train_secs.max(1e-9);
-    Ok((best_model, report))
 }
 
 /// At most `max` examples, evenly strided (all when `max` is 0 or larger).
