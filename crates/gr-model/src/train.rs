@@ -87,6 +87,10 @@ pub struct TrainConfig {
     /// weighted by shard size, are summed into one update. That is the whole batch's
     /// gradient up to rounding, so the numbers depend on this setting but not on how
     /// many cores run the shards. Small models leave all but one core idle otherwise.
+    /// A run may be resumed with another value (to use more or fewer cores): the
+    /// updates stay the same up to rounding and dropout draws (each shard draws its
+    /// own masks), so it then continues close to, not bit-identically with, an
+    /// uninterrupted run; a warning says so.
     #[config(default = 1)]
     pub shards: usize,
     /// What the learning rate does after the warm-up: cosine decay to zero at
@@ -380,6 +384,7 @@ pub fn train<B: AutodiffBackend>(
             check_same_config(&last_dir, &state.model, model_config)?;
             let mut run_config = state.train.clone();
             run_config.checkpoint_minutes = config.checkpoint_minutes;
+            run_config.shards = config.shards;
             if &run_config != config {
                 return Err(TigerError::InvalidConfig(format!(
                     "{}: run was started with another training config ({}); use a new run \
@@ -387,6 +392,14 @@ pub fn train<B: AutodiffBackend>(
                     last_dir.display(),
                     config_differences(&state.train, config).join("; ")
                 )));
+            }
+            if state.train.shards != config.shards {
+                tracing::warn!(
+                    run = state.train.shards,
+                    now = config.shards,
+                    "resuming with another shard count: the same updates up to rounding and \
+                     dropout draws, not bit-identical to an uninterrupted run"
+                );
             }
             state.train = config.clone();
             // `check_same_config` has just shown that `state.json` describes this model,
