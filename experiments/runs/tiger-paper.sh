@@ -32,6 +32,10 @@ shift
 # repeat 4); the kernels are picked at run time, so the binary runs on any x86-64.
 S=${SPECGR_BIN:-./target/release/specgr}
 [ -x "$S" ] || cargo build --release -p bench --features avx512
+# SHARDS (default 1) splits each batch over that many threads; a run resumes with
+# another value (same updates up to rounding and dropout draws). With one run on the
+# machine, DEVICE=tch SHARDS=2 OMP_NUM_THREADS=1 is the fastest CPU training measured
+# (2.0x LibTorch's 1 shard, 1.39x Flex's best; repeats 5-6 of train-throughput.md).
 # DEVICE=tch trains on Burn's LibTorch backend (a binary built with `--features tch`,
 # e.g. `LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch,avx512`,
 # named in SPECGR_BIN): at one shard and OMP_NUM_THREADS=2 it measured 1.40x the
@@ -50,5 +54,5 @@ echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) c
 exec "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
   --epochs 50 --batch-size 256 --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
   --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps 500 \
-  --weight-decay 0 --dropout 0.1 --sort-window 32 --shards 1 --select-by recall \
+  --weight-decay 0 --dropout 0.1 --sort-window 32 --shards "${SHARDS:-1}" --select-by recall \
   --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 --device "$DEVICE" "$@"
