@@ -139,9 +139,13 @@ impl<B: Backend> SemanticIdModel<B> {
                 reason: format!("format {} (expected {FORMAT})", manifest.format),
             });
         }
+        check_sizes(&manifest).map_err(|reason| SemidError::Artifact {
+            path: path.clone(),
+            reason,
+        })?;
         let cb_path = dir.join(CODEBOOKS);
         let bytes = read(&cb_path)?;
-        if bytes.len() != manifest.codebook_values * 4 {
+        if Some(bytes.len()) != manifest.codebook_values.checked_mul(4) {
             return Err(SemidError::Artifact {
                 path: cb_path,
                 reason: format!(
@@ -227,6 +231,69 @@ impl<B: Backend> SemanticIdModel<B> {
         }
         Ok(Self::new(manifest.config, quantizer, ids))
     }
+}
+
+/// The largest width (embedding, hidden, latent dimension, codes per level) and code
+/// depth a manifest may name, and the most parameters an RQ-VAE network it describes
+/// may have: a `semid.json` of absurd sizes is refused before anything is allocated
+/// (it would otherwise end in an out-of-memory abort or an overflow, not an error).
+const MAX_WIDTH: usize = 1 << 20;
+const MAX_LEVELS: usize = 64;
+const MAX_HIDDEN_LAYERS: usize = 64;
+const MAX_PARAMS: u64 = 1_000_000_000;
+
+/// Checks the manifest's sizes (see [`MAX_WIDTH`]); the error names the field.
+fn check_sizes(m: &Manifest) -> std::result::Result<(), String> {
+    let width = |name: &str, v: usize| {
+        if v == 0 || v > MAX_WIDTH {
+            Err(format!("`{name}` is {v}: expected 1 to {MAX_WIDTH}"))
+        } else {
+            Ok(())
+        }
+    };
+    let levels = |v: usize| {
+        if v == 0 || v > MAX_LEVELS {
+            Err(format!("`levels` is {v}: expected 1 to {MAX_LEVELS}"))
+        } else {
+            Ok(())
+        }
+    };
+    width("dim", m.dim)?;
+    let (lv, k) = match &m.parts {
+        Parts::RqVae { net, .. } => {
+            width("net.input_dim", net.input_dim)?;
+            width("net.latent_dim", net.latent_dim)?;
+            if net.hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err(format!("`net.hidden` has {} layers: at most {MAX_HIDDEN_LAYERS}", net.hidden.len()));
+            }
+            for &h in &net.hidden {
+                width("net.hidden", h)?;
+            }
+            // Encoder input -> hidden... -> latent, weights and biases; the decoder mirrors it.
+            let dims: Vec<u64> = std::iter::once(net.input_dim)
+                .chain(net.hidden.iter().copied())
+                .chain(std::iter::once(net.latent_dim))
+                .map(|d| d as u64)
+                .collect();
+            let params: u64 = dims.windows(2).map(|w| w[0] * w[1] + w[1] + w[0]).sum::<u64>() * 2;
+            if params > MAX_PARAMS {
+                return Err(format!(
+                    "the network it describes has about {params} parameters, more than the {MAX_PARAMS} this program builds"
+                ));
+            }
+            (net.levels, net.codebook_size)
+        }
+        Parts::RqKMeans { config } => (config.levels, config.codebook_size),
+        Parts::HKMeans { config, .. } => (config.levels, config.codebook_size),
+    };
+    levels(lv)?;
+    width("codebook_size", k)?;
+    // Widths below 2^20 and at most 64 levels: the codebook sizes fit in 2^46 values.
+    let most = MAX_PARAMS as usize;
+    if m.codebook_values > most {
+        return Err(format!("`codebook_values` is {}: more than the {most} this program loads", m.codebook_values));
+    }
+    Ok(())
 }
 
 fn split(values: &[f32], per_level: usize, levels: usize) -> Result<Vec<Vec<f32>>> {

@@ -126,3 +126,43 @@ fn fewer_items_than_codes() {
     let err = EmbeddingMatrix::new(vec![], 16).map(|m| m.rows());
     assert_eq!(err.unwrap(), 0);
 }
+
+/// A `semid.json` naming absurd sizes is refused with an error that names the file and
+/// the field, before anything is allocated.
+#[test]
+fn a_manifest_of_absurd_sizes_is_refused() {
+    let x = clustered(11, 200, 16);
+    for method in Method::ALL {
+        let (model, _) = fit(&tiny(method), &x, &prefix_mask(200, 180)).unwrap();
+        let dir = temp_dir(&format!("absurd-{}", method.name()));
+        model.save(&dir).unwrap();
+        let path = dir.join("semid.json");
+        let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+            ("dim", Box::new(|m| m["dim"] = serde_json::json!(1u64 << 40))),
+            ("codebook_values", Box::new(|m| m["codebook_values"] = serde_json::json!(u64::MAX / 2))),
+        ];
+        match method {
+            Method::RqVae => {
+                edits.push(("net.hidden", Box::new(|m| m["parts"]["net"]["hidden"] = serde_json::json!([1u64 << 40]))));
+                edits.push(("parameters", Box::new(|m| m["parts"]["net"]["hidden"] = serde_json::json!([1 << 20, 1 << 20]))));
+                edits.push(("levels", Box::new(|m| m["parts"]["net"]["levels"] = serde_json::json!(0))));
+                edits.push(("codebook_size", Box::new(|m| m["parts"]["net"]["codebook_size"] = serde_json::json!(1u64 << 62))));
+            }
+            _ => {
+                edits.push(("levels", Box::new(|m| m["parts"]["config"]["levels"] = serde_json::json!(1000))));
+                edits.push(("codebook_size", Box::new(|m| m["parts"]["config"]["codebook_size"] = serde_json::json!(1u64 << 62))));
+            }
+        }
+        for (field, edit) in &edits {
+            let mut m = good.clone();
+            edit(&mut m);
+            std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+            let err = SemanticIdModel::<Inner>::load(&dir, &Default::default()).unwrap_err().to_string();
+            assert!(err.contains("semid.json") && err.contains(field), "{method} {field}: {err}");
+        }
+        std::fs::write(&path, serde_json::to_vec(&good).unwrap()).unwrap();
+        SemanticIdModel::<Inner>::load(&dir, &Default::default()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
