@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use gr_model::TrainState;
 use plotters::prelude::*;
 
-use crate::cmd::plot::{COLORS, Line, Panel, encode_png, register_font};
+use crate::cmd::chart::{COLORS, Line, Panel, encode_png, register_font};
 use recdata::fsio::write_atomic;
 
 /// `specgr plot curve` arguments.

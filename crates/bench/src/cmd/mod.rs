@@ -4,6 +4,7 @@ pub mod args;
 pub mod backend;
 pub mod bench;
 pub mod bench_train;
+pub mod chart;
 pub mod curve;
 pub mod data;
 pub mod diagnose;

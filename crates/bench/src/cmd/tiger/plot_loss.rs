@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use plotters::prelude::*;
 
-use crate::cmd::plot::{COLORS, encode_png, register_font};
+use crate::cmd::chart::{COLORS, encode_png, register_font};
 
 /// `specgr tiger plot-loss` arguments.
 #[derive(Debug, clap::Args)]
