@@ -219,36 +219,18 @@ fn a_run_resumes_with_another_shard_count_but_not_another_rate() {
         TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.1);
     let dir = run_dir("reshard");
     let cfg = config(3).with_eval_every(1).with_shards(1);
-    let stop_after_first = |e: &TrainEvent| match e {
+    let run = |cfg: &TrainConfig, events: &mut dyn FnMut(&TrainEvent) -> ControlFlow<()>| {
+        train::<TrainBackend>(&model_config, cfg, &ids, &data, &data, &dir, &device(), events)
+    };
+    let first = run(&cfg, &mut |e| match e {
         TrainEvent::Checkpoint { epoch: 0 } => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
-    };
-    let first = train::<TrainBackend>(&model_config, &cfg, &ids, &data, &data, &dir, &device(), &mut { stop_after_first })
-        .unwrap();
-    assert_eq!(first.epochs_done, 1);
-    let err = train::<TrainBackend>(
-        &model_config,
-        &cfg.clone().with_lr(5e-3),
-        &ids,
-        &data,
-        &data,
-        &dir,
-        &device(),
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("lr"), "{err}");
-    let resumed = train::<TrainBackend>(
-        &model_config,
-        &cfg.clone().with_shards(2),
-        &ids,
-        &data,
-        &data,
-        &dir,
-        &device(),
-        &mut |_| ControlFlow::Continue(()),
-    )
+    })
     .unwrap();
+    assert_eq!(first.epochs_done, 1);
+    let err = run(&cfg.clone().with_lr(5e-3), &mut |_| ControlFlow::Continue(())).unwrap_err();
+    assert!(err.to_string().contains("lr: "), "{err}");
+    let resumed = run(&cfg.clone().with_shards(2), &mut |_| ControlFlow::Continue(())).unwrap();
     assert_eq!(resumed.epochs_done, 3);
     assert_eq!(resumed.train.shards, 2);
     assert_eq!(resumed.samples_seen, 3 * data.len() as u64);
