@@ -30,17 +30,33 @@ impl<B: Backend> KeyValue<B> {
     }
 }
 
+/// How a constructor fills the weights it would draw.
+///
+/// Burn's random generator is process-wide. A model about to be overwritten by a
+/// checkpoint must not draw from it: a load beside a seeded training (another thread,
+/// another test) would shift that training's draws and change its numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Weights {
+    /// Drawn now from the backend's generator: a new model.
+    Drawn,
+    /// Zeros, to be replaced by loaded values; draws nothing.
+    Placeholder,
+}
+
 /// A linear map without bias whose weight, `[d_input, d_output]`, is drawn from
-/// `N(0, std^2)` (Hugging Face T5's initialisation).
+/// `N(0, std^2)` (Hugging Face T5's initialisation), or zeros with
+/// [`Weights::Placeholder`].
 pub(crate) fn normal_linear<B: Backend>(
     d_input: usize,
     blocks: &[(usize, f64)],
+    weights: Weights,
     device: &B::Device,
 ) -> Linear<B> {
     let parts: Vec<Tensor<B, 2>> = blocks
         .iter()
-        .map(|&(d_output, std)| {
-            Tensor::random([d_input, d_output], Distribution::Normal(0.0, std), device)
+        .map(|&(d_output, std)| match weights {
+            Weights::Drawn => Tensor::random([d_input, d_output], Distribution::Normal(0.0, std), device),
+            Weights::Placeholder => Tensor::zeros([d_input, d_output], device),
         })
         .collect();
     Linear {
@@ -100,13 +116,17 @@ pub struct SelfAttention<B: Backend> {
 impl<B: Backend> SelfAttention<B> {
     /// A freshly initialised self-attention.
     pub fn new(d_model: usize, heads: usize, d_kv: usize, device: &B::Device) -> Self {
+        Self::with_weights(d_model, heads, d_kv, Weights::Drawn, device)
+    }
+
+    pub(crate) fn with_weights(d_model: usize, heads: usize, d_kv: usize, w: Weights, device: &B::Device) -> Self {
         let inner = heads * d_kv;
         let dm = d_model as f64;
         Self {
-            q: normal_linear(d_model, &[(inner, (dm * d_kv as f64).powf(-0.5))], device),
-            k: normal_linear(d_model, &[(inner, dm.powf(-0.5))], device),
-            v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], device),
-            out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], device),
+            q: normal_linear(d_model, &[(inner, (dm * d_kv as f64).powf(-0.5))], w, device),
+            k: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
+            v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
+            out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], w, device),
             heads,
         }
     }
@@ -163,13 +183,17 @@ pub struct CrossAttention<B: Backend> {
 impl<B: Backend> CrossAttention<B> {
     /// A freshly initialised cross-attention.
     pub fn new(d_model: usize, heads: usize, d_kv: usize, device: &B::Device) -> Self {
+        Self::with_weights(d_model, heads, d_kv, Weights::Drawn, device)
+    }
+
+    pub(crate) fn with_weights(d_model: usize, heads: usize, d_kv: usize, w: Weights, device: &B::Device) -> Self {
         let inner = heads * d_kv;
         let dm = d_model as f64;
         Self {
-            q: normal_linear(d_model, &[(inner, (dm * d_kv as f64).powf(-0.5))], device),
-            k: normal_linear(d_model, &[(inner, dm.powf(-0.5))], device),
-            v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], device),
-            out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], device),
+            q: normal_linear(d_model, &[(inner, (dm * d_kv as f64).powf(-0.5))], w, device),
+            k: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
+            v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
+            out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], w, device),
             heads,
         }
     }

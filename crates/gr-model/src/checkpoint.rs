@@ -545,7 +545,7 @@ impl<B: Backend> Tiger<B> {
     /// tensors do not have the shapes `config.json` describes.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self, TigerError> {
         let config = read_config(dir)?;
-        let model = config.init::<B>(device)?;
+        let model = config.placeholder::<B>(device)?;
         let source = dir.join(CONFIG_FILE).display().to_string();
         load_checked(model, &dir.join(MODEL_FILE), &source, device)
     }

@@ -255,8 +255,19 @@ impl TigerConfig {
 
     /// Builds a freshly initialised model (Hugging Face T5's initialisation).
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Tiger<B>, TigerError> {
+        self.build(LayerSizes::from(self), device)
+    }
+
+    /// A model of this shape whose every parameter is about to be replaced by loaded
+    /// values: it draws nothing from the backend's process-wide generator (the eager
+    /// weights are zeros, the lazy ones are never drawn), so loading a checkpoint
+    /// cannot shift the draws of a seeded training running beside it.
+    pub(crate) fn placeholder<B: Backend>(&self, device: &B::Device) -> Result<Tiger<B>, TigerError> {
+        self.build(LayerSizes::from(self).placeholders(), device)
+    }
+
+    fn build<B: Backend>(&self, sizes: LayerSizes, device: &B::Device) -> Result<Tiger<B>, TigerError> {
         self.validate()?;
-        let sizes = LayerSizes::from(self);
         let bias = |bidirectional| {
             RelativeBiasConfig::new(self.num_heads, bidirectional)
                 .with_num_buckets(self.num_buckets)

@@ -411,7 +411,8 @@ pub fn load_hf_t5<B: Backend>(
     {
         shared_source = alias;
     }
-    let mut model = config.init::<B>(device)?;
+    // Every parameter is replaced below (a missing one is an error): nothing is drawn.
+    let mut model = config.placeholder::<B>(device)?;
     let mut assigned = HashSet::new();
     let mut shared_values: Option<(Vec<usize>, Vec<f32>)> = None;
     for (key, field) in &table {

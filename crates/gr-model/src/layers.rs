@@ -7,7 +7,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
 use crate::TigerConfig;
-use crate::attention::{CrossAttention, KeyValue, SelfAttention, normal_linear};
+use crate::attention::{CrossAttention, KeyValue, SelfAttention, Weights, normal_linear};
 use crate::ops::{Dropout, RmsNorm, linear3};
 
 /// The sizes every layer needs.
@@ -18,6 +18,7 @@ pub struct LayerSizes {
     d_kv: usize,
     heads: usize,
     eps: f64,
+    weights: Weights,
 }
 
 impl From<&TigerConfig> for LayerSizes {
@@ -28,11 +29,17 @@ impl From<&TigerConfig> for LayerSizes {
             d_kv: c.d_kv,
             heads: c.num_heads,
             eps: c.layer_norm_eps,
+            weights: Weights::Drawn,
         }
     }
 }
 
 impl LayerSizes {
+    /// The same sizes, building layers whose weights are placeholders for loaded ones.
+    pub(crate) fn placeholders(self) -> Self {
+        Self { weights: Weights::Placeholder, ..self }
+    }
+
     fn norm<B: Backend>(&self, device: &B::Device) -> RmsNorm<B> {
         RmsNorm::new(self.d_model, self.eps, device)
     }
@@ -50,12 +57,8 @@ pub struct FeedForward<B: Backend> {
 impl<B: Backend> FeedForward<B> {
     fn new(s: &LayerSizes, device: &B::Device) -> Self {
         Self {
-            wi: normal_linear(
-                s.d_model,
-                &[(s.d_ff, (s.d_model as f64).powf(-0.5))],
-                device,
-            ),
-            wo: normal_linear(s.d_ff, &[(s.d_model, (s.d_ff as f64).powf(-0.5))], device),
+            wi: normal_linear(s.d_model, &[(s.d_ff, (s.d_model as f64).powf(-0.5))], s.weights, device),
+            wo: normal_linear(s.d_ff, &[(s.d_model, (s.d_ff as f64).powf(-0.5))], s.weights, device),
         }
     }
 
@@ -85,7 +88,7 @@ impl<B: Backend> EncoderLayer<B> {
     pub fn new(s: &LayerSizes, device: &B::Device) -> Self {
         Self {
             attention_norm: s.norm(device),
-            attention: SelfAttention::new(s.d_model, s.heads, s.d_kv, device),
+            attention: SelfAttention::with_weights(s.d_model, s.heads, s.d_kv, s.weights, device),
             ff_norm: s.norm(device),
             ff: FeedForward::new(s, device),
         }
@@ -127,9 +130,9 @@ impl<B: Backend> DecoderLayer<B> {
     pub fn new(s: &LayerSizes, device: &B::Device) -> Self {
         Self {
             self_norm: s.norm(device),
-            self_attention: SelfAttention::new(s.d_model, s.heads, s.d_kv, device),
+            self_attention: SelfAttention::with_weights(s.d_model, s.heads, s.d_kv, s.weights, device),
             cross_norm: s.norm(device),
-            cross_attention: CrossAttention::new(s.d_model, s.heads, s.d_kv, device),
+            cross_attention: CrossAttention::with_weights(s.d_model, s.heads, s.d_kv, s.weights, device),
             ff_norm: s.norm(device),
             ff: FeedForward::new(s, device),
         }

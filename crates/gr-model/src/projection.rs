@@ -68,9 +68,12 @@ impl ProjectionConfig {
                 self.proj_dim, self.d_model
             )));
         }
-        let mut linear = LinearConfig::new(self.d_model, self.proj_dim).init(device);
-        linear.weight = burn::module::Param::from_tensor(Tensor::eye(self.d_model, device));
-        linear.bias = linear.bias.map(|b| b.map(|t| t.zeros_like()));
+        // Built whole rather than from `LinearConfig::init`: zeroing its lazily drawn
+        // bias would draw it first, from the process-wide generator.
+        let linear = Linear {
+            weight: burn::module::Param::from_tensor(Tensor::eye(self.d_model, device)),
+            bias: Some(burn::module::Param::from_tensor(Tensor::zeros([self.proj_dim], device))),
+        };
         Ok(ProjectionHead { linear })
     }
 }

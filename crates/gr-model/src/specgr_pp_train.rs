@@ -88,6 +88,10 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
     let mut model = match init.from {
         Some(dir) => {
             check_same_config(dir, &crate::checkpoint::read_config(dir)?, init.model)?;
+            // Loading draws nothing from the seeded generator; a fresh TIGER's eager
+            // draws, discarded, keep a new head's lazy draws where runs recorded
+            // before loading stopped drawing had them (same seed, same numbers).
+            drop(init.model.init::<B>(device)?);
             SpecGrPp::<B>::load_or_new_head(dir, init.head, device)?
         }
         None => SpecGrPp {

@@ -46,6 +46,9 @@ pub fn trie(ids: &SemanticIds) -> PrefixTrie {
 
 /// The backend's random generator is global: tests that seed it and then draw from it
 /// (initialisation, dropout) hold this lock so parallel tests cannot interleave draws.
+/// Every draw in this binary happens under it (checked 2026-12-05 by logging the thread
+/// of each `float_random` in a patched burn-flex beside this lock's acquisitions): a
+/// model built under it must be [`materialised`] before the guard drops.
 pub fn rng_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -56,10 +59,10 @@ pub fn rng_lock() -> MutexGuard<'static, ()> {
 /// built under [`rng_lock`] and first used after it is released would draw between
 /// another test's `seed()` and its draws (a resumed-run test then saw two runs start
 /// from different weights).
-pub fn materialised<M: burn::module::Module<TestBackend>>(module: M) -> M {
+pub fn materialised<B: burn::tensor::backend::Backend, M: burn::module::Module<B>>(module: M) -> M {
     struct Touch;
-    impl burn::module::ModuleVisitor<TestBackend> for Touch {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<TestBackend, D>>) {
+    impl<B: burn::tensor::backend::Backend> burn::module::ModuleVisitor<B> for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<B, D>>) {
             let _ = param.val();
         }
     }

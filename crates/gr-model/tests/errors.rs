@@ -214,7 +214,11 @@ fn resuming_from_a_model_file_of_other_shapes_is_refused() {
     let mut wider = config.clone();
     wider.d_ff *= 2;
     let other = temp_dir("resume-wrong-shape-other");
-    wider.init::<crate::common::TestBackend>(&device()).unwrap().save(&other).unwrap();
+    {
+        // Initialisation draws from the process-wide generator (`common::rng_lock`).
+        let _guard = crate::common::rng_lock();
+        wider.init::<crate::common::TestBackend>(&device()).unwrap().save(&other).unwrap();
+    }
     std::fs::copy(other.join("model.mpk"), &last).unwrap();
     let err = train(false).unwrap_err();
     let text = err.to_string();

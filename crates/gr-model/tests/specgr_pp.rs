@@ -288,6 +288,8 @@ fn stage_one_lowers_the_contrastive_loss_and_raises_recall_then_stage_two_resume
 #[test]
 fn checkpoints_round_trip_and_plain_tiger_checkpoints_get_a_fresh_head() {
     let m = spec(2);
+    // A fresh head below is drawn lazily, from the process-wide generator.
+    let _guard = rng_lock();
     let ids = ids();
     let dir = run_dir("checkpoint");
     // Burn initialises parameters lazily, and each clone of a never-used parameter
