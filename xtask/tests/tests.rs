@@ -282,6 +282,8 @@ fn reproduce_rejects_an_unknown_dataset_or_missing_data_before_building() {
     assert!(err.contains("no data found in") && err.contains("cargo xtask download beauty-2014"), "{err}");
     let err = reproduce_error(&["--levels", "0"]);
     assert!(err.contains("'0' for '--levels") && err.contains("1 to 64 code levels"), "{err}");
+    let err = reproduce_error(&["--max-minutes", "0"]);
+    assert!(err.contains("'0' for '--max-minutes") && err.contains("positive number of minutes"), "{err}");
 }
 
 /// A user's own interaction log goes through the whole main job in one command:
@@ -330,20 +332,33 @@ fn reproduce_runs_a_users_own_csv_from_its_manifest() {
          test = { quantile = 0.9 }\nmax_history = 20\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["reproduce", "--manifest", "my-data/dataset.toml", "--preset", "tiny", "--ids", "rqkmeans"])
-        .args(["--codebook-size", "8", "--epochs", "1", "--eval-every", "1", "--unisrec-epochs", "1"])
-        .args(["--pp-stage1-epochs", "1", "--pp-stage2-epochs", "1", "--gammas=-3", "--offline", "--encoder"])
-        .arg(&encoder)
-        .current_dir(dir.path())
-        .env("SPECGR_BIN", &specgr)
-        .env("SPECGR_PROGRESS_SECS", "0")
-        .env_remove("SPECGR_DATA")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "reproduce failed:\n{stdout}\n{stderr}");
+    let reproduce = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["reproduce", "--manifest", "my-data/dataset.toml", "--preset", "tiny", "--ids", "rqkmeans"])
+            .args(["--codebook-size", "8", "--epochs", "1", "--eval-every", "1", "--unisrec-epochs", "1"])
+            .args(["--pp-stage1-epochs", "1", "--pp-stage2-epochs", "1", "--gammas=-3", "--offline", "--encoder"])
+            .arg(&encoder)
+            .args(extra)
+            .current_dir(dir.path())
+            .env("SPECGR_BIN", &specgr)
+            .env("SPECGR_PROGRESS_SECS", "0")
+            .env_remove("SPECGR_DATA")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "reproduce {extra:?} failed:\n{stdout}\n{stderr}");
+        stdout.into_owned()
+    };
     let report = dir.path().join("runs/results/my-shop/reproduce-tiny-rqkmeans");
+    // A training budget spent at once: TIGER and UniSRec stop at their first step, at a
+    // checkpoint; reproduce stops after stage 5, says so, and writes no report.
+    let stdout = reproduce(&["--max-minutes", "0.00001"]);
+    assert!(stdout.contains("-- stopped: the training budget (--max-minutes 0.00001) was spent in stage 5"), "{stdout}");
+    assert!(stdout.contains("stopped after --max-minutes") && !stdout.contains("stage 6/8"), "{stdout}");
+    assert!(dir.path().join("runs/my-shop/tiger-rqkmeans-tiny/last/state.json").is_file());
+    assert!(!report.exists() && !dir.path().join("runs/my-shop/unisrec/reproduce-stamp.json").exists());
+    // The same command without the budget resumes both and goes to the end.
+    let stdout = reproduce(&[]);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().unwrap();
     // Each method by its id, and the paper's name in the table.

@@ -81,6 +81,14 @@ pub(crate) struct Reproduce {
     /// Tune γ on a random sample of this many validation examples (0 = all).
     #[arg(long, default_value_t = 300)]
     pub(crate) tune_sample: usize,
+    /// A wall-time budget, in minutes, for the training stages (5: TIGER with UniSRec
+    /// beside it; 6: SpecGR++), counted from the start of stage 5. When it is spent the
+    /// training then running stops at a checkpoint and reproduce stops there, saying
+    /// so, without a report; the same command resumes. The other stages (build, data,
+    /// embeddings, semantic IDs: cached after a first run; γ tuning and evaluation)
+    /// always run to their end [default: no limit].
+    #[arg(long, value_parser = positive_minutes)]
+    pub(crate) max_minutes: Option<f64>,
     /// Evaluate on the first N test examples only (all by default).
     #[arg(long, value_parser = positive)]
     pub(crate) limit: Option<usize>,
@@ -140,5 +148,14 @@ pub(crate) fn finite_gamma(s: &str) -> Result<f32, String> {
         Ok(g) if g.is_finite() => Ok(g),
         Ok(g) => Err(format!("must be a finite number, not {g}")),
         Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// `--max-minutes`: a positive, finite number of minutes.
+pub(crate) fn positive_minutes(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
+        Ok(_) => Err("must be a positive number of minutes (0 would stop before any training)".into()),
+        Err(_) => Err(format!("`{s}` is not a number of minutes")),
     }
 }

@@ -3,6 +3,7 @@
 //! (`specgr tune`), every method on test (`specgr eval`).
 
 mod args;
+mod budget;
 mod clock;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 pub(crate) use args::{Reproduce, encoder_dir};
+use budget::TrainingBudget;
 use clock::StageClock;
 
 use crate::cli::results_dir;
@@ -169,6 +171,10 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     // a log) while TIGER trains, and TIGER's two shards take the core UniSRec leaves
     // once it has finished.
     stage(5, "train TIGER (resumes a previous run) and UniSRec beside it (skipped when trained)");
+    // From here on, --max-minutes bounds the training (stages 5 and 6).
+    let budget = TrainingBudget::start(r.max_minutes);
+    let budget_args: Vec<String> = budget.as_ref().map(|b| b.args().to_vec()).unwrap_or_default();
+    let budget_args: Vec<&str> = budget_args.iter().map(String::as_str).collect();
     let unisrec_dir = runs.unisrec();
     guard(&unisrec_dir, &crate::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
     let stamp_path = unisrec_dir.join("reproduce-stamp.json");
@@ -177,7 +183,13 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
         println!("UniSRec already trained with these settings ({})", stamp_path.display());
         None
     } else {
-        let args = [&["train", "unisrec"], dsa.as_slice(), &["--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]]].concat();
+        let args = [
+            &["train", "unisrec"],
+            dsa.as_slice(),
+            &["--epochs", &u_epochs, "--batch-size", &u_batch, dev[0], dev[1]],
+            budget_args.as_slice(),
+        ]
+        .concat();
         let job = specgr.spawn_logged(&args, &runs.logs().join("train-unisrec.log"))?;
         println!("UniSRec trains in the background; its output goes to {}", job.log().display());
         Some(job)
@@ -195,16 +207,26 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
         ("train", format!("epochs {epochs}, eval every {eval_every}, shards {shards}")),
     ]);
     guard(&tiger_dir, &tiger_stamp)?;
-    run_owned(&with(&["train", "tiger"], &["--epochs", &epochs, "--eval-every", &eval_every, "--shards", shards]))?;
+    let tiger_tail = [&["--epochs", epochs.as_str(), "--eval-every", &eval_every, "--shards", shards], budget_args.as_slice()].concat();
+    run_owned(&with(&["train", "tiger"], &tiger_tail))?;
     if let Some(job) = unisrec {
         println!("waiting for UniSRec ({})", job.log().display());
         let log = job.log().to_owned();
         job.wait()?;
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(last) = text.lines().rev().find(|l| l.starts_with("trained")) {
-            println!("UniSRec: {last}");
+        // A UniSRec run stopped by --max-minutes says so instead of `trained ...`, and
+        // is not marked trained: the next reproduce resumes it.
+        match text.lines().rev().find(|l| l.starts_with("trained")) {
+            Some(last) => {
+                println!("UniSRec: {last}");
+                recdata::fsio::write_atomic(&stamp_path, stamp.as_bytes())?;
+            }
+            None => println!("UniSRec stopped before the end of its training ({})", log.display()),
         }
-        recdata::fsio::write_atomic(&stamp_path, stamp.as_bytes())?;
+    }
+    if let Some(b) = budget.as_ref().filter(|b| b.spent()) {
+        b.say_spent("5 (TIGER and UniSRec)", runs.path());
+        return Ok(());
     }
 
     stage(6, "train SpecGR++ from the trained TIGER (resumes a previous run)");
@@ -220,7 +242,13 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     if let Some(n) = &pp_limit {
         pp_tail.extend(["--train-limit", n.as_str()]);
     }
+    let pp_budget = budget.as_ref().map(|b| b.args().to_vec()).unwrap_or_default();
+    pp_tail.extend(pp_budget.iter().map(String::as_str));
     run_owned(&with(&["train", "specgr++"], &pp_tail))?;
+    if let Some(b) = budget.as_ref().filter(|b| b.spent()) {
+        b.say_spent("6 (SpecGR++)", runs.path());
+        return Ok(());
+    }
 
     stage(7, "tune γ of each SpecGR method on valid (specgr tune)");
     // `specgr tune` runs each γ of the grid on the same validation sample with the
