@@ -391,4 +391,10 @@ fn reproduce_runs_a_users_own_csv_from_its_manifest() {
     if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.git").exists() {
         assert_ne!(revision, "unknown", "built in a git checkout, the binary knows its commit");
     }
+    // Run again with other UniSRec settings: its run is set aside and trained anew
+    // (resuming it would be refused), TIGER's is kept.
+    let stdout = reproduce(&["--unisrec-batch-size", "128"]);
+    assert!(stdout.contains("runs/my-shop/unisrec: trained from other inputs; moved aside"), "{stdout}");
+    assert!(!stdout.contains("tiger-rqkmeans-tiny: trained from other inputs"), "{stdout}");
+    assert!(report.join("results.json").is_file());
 }

@@ -176,7 +176,13 @@ pub(crate) fn reproduce(r: &Reproduce) -> Result<()> {
     let budget_args: Vec<String> = budget.as_ref().map(|b| b.args().to_vec()).unwrap_or_default();
     let budget_args: Vec<&str> = budget_args.iter().map(String::as_str).collect();
     let unisrec_dir = runs.unisrec();
-    guard(&unisrec_dir, &crate::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash)]))?;
+    // Its settings are stamped too, as TIGER's below: a UniSRec run (resumable from
+    // its last checkpoint) would refuse to resume with others; it is set aside instead.
+    let unisrec_settings = format!("epochs {}, batch size {}", r.unisrec_epochs, r.unisrec_batch_size);
+    guard(
+        &unisrec_dir,
+        &crate::stamp::stamp_text(&[("data", data_hash.clone()), ("embeddings", emb_hash), ("train", unisrec_settings)]),
+    )?;
     let stamp_path = unisrec_dir.join("reproduce-stamp.json");
     let stamp = serde_json::json!({ "epochs": r.unisrec_epochs, "batch_size": r.unisrec_batch_size }).to_string();
     let unisrec = if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
