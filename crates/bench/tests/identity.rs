@@ -186,3 +186,64 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     text_encoder::Embeddings::new(16, vec![0.25; rows * 16]).unwrap().save(&embeddings, Default::default()).unwrap();
     refused(&fit, &["embeddings.safetensors (SHA-256", "is not the matrix", "manifest.json vouches for", "specgr embed --dataset synthetic"]);
 }
+
+/// SpecGR++ models carry their identity too (#20 §2): `eval` refuses a SpecGR++ model
+/// trained on other semantic IDs, or copied from another preset's run, and training
+/// into a run directory that holds a model of other inputs is refused, not mixed.
+#[test]
+fn specgr_pp_models_made_from_other_inputs_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let runs_s = runs.display().to_string();
+    crate::resume::write_embeddings(&runs);
+    write_cache_manifest(&runs.join("synthetic/embeddings"));
+    let fit = ["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8", "--runs", &runs_s];
+    ok(&fit);
+    ok(&[
+        "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1",
+        "--batch-size", "64", "--train-limit", "128", "--valid-limit", "16", "--runs", &runs_s,
+    ]);
+    let tiger_best = runs.join("synthetic/tiger-rqkmeans-tiny/best").display().to_string();
+    let train_pp = [
+        "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--init", &tiger_best,
+        "--stage1-epochs", "1", "--stage2-epochs", "1", "--train-limit", "64", "--valid-limit", "16", "--runs", &runs_s,
+    ];
+    ok(&train_pp);
+    let pp = runs.join("synthetic/specgr-pp-rqkmeans-tiny");
+    for stage in ["stage1", "stage2"] {
+        assert!(pp.join(stage).join("best/inputs-stamp.json").is_file(), "{stage} carries its identity");
+    }
+    let eval = |preset: &str| -> Vec<String> {
+        ["eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", preset, "--methods", "specgr-pp", "--limit",
+         "4", "--runs", &runs_s]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    ok(&strs(&eval("tiny")));
+
+    // The tiny run copied where the `small` one belongs. Before: evaluated as `small`.
+    let small = runs.join("synthetic/specgr-pp-rqkmeans-small");
+    for stage in ["stage1", "stage2"] {
+        copy_dir(&pp.join(stage).join("best"), &small.join(stage).join("best"));
+    }
+    refused(
+        &strs(&eval("small")),
+        &["specgr-pp-rqkmeans-small/stage2/best holds a model of the `tiny` preset trained on rqkmeans IDs", "asks for `small`"],
+    );
+
+    // IDs refitted since: the SpecGR++ model trained on the old ones is refused.
+    ok(&[&fit[..], &["--seed", "7"]].concat());
+    refused(&strs(&eval("tiny")), &["specgr-pp-rqkmeans-tiny/stage2/best was trained on semantic IDs with SHA-256"]);
+    // The TIGER it started from was trained on the old IDs too: refused as --init.
+    let err = refused(&train_pp, &["tiger-rqkmeans-tiny/best was trained on semantic IDs with SHA-256"]);
+    assert!(err.contains("--init"), "{err}");
+    // Training into its run directory from scratch would mix the two models' files.
+    refused(
+        &[
+            "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--stage1-epochs",
+            "1", "--stage2-epochs", "0", "--train-limit", "64", "--valid-limit", "16", "--runs", &runs_s,
+        ],
+        &["specgr-pp-rqkmeans-tiny holds a model of other inputs", "move the directory aside"],
+    );
+}

@@ -264,8 +264,24 @@ pub fn write_model_stamp(best: &Path, stamp: &str) -> anyhow::Result<()> {
     Ok(recdata::fsio::write_atomic(&best.join(MODEL_STAMP), stamp.as_bytes())?)
 }
 
-/// Checks that the TIGER model in `best` was trained on the dataset, semantic IDs and
-/// preset a command is about to use it with.
+/// Claims `best` (in the run directory `run`) for a model of these inputs before
+/// training: a `best/` holding a model of other inputs is refused rather than mixed
+/// with, and the identity is written first, so every model saved there carries it.
+pub fn claim_best(run: &Path, best: &Path, data: &DatasetIdentity, ids: &str, ids_sha256: &str, preset: &str) -> anyhow::Result<()> {
+    if best.join(MODEL_STAMP).exists() {
+        check_model(best, data, ids, ids_sha256, preset).with_context(|| {
+            format!(
+                "{} holds a model of other inputs, which this run would mix with its own: move the directory \
+                 aside (or pass another --out or --runs) to train anew",
+                run.display()
+            )
+        })?;
+    }
+    write_model_stamp(best, &model_stamp(data, ids, ids_sha256, preset))
+}
+
+/// Checks that the TIGER (or SpecGR++) model in `best` was trained on the dataset,
+/// semantic IDs and preset a command is about to use it with.
 pub fn check_model(best: &Path, data: &DatasetIdentity, ids: &str, ids_sha256: &str, preset: &str) -> anyhow::Result<()> {
     let path = best.join(MODEL_STAMP);
     let Some(stamp) = read_stamp(&path)? else {

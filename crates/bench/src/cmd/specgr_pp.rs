@@ -106,11 +106,11 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let dataset_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
     let semid_dir = dataset_dir.semid(&args.ids.name());
     let fit_hint = || format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args());
-    let data = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
-    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data, &args.ids.fit_args())?;
+    let data_identity = crate::cmd::identity::DatasetIdentity::new(&resolved.dataset, &args.dataset);
+    let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, &data_identity, &args.ids.fit_args())?;
     if let Some(init) = &args.init {
         // SpecGR++ starts from this TIGER: it must have been trained on these IDs.
-        crate::cmd::identity::check_model(init, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
+        crate::cmd::identity::check_model(init, &data_identity, &args.ids.name(), &ids_sha256, &args.preset.name())
             .with_context(|| format!("--init {}", init.display()))?;
     }
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(fit_hint)?;
@@ -144,6 +144,11 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         stage2 = stage2.with_lr(lr);
     }
     let stage1_dir = out.join("stage1");
+    // Each stage's `best/` carries what it was trained on, as TIGER's does (`eval`
+    // checks it); a run directory holding a model of other inputs is refused.
+    let claim = |best: &Path| {
+        crate::cmd::identity::claim_best(&out, best, &data_identity, &args.ids.name(), &ids_sha256, &args.preset.name())
+    };
     if stage1.max_epochs == 0 && stage2.max_epochs == 0 {
         let from = args.init.as_deref().context("with both stages at 0 epochs, --init names the TIGER to use")?;
         // Never overwrite a trained model (a run leaves `last/` checkpoints behind).
@@ -161,6 +166,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         let model = SpecGrPp { tiger, head: ProjectionConfig::new(d).with_proj_dim(d).init_identity(device)? };
         let items = model.embed_all_items(ids, stage1.eval_batch_size, device)?;
         let best = stage1_dir.join("best");
+        claim(&best)?;
         model.save(&best)?;
         items.save(&best)?;
         recdata::fsio::write_atomic(&best.join(UNTRAINED_MARKER), b"{\"trained\": false}\n")?;
@@ -174,6 +180,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     let budget = args.budget.start();
     if stage1.max_epochs > 0 {
         let init = SpecGrPpInit { model: &model_config, head: &head, from: args.init.as_deref() };
+        claim(&stage1_dir.join("best"))?;
         let state = train_stage::<B>("stage 1", init, &stage1, data, &stage1_dir, &budget, device)?;
         if stopped(&state) {
             return Ok(out_of_time(args, "stage 1", &state, &stage1_dir));
@@ -196,6 +203,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         };
         let init = SpecGrPpInit { model: &model_config, head: &head, from: Some(&from) };
         let dir = out.join("stage2");
+        claim(&dir.join("best"))?;
         let state = train_stage::<B>("stage 2", init, &stage2, data, &dir, &budget, device)?;
         if stopped(&state) {
             return Ok(out_of_time(args, "stage 2", &state, &dir));
@@ -296,14 +304,20 @@ pub struct SpecGrPpEval<B: Backend> {
 
 impl<B: Backend> SpecGrPpEval<B> {
     /// Loads the best checkpoint of `<dataset_dir>/specgr-pp-<ids>-<preset>/`.
+    /// Loads the best SpecGR++ checkpoint of a run, after checking that it was trained
+    /// on this dataset and these semantic IDs (`ids_sha256`) at this preset.
     pub fn load(
         dataset_dir: &recdata::RunDir,
         method: crate::cmd::IdsName,
         preset: TigerPreset,
+        (data, ids_sha256): (&crate::cmd::identity::DatasetIdentity<'_>, &str),
         ids: &semid::SemanticIds,
         device: &B::Device,
     ) -> anyhow::Result<Self> {
         let dir = best_checkpoint(dataset_dir, method, preset);
+        if dir.exists() {
+            crate::cmd::identity::check_model(&dir, data, &method.name(), ids_sha256, &preset.name())?;
+        }
         let model = SpecGrPp::<B>::load(&dir, device)
             .with_context(|| format!("loading {} (run `specgr train specgr++` first)", dir.display()))?;
         let items = gr_model::ItemEmbeddings::load(&dir)?;

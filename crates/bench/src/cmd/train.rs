@@ -263,19 +263,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     let out = tiger_run_dir(args)?;
     // The model's identity goes into `best/` before training, so every model saved
     // there carries it; a `best/` of another model is refused rather than mixed with.
-    let stamp = crate::cmd::identity::model_stamp(&data, &args.ids.name(), &ids_sha256, &args.preset.name());
-    let best = out.join("best");
-    if best.join(crate::cmd::identity::MODEL_STAMP).exists() {
-        crate::cmd::identity::check_model(&best, &data, &args.ids.name(), &ids_sha256, &args.preset.name())
-            .with_context(|| {
-                format!(
-                    "{} holds a model of other inputs, which this run would mix with its own: move the directory \
-                     aside (or pass another --out) to train anew",
-                    out.display()
-                )
-            })?;
-    }
-    crate::cmd::identity::write_model_stamp(&best, &stamp)?;
+    crate::cmd::identity::claim_best(&out, &out.join("best"), &data, &args.ids.name(), &ids_sha256, &args.preset.name())?;
     let bar = progress_bar(0, "training");
     let budget = args.budget.start();
     let mut out_of_time = false;

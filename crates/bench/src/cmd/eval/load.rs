@@ -86,7 +86,7 @@ impl<B: Backend> Resources<B> {
             false => None,
         };
         let specgr_pp = match needs.specgr_pp {
-            true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, semid.ids(), device)?),
+            true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, (data, &ids_sha256), semid.ids(), device)?),
             false => None,
         };
         Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone() })
