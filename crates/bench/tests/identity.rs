@@ -220,7 +220,19 @@ fn specgr_pp_models_made_from_other_inputs_are_refused() {
             .map(|s| s.to_string())
             .collect()
     };
-    ok(&strs(&eval("tiny")));
+    // The report names what it evaluated: the files, their identity, the samples seen.
+    let report = tmp.path().join("report").display().to_string();
+    ok(&[&strs(&eval("tiny"))[..], &["--report", &report]].concat());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("report/results.json")).unwrap()).unwrap();
+    let inputs = &json["provenance"]["config"]["inputs"];
+    assert_eq!(inputs["ids_sha256"].as_str().map(str::len), Some(64), "{inputs}");
+    let model = &inputs["specgr_pp"];
+    assert!(model["dir"].as_str().unwrap().ends_with("specgr-pp-rqkmeans-tiny/stage2/best"), "{model}");
+    assert_eq!(model["files_sha256"].as_str().map(str::len), Some(64), "{model}");
+    assert_eq!(model["stamp"]["preset"], "tiny", "{model}");
+    assert!(model["training"]["steps_done"].as_u64() > Some(0), "{model}");
+    assert_eq!(model["training"]["epochs_done"], 1, "{model}");
 
     // The tiny run copied where the `small` one belongs. Before: evaluated as `small`.
     let small = runs.join("synthetic/specgr-pp-rqkmeans-small");

@@ -371,3 +371,46 @@ pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path) -> a
     }
     Ok(())
 }
+
+/// What a report records of a model it evaluated, so that a number can be traced to
+/// the exact files: the directory, one SHA-256 over its files (names and contents, in
+/// name order), the identity stamp it carries, and its run's `last/state.json`: the
+/// samples (TIGER, UniSRec) and steps the run had seen when the report was made, its
+/// epochs, and its best validation (value and epoch: the checkpoint in `best/`).
+pub fn model_inputs(dir: &Path) -> serde_json::Value {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let files_sha256 = (!files.is_empty())
+        .then(|| {
+            let mut all = String::new();
+            for f in &files {
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                all += &format!("{name} {}\n", text_encoder::sha256_file(f).ok()?);
+            }
+            Some(text_encoder::sha256_str(&all))
+        })
+        .flatten();
+    let json = |p: &Path| std::fs::read(p).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    // `<run>/best` (TIGER, SpecGR++ stages) keeps its state in `<run>/last/`; UniSRec's
+    // directory holds its own `last/`.
+    let state = [dir.parent().map(|p| p.join("last/state.json")), Some(dir.join("last/state.json"))]
+        .into_iter()
+        .flatten()
+        .find_map(|p| json(&p));
+    let training = state.map(|s| {
+        serde_json::json!({
+            "samples_seen": s.get("samples_seen"),
+            "steps_done": s.get("steps_done"),
+            "epochs_done": s.get("epochs_done").or_else(|| s.get("epochs")),
+            "best": s.get("best"),
+        })
+    });
+    serde_json::json!({
+        "dir": dir.display().to_string(),
+        "files_sha256": files_sha256,
+        "stamp": json(&dir.join(MODEL_STAMP)),
+        "training": training,
+    })
+}

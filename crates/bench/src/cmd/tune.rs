@@ -146,7 +146,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
             });
         }
         let gammas = Gammas::resolve(&eval_g, &dir)?;
-        let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas };
+        let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas, inputs: &resources.inputs };
         let report = crate::cmd::eval::output::report(&info, &results);
         report.write(&dir.join(format!("gamma={g}")))?;
         let scores: BTreeMap<String, f64> = args

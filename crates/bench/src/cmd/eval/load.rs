@@ -40,6 +40,10 @@ pub struct Resources<B: Backend> {
     pub specgr_pp: Option<SpecGrPpEval<B>>,
     /// Where the models live.
     pub device: B::Device,
+    /// What was loaded, for the report: the dataset's fingerprint, the semantic IDs'
+    /// SHA-256 and each model's files, identity and samples seen
+    /// ([`crate::cmd::identity::model_inputs`]).
+    pub inputs: serde_json::Value,
 }
 
 impl<B: Backend> Resources<B> {
@@ -58,9 +62,11 @@ impl<B: Backend> Resources<B> {
         let ids_sha256 = crate::cmd::identity::check_semid(&semid_dir, data, &at.ids.fit_args())?;
         let semid = SemanticIdModel::<B>::load(&semid_dir, device)
             .with_context(|| format!("reading {}", semid_dir.display()))?;
+        let mut inputs = serde_json::json!({ "dataset": data.fingerprint, "ids_sha256": ids_sha256 });
         let tiger = match needs.tiger {
             true => {
                 let dir = run_dir.tiger_best(&at.ids.name(), at.preset.name());
+                inputs["tiger"] = crate::cmd::identity::model_inputs(&dir);
                 crate::cmd::identity::check_model(&dir, data, &at.ids.name(), &ids_sha256, &at.preset.name())?;
                 Some(Tiger::<B>::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?)
             }
@@ -75,6 +81,7 @@ impl<B: Backend> Resources<B> {
         let unisrec = match needs.unisrec {
             true => {
                 let dir = run_dir.unisrec();
+                inputs["unisrec"] = crate::cmd::identity::model_inputs(&dir);
                 if dir.exists() {
                     let emb_path = run_dir.embeddings_file();
                     crate::cmd::identity::check_unisrec(&dir, data, &emb_path)?;
@@ -85,11 +92,15 @@ impl<B: Backend> Resources<B> {
             }
             false => None,
         };
+        if needs.specgr_pp {
+            let dir = crate::cmd::specgr_pp::best_checkpoint(run_dir, at.ids, at.preset);
+            inputs["specgr_pp"] = crate::cmd::identity::model_inputs(&dir);
+        }
         let specgr_pp = match needs.specgr_pp {
             true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, (data, &ids_sha256), semid.ids(), device)?),
             false => None,
         };
-        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone() })
+        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone(), inputs })
     }
 
     /// The semantic IDs of every item.

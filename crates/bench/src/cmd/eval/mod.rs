@@ -425,7 +425,13 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             stats: out.stats,
         });
     }
-    let info = output::RunInfo { args: &args, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas };
+    let info = output::RunInfo {
+        args: &args,
+        dataset: &p.resolved.dataset.name,
+        examples: p.examples.len(),
+        gammas: &gammas,
+        inputs: &resources.inputs,
+    };
     if let Some(dir) = &args.report {
         output::report(&info, &results).write(dir)?;
     }

@@ -36,6 +36,9 @@ pub struct RunInfo<'a> {
     pub examples: usize,
     /// The SpecGR methods' γ and where each came from.
     pub gammas: &'a Gammas,
+    /// What was evaluated: the dataset's fingerprint, the IDs' hash, each model's files,
+    /// identity and samples seen.
+    pub inputs: &'a serde_json::Value,
 }
 
 impl RunInfo<'_> {
@@ -145,6 +148,7 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
                 "subset_size": args.subset_size, "score_chunk": args.score_chunk,
                 "ensemble_weight": args.ensemble_weight,
                 "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
+                "inputs": info.inputs,
             }),
         ),
     }
