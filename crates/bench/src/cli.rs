@@ -32,6 +32,12 @@ pub enum Command {
     Train(cmd::train::TrainCommand),
     /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
     Eval(cmd::eval::EvalArgs),
+    /// Recommend from a saved run: top-K items for histories given as JSON lines
+    /// (`{"history": [item ids]}`), with scores and whether each item is unseen.
+    Recommend(cmd::serving::recommend::RecommendArgs),
+    /// Add or remove catalog items without retraining (`specgr recommend` sees them).
+    #[command(subcommand)]
+    Items(cmd::serving::items::ItemsCommand),
     /// Tune each SpecGR method's γ on the validation part (a grid search); `eval` then
     /// uses the tuned γ by default.
     Tune(cmd::tune::TuneArgs),
@@ -64,6 +70,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval(a) => cmd::eval::run(a),
         Command::Tune(a) => cmd::tune::run(a),
+        Command::Recommend(a) => cmd::serving::recommend::run(a),
+        Command::Items(c) => cmd::serving::items::run(c),
         Command::Plot(c) => cmd::plot::run(c),
         Command::Tiger(c) => cmd::tiger::run(c),
     }

@@ -8,3 +8,4 @@ mod lock;
 mod plot;
 mod progress;
 mod resume;
+mod serving;
