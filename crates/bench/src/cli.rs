@@ -38,6 +38,8 @@ pub enum Command {
     /// Add or remove catalog items without retraining (`specgr recommend` sees them).
     #[command(subcommand)]
     Items(cmd::serving::items::ItemsCommand),
+    /// Serve recommendations and catalog changes over HTTP (127.0.0.1:7878 by default).
+    Serve(cmd::serving::serve::ServeArgs),
     /// Tune each SpecGR method's γ on the validation part (a grid search); `eval` then
     /// uses the tuned γ by default.
     Tune(cmd::tune::TuneArgs),
@@ -72,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tune(a) => cmd::tune::run(a),
         Command::Recommend(a) => cmd::serving::recommend::run(a),
         Command::Items(c) => cmd::serving::items::run(c),
+        Command::Serve(a) => cmd::serving::serve::run(a),
         Command::Plot(c) => cmd::plot::run(c),
         Command::Tiger(c) => cmd::tiger::run(c),
     }

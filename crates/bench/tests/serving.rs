@@ -72,7 +72,7 @@ fn trained_run() -> &'static Path {
 }
 
 /// A copy of the trained run that a test may change (its catalog overlay).
-fn copy_of_run() -> tempfile::TempDir {
+pub fn copy_of_run() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(trained_run(), tmp.path());
     tmp
@@ -91,7 +91,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn dataset() -> recdata::Dataset {
+pub fn dataset() -> recdata::Dataset {
     recdata::load_dataset_with("synthetic", Path::new("."), None).unwrap().dataset
 }
 

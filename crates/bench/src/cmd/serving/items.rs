@@ -116,7 +116,7 @@ fn add<B: Backend>(args: &AddArgs, device: &B::Device) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::stdin().lock()),
     };
-    let mut encoder: Option<text_encoder::SentenceEncoder<B>> = None;
+    let mut embedder = Embedder::<B>::new(args.encoder.clone());
     let mut added = Vec::new();
     let mut refused = Vec::new();
     for (i, line) in input.split(b'\n').enumerate() {
@@ -137,17 +137,7 @@ fn add<B: Backend>(args: &AddArgs, device: &B::Device) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let embedding = match embedding {
-            Some(e) => e,
-            None => {
-                if encoder.is_none() {
-                    encoder = Some(load_encoder::<B>(args.encoder.as_deref(), &served.run.run_dir, device)?);
-                }
-                let enc = encoder.as_ref().context("the encoder was just loaded")?;
-                let out = enc.embed_all(&[text.as_str()], 1, None, |_, _| {})?;
-                out.embeddings.row(0).to_vec()
-            }
-        };
+        let embedding = embedder.embedding(&text, embedding, &served.run.run_dir, device)?;
         match served.add(AddedItem { id: id.clone(), text, embedding }) {
             Ok(item) => added.push((line_no, id, item)),
             Err(e) => refused.push((line_no, BadInput::new("id", format!("{e:#}")))),
@@ -201,6 +191,39 @@ fn remove<B: Backend>(args: &RemoveArgs, device: &B::Device) -> anyhow::Result<(
         served.num_live()
     );
     Ok(())
+}
+
+/// Item text to embeddings with the run's sentence encoder, loaded at the first text
+/// that needs it.
+pub struct Embedder<B: Backend> {
+    dir: Option<PathBuf>,
+    encoder: Option<text_encoder::SentenceEncoder<B>>,
+}
+
+impl<B: Backend> Embedder<B> {
+    /// An embedder with the encoder of `dir` (else the run's; see [`AddArgs::encoder`]).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir, encoder: None }
+    }
+
+    /// `given` when the item carried an embedding, else its `text` embedded.
+    pub fn embedding(
+        &mut self,
+        text: &str,
+        given: Option<Vec<f32>>,
+        run_dir: &recdata::RunDir,
+        device: &B::Device,
+    ) -> anyhow::Result<Vec<f32>> {
+        if let Some(e) = given {
+            return Ok(e);
+        }
+        let encoder = match &mut self.encoder {
+            Some(e) => e,
+            slot => slot.insert(load_encoder::<B>(self.dir.as_deref(), run_dir, device)?),
+        };
+        let out = encoder.embed_all(&[text], 1, None, |_, _| {})?;
+        Ok(out.embeddings.row(0).to_vec())
+    }
 }
 
 /// The run's sentence encoder: `dir`, else the one its embeddings' manifest names,

@@ -1,5 +1,6 @@
 //! Serving a saved run: `specgr recommend` (top-K lists for histories given as JSON
-//! lines) and `specgr items add|remove` (catalog changes without retraining).
+//! lines), `specgr items add|remove` (catalog changes without retraining) and
+//! `specgr serve` (the same over HTTP).
 //!
 //! Both open the run as `specgr eval` does ([`Run::open`], [`Run::load`]) and then
 //! apply the run's catalog overlay ([`overlay`]): each added item goes through
@@ -7,10 +8,13 @@
 //! item gets the same semantic ID and drafter vectors in every process.
 
 pub mod items;
+pub mod metrics;
 pub mod online;
 pub mod overlay;
 pub mod recommend;
 pub mod requests;
+pub mod serve;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

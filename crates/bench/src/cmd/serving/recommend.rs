@@ -24,9 +24,9 @@ use super::requests::{self, BadInput, RecommendRequest};
 use crate::cmd::DatasetArgs;
 use crate::cmd::eval::{EvalArgs, Method, MethodId, SpecGrArgs, gamma, methods};
 
-/// `specgr recommend` arguments.
+/// The saved run and the method that `specgr recommend` and `specgr serve` answer with.
 #[derive(Debug, clap::Args)]
-pub struct RecommendArgs {
+pub struct MethodRun {
     /// Which dataset's run.
     #[command(flatten)]
     pub dataset: DatasetArgs,
@@ -47,15 +47,23 @@ pub struct RecommendArgs {
     /// for these settings, else -1.4, as `specgr eval`].
     #[arg(long, allow_hyphen_values = true, value_parser = crate::cmd::args::finite_f32)]
     pub threshold: Option<f32>,
-    /// Read requests from this file instead of stdin.
-    #[arg(long)]
-    pub input: Option<PathBuf>,
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: crate::cmd::backend::DeviceKind,
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// `specgr recommend` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RecommendArgs {
+    /// The run and the method.
+    #[command(flatten)]
+    pub run: MethodRun,
+    /// Read requests from this file instead of stdin.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
 }
 
 /// `eval`'s arguments, to parse its defaults from.
@@ -65,7 +73,7 @@ struct EvalDefaults {
     eval: EvalArgs,
 }
 
-impl RecommendArgs {
+impl MethodRun {
     /// The `specgr eval` arguments that build the same method: `eval`'s defaults with
     /// this command's settings, so the two never drift apart.
     pub fn eval_args(&self) -> anyhow::Result<EvalArgs> {
@@ -83,46 +91,63 @@ impl RecommendArgs {
 }
 
 /// One listed item.
-#[derive(Serialize)]
-struct Scored<'a> {
-    item: &'a str,
-    score: f32,
-    unseen: bool,
+#[derive(Debug, Clone, Serialize)]
+pub struct Scored {
+    /// The item's id.
+    pub item: String,
+    /// What the method ranked it by (`null` in JSON where it is not finite).
+    pub score: f32,
+    /// Whether it was not seen in training (added items included).
+    pub unseen: bool,
 }
 
 /// One output line.
 #[derive(Serialize)]
-struct Answer<'a> {
+struct Answer {
     line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    items: Option<Vec<Scored<'a>>>,
+    items: Option<Vec<Scored>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<BadInput>,
 }
 
 /// Runs `specgr recommend`.
 pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
+    crate::with_backend!(args.run.device, |B, device| run_on::<B>(&args, &device))
+}
+
+impl MethodRun {
+    /// Opens the run with what the method needs and the catalog overlay applied.
+    pub fn open<B: Backend>(&self, device: &B::Device) -> anyhow::Result<Served<B>> {
+        let served = Served::<B>::open(&self.dataset, &self.runs, self.ids, self.preset, self.method.needs(), device)?;
+        ensure!(
+            self.spec.k <= served.num_live(),
+            "--k {}: the catalog has only {} items that can be recommended",
+            self.spec.k,
+            served.num_live()
+        );
+        Ok(served)
+    }
+
+    /// The method's γ (tuned, given or the default), said on stderr as `eval` does.
+    pub fn gamma<B: Backend>(&self, served: &Served<B>) -> anyhow::Result<(EvalArgs, f32)> {
+        let eval = self.eval_args()?;
+        let gammas = gamma::Gammas::resolve(&eval, &gamma::tune_dir(&served.run.run_dir, self.ids, self.preset))?;
+        if !gammas.describe().is_empty() {
+            eprintln!("γ: {}", gammas.describe());
+        }
+        Ok((eval, gammas.of(self.method)))
+    }
 }
 
 fn run_on<B: Backend>(args: &RecommendArgs, device: &B::Device) -> anyhow::Result<()> {
-    let eval = args.eval_args()?;
-    let served = Served::<B>::open(&args.dataset, &args.runs, args.ids, args.preset, args.method.needs(), device)?;
-    ensure!(
-        args.spec.k <= served.num_live(),
-        "--k {}: the catalog has only {} items that can be recommended",
-        args.spec.k,
-        served.num_live()
-    );
-    let gammas = gamma::Gammas::resolve(&eval, &gamma::tune_dir(&served.run.run_dir, args.ids, args.preset))?;
-    if !gammas.describe().is_empty() {
-        eprintln!("γ: {}", gammas.describe());
-    }
-    let method = methods::build(args.method, &served.resources, &eval, gammas.of(args.method))?;
+    let served = args.run.open::<B>(device)?;
+    let (eval, gamma) = args.run.gamma(&served)?;
+    let method = methods::build(args.run.method, &served.resources, &eval, gamma)?;
     let input: Box<dyn BufRead> = match &args.input {
         Some(path) => Box::new(std::io::BufReader::new(
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
@@ -130,7 +155,7 @@ fn run_on<B: Backend>(args: &RecommendArgs, device: &B::Device) -> anyhow::Resul
         None => Box::new(std::io::stdin().lock()),
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let counts = serve_lines(&served, method.as_ref(), args, input, &mut out)?;
+    let counts = serve_lines(&served, method.as_ref(), &args.run, input, &mut out)?;
     out.flush()?;
     if counts.refused > 0 {
         bail!("{} of {} requests refused (their lines carry an `error`)", counts.refused, counts.total);
@@ -151,7 +176,7 @@ pub struct Counts {
 fn serve_lines<B: Backend>(
     served: &Served<B>,
     method: &dyn Method,
-    args: &RecommendArgs,
+    args: &MethodRun,
     mut input: Box<dyn BufRead + '_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<Counts> {
@@ -184,6 +209,45 @@ fn serve_lines<B: Backend>(
     Ok(counts)
 }
 
+/// Runs `requests` as one batch through `method`: one list per request, removed items
+/// left out, at most each request's `k` items.
+pub fn run_batch<B: Backend>(
+    served: &Served<B>,
+    method: &dyn Method,
+    requests: &[&RecommendRequest],
+) -> anyhow::Result<Vec<Vec<Scored>>> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let batch: Vec<Request<'_>> = requests
+        .iter()
+        .map(|r| match served.live() {
+            Some(live) => Request::new(&r.history).within(live),
+            None => Request::new(&r.history),
+        })
+        .collect();
+    let found = method.recommend(&batch, &mut |_| {})?;
+    ensure!(found.lists.len() == batch.len(), "{} returned {} lists for {} requests", method.id(), found.lists.len(), batch.len());
+    Ok(requests
+        .iter()
+        .enumerate()
+        .map(|(n, request)| {
+            let scores = found.scores.get(n);
+            found.lists[n]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &item)| !served.is_removed(item))
+                .take(request.k)
+                .map(|(i, &item)| Scored {
+                    item: served.key(item).to_owned(),
+                    score: scores.and_then(|s| s.get(i)).copied().unwrap_or(f32::NAN),
+                    unseen: !served.is_in_sample(item),
+                })
+                .collect()
+        })
+        .collect())
+}
+
 /// Runs the parsed requests of `pending` as one batch and writes every line's answer
 /// in input order.
 fn answer<B: Backend>(
@@ -193,43 +257,17 @@ fn answer<B: Backend>(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let ok: Vec<&RecommendRequest> = pending.iter().filter_map(|(_, p)| p.as_ref().ok()).collect();
-    let requests: Vec<Request<'_>> = ok
-        .iter()
-        .map(|r| match served.live() {
-            Some(live) => Request::new(&r.history).within(live),
-            None => Request::new(&r.history),
-        })
-        .collect();
-    let found = match requests.is_empty() {
-        true => None,
-        false => {
-            let lines = || pending.iter().filter(|(_, p)| p.is_ok()).map(|(n, _)| n.to_string()).collect::<Vec<_>>();
-            let found = method
-                .recommend(&requests, &mut |_| {})
-                .with_context(|| format!("{} failed on the requests of lines {}", method.id(), lines().join(", ")))?;
-            ensure!(found.lists.len() == requests.len(), "{} returned {} lists for {} requests", method.id(), found.lists.len(), requests.len());
-            Some(found)
-        }
-    };
-    let mut next = 0;
+    let mut lists = run_batch(served, method, &ok)
+        .with_context(|| {
+            let lines: Vec<String> = pending.iter().filter(|(_, p)| p.is_ok()).map(|(n, _)| n.to_string()).collect();
+            format!("{} failed on the requests of lines {}", method.id(), lines.join(", "))
+        })?
+        .into_iter();
     for (line, parsed) in pending {
         let answer = match parsed {
             Err(error) => Answer { line, id: None, method: None, items: None, error: Some(error) },
             Ok(request) => {
-                let found = found.as_ref().context("no lists for parsed requests")?;
-                let (list, scores) = (&found.lists[next], found.scores.get(next));
-                next += 1;
-                let items = list
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &item)| !served.is_removed(item))
-                    .take(request.k)
-                    .map(|(i, &item)| Scored {
-                        item: served.key(item),
-                        score: scores.and_then(|s| s.get(i)).copied().unwrap_or(f32::NAN),
-                        unseen: !served.is_in_sample(item),
-                    })
-                    .collect();
+                let items = lists.next().context("a list per parsed request")?;
                 Answer { line, id: request.id, method: Some(method.id().id()), items: Some(items), error: None }
             }
         };
