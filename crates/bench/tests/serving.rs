@@ -128,7 +128,7 @@ fn every_method_recommends_and_bad_lines_are_refused_naming_line_and_field() {
     // Bad lines: each refused with its line and field, the good ones still answered.
     let good = request(9, &[&keys[0]]);
     let bad = [
-        (r#"{"history": ["no-such-item"]}"#.to_string(), "history[0]", "unknown item id"),
+        (r#"{"history": ["no-such-item"], "id": "u-bad"}"#.to_string(), "history[0]", "unknown item id"),
         (r#"{"history": []}"#.to_string(), "history", "empty"),
         (r#"{"history": ["#.to_string(), "", "malformed JSON"),
         (format!(r#"{{"history": ["{}"], "k": 6}}"#, keys[0]), "k", "from 1 to 5"),
@@ -147,6 +147,7 @@ fn every_method_recommends_and_bad_lines_are_refused_naming_line_and_field() {
     assert_eq!(answers.len(), 8, "every request line answered, the blank one skipped");
     assert!(answers[0]["items"].is_array() && answers[7]["items"].is_array());
     assert_eq!(answers[7]["line"], 9, "lines are numbered as in the input, blank ones counted");
+    assert_eq!(answers[1]["id"], "u-bad", "a refused line echoes its id");
     for ((_, field, fragment), answer) in bad.iter().zip(&answers[1..7]) {
         assert_eq!(answer["error"]["field"], *field, "{answer}");
         assert!(answer["error"]["message"].as_str().unwrap().contains(fragment), "{answer}");

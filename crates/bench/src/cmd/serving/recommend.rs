@@ -163,6 +163,9 @@ fn run_on<B: Backend>(args: &RecommendArgs, device: &B::Device) -> anyhow::Resul
     Ok(())
 }
 
+/// A refused line: its `id` where it had one, and why.
+type Refused = (Option<Value>, BadInput);
+
 /// How many requests were read and refused.
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -183,7 +186,7 @@ fn serve_lines<B: Backend>(
     let max_history = served.run.resolved.split.max_history();
     let batch = args.spec.batch_size.max(1);
     let mut counts = Counts::default();
-    let mut pending: Vec<(usize, Result<RecommendRequest, BadInput>)> = Vec::new();
+    let mut pending: Vec<(usize, Result<RecommendRequest, Refused>)> = Vec::new();
     let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
@@ -195,8 +198,10 @@ fn serve_lines<B: Backend>(
         line_no += 1;
         let parsed = match std::str::from_utf8(&buf) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => requests::recommend(text, |k| served.item(k), args.spec.k, args.spec.k, max_history),
-            Err(e) => Err(BadInput::new("", format!("not UTF-8 text: {e}"))),
+            // A refused line still echoes its `id` where it has one.
+            Ok(text) => requests::recommend(text, |k| served.item(k), args.spec.k, args.spec.k, max_history)
+                .map_err(|e| (requests::object(text).ok().and_then(|mut m| m.remove("id")), e)),
+            Err(e) => Err((None, BadInput::new("", format!("not UTF-8 text: {e}")))),
         };
         counts.total += 1;
         counts.refused += usize::from(parsed.is_err());
@@ -253,7 +258,7 @@ pub fn run_batch<B: Backend>(
 fn answer<B: Backend>(
     served: &Served<B>,
     method: &dyn Method,
-    pending: Vec<(usize, Result<RecommendRequest, BadInput>)>,
+    pending: Vec<(usize, Result<RecommendRequest, Refused>)>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let ok: Vec<&RecommendRequest> = pending.iter().filter_map(|(_, p)| p.as_ref().ok()).collect();
@@ -265,7 +270,7 @@ fn answer<B: Backend>(
         .into_iter();
     for (line, parsed) in pending {
         let answer = match parsed {
-            Err(error) => Answer { line, id: None, method: None, items: None, error: Some(error) },
+            Err((id, error)) => Answer { line, id, method: None, items: None, error: Some(error) },
             Ok(request) => {
                 let items = lists.next().context("a list per parsed request")?;
                 Answer { line, id: request.id, method: Some(method.id().id()), items: Some(items), error: None }
