@@ -316,6 +316,22 @@ fn added_items_are_recommended_at_once_and_removed_ones_never() {
     }
     let out = specgr(&add, &serde_json::json!({"id": "fresh", "text": "Back.", "embedding": embeddings.row(4)}).to_string());
     assert!(String::from_utf8_lossy(&out.stderr).contains("removed ids are not reused"));
+    // A text to embed and no encoder at hand: refused with what to do, nothing panics.
+    let out = Command::new(BIN)
+        .args(add)
+        .env_remove("SPECGR_DATA")
+        .env("SPECGR_MODELS", tmp.path().join("no-models"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(br#"{"id": "texty", "text": "Only a text."}"#)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("loading the sentence encoder from") && err.contains("`--encoder DIR`"), "{err}");
     // An overlay on other embeddings is refused, naming both.
     let emb = PathBuf::from(&runs).join("synthetic/embeddings/embeddings.safetensors");
     let flipped: Vec<f32> = embeddings.as_slice().iter().map(|x| -x).collect();

@@ -137,10 +137,16 @@ fn add<B: Backend>(args: &AddArgs, device: &B::Device) -> anyhow::Result<()> {
                 continue;
             }
         };
+        if let Err(e) = served.check_new_id(&id) {
+            refused.push((line_no, BadInput::new("id", e)));
+            continue;
+        }
         let embedding = embedder.embedding(&text, embedding, &served.run.run_dir, device)?;
+        // What is left to fail is the embedding: its width or values, or an ID group
+        // it would overfill.
         match served.add(AddedItem { id: id.clone(), text, embedding }) {
             Ok(item) => added.push((line_no, id, item)),
-            Err(e) => refused.push((line_no, BadInput::new("id", format!("{e:#}")))),
+            Err(e) => refused.push((line_no, BadInput::new("embedding", format!("{e:#}")))),
         }
     }
     if !refused.is_empty() {

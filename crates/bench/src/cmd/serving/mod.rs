@@ -133,13 +133,23 @@ impl<B: Backend> Served<B> {
 
     /// Adds `item` to the models and the overlay (not yet written: [`Served::persist`]).
     pub fn add(&mut self, item: AddedItem) -> anyhow::Result<ItemId> {
-        if let Some(old) = self.item(&item.id) {
-            let how = if self.removed.contains(old) { "a removed item; removed ids are not reused" } else { "in the catalog" };
-            bail!("item `{}` is already {how}", item.id);
+        if let Err(e) = self.check_new_id(&item.id) {
+            bail!("{e}");
         }
         let number = self.insert(&item)?;
         self.overlay.added.push(item);
         Ok(number)
+    }
+
+    /// Refuses an id already in the catalog, removed or not.
+    pub fn check_new_id(&self, id: &str) -> Result<(), String> {
+        match self.item(id) {
+            None => Ok(()),
+            Some(old) if self.removed.contains(old) => {
+                Err(format!("item `{id}` is already a removed item; removed ids are not reused"))
+            }
+            Some(_) => Err(format!("item `{id}` is already in the catalog")),
+        }
     }
 
     /// Removes the item `id` (from recommendations; it keeps its number and ID).

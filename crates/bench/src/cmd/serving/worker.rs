@@ -211,14 +211,11 @@ fn answer<B: Backend>(
 fn add<B: Backend>(served: &mut Served<B>, embedder: &mut Embedder<B>, body: &str, device: &B::Device) -> Result<Added, ApiError> {
     let dim = semid::Quantizer::dim(&served.resources.semid.quantizer);
     let (id, text, embedding) = requests::new_item(body, dim).map_err(|error| ApiError { status: 400, error })?;
-    if served.item(&id).is_some() {
-        let how = if served.item(&id).is_some_and(|i| served.is_removed(i)) { "a removed item; removed ids are not reused" } else { "in the catalog" };
-        return Err(ApiError::new(409, "id", format!("item `{id}` is already {how}")));
-    }
+    served.check_new_id(&id).map_err(|e| ApiError::new(409, "id", e))?;
     let embedding = embedder
         .embedding(&text, embedding, &served.run.run_dir, device)
         .map_err(|e| ApiError::new(503, "text", format!("{e:#}")))?;
-    let item = served.add(AddedItem { id: id.clone(), text, embedding }).map_err(|e| ApiError::new(422, "id", format!("{e:#}")))?;
+    let item = served.add(AddedItem { id: id.clone(), text, embedding }).map_err(|e| ApiError::new(422, "embedding", format!("{e:#}")))?;
     served.persist().map_err(|e| ApiError::new(500, "", format!("item `{id}` is served but was not saved: {e:#}")))?;
     let semantic_id = served.resources.ids().codes(item.0).to_vec();
     Ok(Added { id, item: item.0, semantic_id, version: served.overlay.version })
