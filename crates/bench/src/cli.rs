@@ -32,6 +32,14 @@ pub enum Command {
     Train(cmd::train::TrainCommand),
     /// Evaluate methods: Recall/NDCG overall, in-sample and unseen.
     Eval(cmd::eval::EvalArgs),
+    /// Recommend from a saved run: top-K items for histories given as JSON lines
+    /// (`{"history": [item ids]}`), with scores and whether each item is unseen.
+    Recommend(cmd::serving::recommend::RecommendArgs),
+    /// Add or remove catalog items without retraining (`specgr recommend` sees them).
+    #[command(subcommand)]
+    Items(cmd::serving::items::ItemsCommand),
+    /// Serve recommendations and catalog changes over HTTP (127.0.0.1:7878 by default).
+    Serve(cmd::serving::serve::ServeArgs),
     /// Tune each SpecGR method's γ on the validation part (a grid search); `eval` then
     /// uses the tuned γ by default.
     Tune(cmd::tune::TuneArgs),
@@ -64,6 +72,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval(a) => cmd::eval::run(a),
         Command::Tune(a) => cmd::tune::run(a),
+        Command::Recommend(a) => cmd::serving::recommend::run(a),
+        Command::Items(c) => cmd::serving::items::run(c),
+        Command::Serve(a) => cmd::serving::serve::run(a),
         Command::Plot(c) => cmd::plot::run(c),
         Command::Tiger(c) => cmd::tiger::run(c),
     }

@@ -8,3 +8,5 @@ mod lock;
 mod plot;
 mod progress;
 mod resume;
+mod serve;
+mod serving;

@@ -71,6 +71,17 @@ impl RunDir {
         self.root.join(format!("tune-{ids}-{preset}"))
     }
 
+    /// `catalog/`: items added and removed after training (`specgr items`), as one
+    /// overlay file ([`RunDir::catalog_overlay`]) on top of the dataset's catalog.
+    pub fn catalog(&self) -> PathBuf {
+        self.root.join("catalog")
+    }
+
+    /// `catalog/overlay.json`: the catalog changes `specgr recommend` applies.
+    pub fn catalog_overlay(&self) -> PathBuf {
+        self.catalog().join("overlay.json")
+    }
+
     /// `logs/`: the output of stages run in the background.
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod identity;
 pub mod plot;
 pub mod semid;
+pub mod serving;
 pub mod specgr_pp;
 pub mod tiger;
 pub mod train;

@@ -13,6 +13,58 @@ use crate::cmd::IdsName;
 use crate::cmd::identity::DatasetIdentity;
 use crate::cmd::specgr_pp::SpecGrPpEval;
 
+/// A saved run opened for use: the dataset it was made from, that dataset's split
+/// (which items are in-sample) and its run directory. `specgr eval`, `tune`,
+/// `recommend` and `items` all open a run through [`Run::open`] and load its models
+/// through [`Run::load`].
+pub struct Run {
+    /// The dataset and its split configuration.
+    pub resolved: recdata::Resolved,
+    /// The split.
+    pub split: recdata::Split,
+    /// `<runs>/<dataset>`.
+    pub run_dir: RunDir,
+}
+
+impl Run {
+    /// Loads the dataset of `dataset` and splits it; the run directory is `<runs>/<name>`.
+    pub fn open(dataset: &crate::cmd::DatasetArgs, runs: &std::path::Path) -> anyhow::Result<Self> {
+        let resolved = dataset.load()?;
+        let split = resolved.dataset.split(&resolved.split)?;
+        let run_dir = RunDir::new(runs, &resolved.dataset.name);
+        Ok(Self { resolved, split, run_dir })
+    }
+
+    /// Loads what `needs` names from the run's checkpoints of `ids` and `preset`,
+    /// checked against this dataset (`dataset` says where it came from, for messages).
+    pub fn load<B: Backend>(
+        &self,
+        dataset: &crate::cmd::DatasetArgs,
+        ids: IdsName,
+        preset: TigerPreset,
+        needs: Needs,
+        device: &B::Device,
+    ) -> anyhow::Result<Resources<B>> {
+        load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset }, dataset, needs, device)
+    }
+}
+
+/// Loads what `needs` names from the checkpoints `at` of `dataset` (split by `split`;
+/// `origin` says where the dataset came from, for messages): the one loader of
+/// [`Run::load`] and `specgr eval`'s `Prepared::load`.
+pub fn load_resources<B: Backend>(
+    dataset: &recdata::Dataset,
+    split: &recdata::Split,
+    at: Checkpoints<'_>,
+    origin: &crate::cmd::DatasetArgs,
+    needs: Needs,
+    device: &B::Device,
+) -> anyhow::Result<Resources<B>> {
+    let data = DatasetIdentity::new(dataset, origin);
+    let in_sample: ItemSet = split.in_sample_items().into_iter().collect();
+    Resources::load(at, dataset, &data, in_sample, needs, device)
+}
+
 /// Which checkpoints to load: the run directory and the TIGER model's IDs and preset.
 #[derive(Debug, Clone, Copy)]
 pub struct Checkpoints<'a> {

@@ -3,7 +3,7 @@
 //! and scores such values; [`super::methods::build`] makes them.
 
 use recdata::ItemId;
-use speculative::{Request, StepStats};
+use speculative::{Recommendation, Request, StepStats};
 
 /// A method's identity. Its kebab-case id (`specgr-aux`) is what the command line
 /// takes and what `results.json` records; [`MethodId::name`] is the paper's name,
@@ -172,14 +172,25 @@ impl serde::Serialize for MethodId {
 pub struct Output {
     /// One list per request, best first.
     pub lists: Vec<Vec<ItemId>>,
+    /// The score of each listed item, parallel to `lists`: what the method ranked by
+    /// (a verification score, a beam's mean log-probability, a drafter's cosine; see
+    /// [`speculative::Recommendation::score`]). `specgr recommend` prints them.
+    pub scores: Vec<Vec<f32>>,
     /// The SpecGR loop's counters (SpecGR methods only).
     pub stats: Option<StepStats>,
 }
 
 impl Output {
-    /// Lists without counters.
-    pub fn lists(lists: Vec<Vec<ItemId>>) -> Self {
-        Self { lists, stats: None }
+    /// Scored lists without counters.
+    pub fn scored(lists: Vec<Vec<(ItemId, f32)>>) -> Self {
+        let (lists, scores) = lists.into_iter().map(|l| l.into_iter().unzip()).unzip();
+        Self { lists, scores, stats: None }
+    }
+
+    /// The lists of the SpecGR loop or a baseline, with `stats` where the loop kept them.
+    pub fn recommendations(lists: Vec<Vec<Recommendation>>, stats: Option<StepStats>) -> Self {
+        let scored = lists.into_iter().map(|l| l.into_iter().map(|r| (r.item, r.score)).collect()).collect();
+        Self { stats, ..Self::scored(scored) }
     }
 }
 

@@ -279,13 +279,11 @@ pub struct Prepared {
 impl Prepared {
     /// Loads the dataset and picks the examples `args` asks for.
     pub fn new(args: &EvalArgs) -> anyhow::Result<Self> {
-        let resolved = args.dataset.load()?;
+        let load::Run { resolved, split, run_dir } = load::Run::open(&args.dataset, &args.runs)?;
         // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol). Only
         // cut-offs within the list length are computed: a list of K items says nothing
         // about Recall@50 when K < 50 (it would only repeat Recall@K).
         let ks = cutoffs(&resolved.split, args.spec.k)?;
-        let split = resolved.dataset.split(&resolved.split)?;
-        let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
         let mut examples = match args.part.as_str() {
             "test" => split.test.clone(),
             "valid" => split.valid.clone(),
@@ -308,10 +306,8 @@ impl Prepared {
 
     /// Loads what `methods` need, checked against this dataset.
     pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
-        let data = crate::cmd::identity::DatasetIdentity::new(&self.resolved.dataset, &args.dataset);
-        let in_sample: ItemSet = self.split.in_sample_items().into_iter().collect();
         let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.ids, preset: args.preset };
-        load::Resources::load(at, &self.resolved.dataset, &data, in_sample, Needs::of(methods), device)
+        load::load_resources(&self.resolved.dataset, &self.split, at, &args.dataset, Needs::of(methods), device)
     }
 
     /// Where `specgr tune` keeps the tuned γ of `args`' TIGER model.

@@ -59,9 +59,9 @@ impl<B: Backend> Method for Ensemble<'_, B> {
         let mut lists = Vec::with_capacity(requests.len());
         for chunk in requests.chunks(self.batch_size.max(1)) {
             let found = speculative::baselines::ensemble(&verifier, self.drafter, &self.space, chunk, &self.config)?;
-            lists.extend(found.into_iter().map(|list| list.into_iter().map(|r| r.item).collect()));
+            lists.extend(found);
             progress(lists.len());
         }
-        Ok(Output::lists(lists))
+        Ok(Output::recommendations(lists, None))
     }
 }

@@ -38,10 +38,10 @@ impl Method for Retrieval<'_> {
                 })
                 .collect();
             for found in self.drafter.draft(&queries, &filters, self.k)? {
-                lists.push(found.into_iter().map(|n| n.item).collect());
+                lists.push(found.into_iter().map(|n| (n.item, n.score)).collect());
             }
             progress(lists.len());
         }
-        Ok(Output::lists(lists))
+        Ok(Output::scored(lists))
     }
 }

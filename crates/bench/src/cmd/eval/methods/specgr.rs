@@ -81,7 +81,6 @@ impl<B: Backend> Method for SpecGrMethod<'_, B> {
             }
             Models::Own(pp) => pp.recommend(&self.engine, ids, requests, self.batch_size, progress)?,
         };
-        let lists = out.lists.into_iter().map(|l| l.into_iter().map(|r| r.item).collect()).collect();
-        Ok(Output { lists, stats: Some(out.stats) })
+        Ok(Output::recommendations(out.lists, Some(out.stats)))
     }
 }

@@ -4,7 +4,6 @@
 
 use burn::tensor::backend::Backend;
 use gr_model::{Constraint, Tiger, TigerVerifier};
-use recdata::ItemId;
 use semid::PrefixTrie;
 use speculative::{ItemSpace, Recommendation, Request};
 
@@ -52,12 +51,11 @@ impl<'a, B: Backend> TigerBeam<'a, B> {
     }
 
     /// TIGER_C's mixing, when this is TIGER_C.
-    fn finish(&self, list: Vec<Recommendation>, allowed: Option<&drafters::ItemSet>) -> Vec<ItemId> {
-        let list = match self.epsilon {
+    fn finish(&self, list: Vec<Recommendation>, allowed: Option<&drafters::ItemSet>) -> Vec<Recommendation> {
+        match self.epsilon {
             Some(eps) => speculative::baselines::tiger_c(&list, &self.space, self.k, eps, allowed),
             None => list,
-        };
-        list.into_iter().map(|r| r.item).collect()
+        }
     }
 }
 
@@ -93,6 +91,6 @@ impl<B: Backend> Method for TigerBeam<'_, B> {
                 progress(lists.len());
             }
         }
-        Ok(Output::lists(lists))
+        Ok(Output::recommendations(lists, None))
     }
 }

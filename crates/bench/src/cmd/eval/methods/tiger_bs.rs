@@ -52,9 +52,9 @@ impl<B: Backend> Method for TigerBs<'_, B> {
                 self.score_chunk,
                 self.likelihood_adjustment,
             )?;
-            lists.extend(found.into_iter().map(|list| list.into_iter().map(|r| r.item).collect()));
+            lists.extend(found);
             progress(lists.len());
         }
-        Ok(Output::lists(lists))
+        Ok(Output::recommendations(lists, None))
     }
 }
