@@ -18,7 +18,8 @@
 # `specgr semid fit --method rqvae`. Extra arguments go to `specgr train tiger`
 # (flags it already passes cannot be given twice: for those, use LR, GRAD_CLIP and
 # ADAM_EPSILON, defaults 1e-3, per-tensor and 1e-5; a variant also needs its own
-# `--out`). The A/B variant with PyTorch's optimiser defaults at the learning rate of
+# `--out`; IDS picks the semantic IDs, default rqvae, each in its own run directory).
+# The A/B variant with PyTorch's optimiser defaults at the learning rate of
 # cornac's GRID_CONFIG (experiments/results/beauty-2014-loo/tiger-paper-ab/):
 #
 #   LR=5e-4 GRAD_CLIP=global ADAM_EPSILON=1e-8 nohup experiments/runs/tiger-paper.sh beauty-2014-loo \
@@ -51,7 +52,7 @@ fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET on $DEVICE ($S)"
-exec "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
+exec "$S" train tiger --dataset "$DATASET" --ids "${IDS:-rqvae}" --preset paper \
   --epochs 50 --batch-size 256 --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
   --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps 500 \
   --weight-decay 0 --dropout 0.1 --sort-window 32 --shards "${SHARDS:-1}" --select-by recall \
