@@ -61,13 +61,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `<dir>/runs` holding the built-in synthetic dataset's embeddings and their cache
+/// manifest (no sentence encoder run), and that path as a string for the arguments.
+fn embedded_runs(dir: &Path) -> (std::path::PathBuf, String) {
+    let runs = dir.join("runs");
+    crate::resume::write_embeddings(&runs);
+    write_cache_manifest(&runs.join("synthetic/embeddings"));
+    let runs_s = runs.display().to_string();
+    (runs, runs_s)
+}
+
 #[test]
 fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     let tmp = tempfile::tempdir().unwrap();
-    let runs = tmp.path().join("runs");
-    let runs_s = runs.display().to_string();
-    crate::resume::write_embeddings(&runs);
-    write_cache_manifest(&runs.join("synthetic/embeddings"));
+    let (runs, runs_s) = embedded_runs(tmp.path());
     let fit = ["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8", "--runs", &runs_s];
     refused(
         &[
@@ -193,10 +200,7 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
 #[test]
 fn specgr_pp_models_made_from_other_inputs_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let runs = tmp.path().join("runs");
-    let runs_s = runs.display().to_string();
-    crate::resume::write_embeddings(&runs);
-    write_cache_manifest(&runs.join("synthetic/embeddings"));
+    let (runs, runs_s) = embedded_runs(tmp.path());
     let fit = ["semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8", "--runs", &runs_s];
     ok(&fit);
     ok(&[

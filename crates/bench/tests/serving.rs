@@ -205,8 +205,9 @@ fn an_item_added_online_gets_the_id_and_index_entries_of_a_batch_rebuild() {
     let unisrec_dir = runs.join("synthetic/unisrec");
     let unisrec = drafters::UniSRec::<B>::load(&unisrec_dir, drafters::KnnConfig::new(0), &device, &items, &all).unwrap();
     let pp_dir = runs.join("synthetic/specgr-pp-rqkmeans-tiny");
-    let pp = bench::cmd::specgr_pp::SpecGrPpEval::<B>::load(&recdata::RunDir::new(&runs, "synthetic"), ids(), gr_model::TigerPreset::Tiny, &batch_prefix(&batch, base), &device).unwrap();
-    let pp_batch = pp.model.embed_all_items(&batch, 64, &device).unwrap();
+    let pp_best = bench::cmd::specgr_pp::best_checkpoint(&recdata::RunDir::new(&runs, "synthetic"), ids(), gr_model::TigerPreset::Tiny);
+    let pp = gr_model::SpecGrPp::<B>::load(&pp_best, &device).unwrap();
+    let pp_batch = pp.embed_all_items(&batch, 64, &device).unwrap();
     assert!(pp_dir.is_dir());
     for (n, _) in new.iter().enumerate() {
         let item = ItemId((base + n) as u32);
@@ -221,13 +222,6 @@ fn an_item_added_online_gets_the_id_and_index_entries_of_a_batch_rebuild() {
     assert_eq!(again.resources.ids(), served.resources.ids());
     assert_eq!(again.item("twin"), Some(ItemId(base as u32)));
     assert_eq!(again.resources.knn().unwrap().num_items(), base + 2);
-}
-
-/// The first `n` items' IDs of `ids` (SpecGR++'s checkpoint covers the dataset's items).
-fn batch_prefix(ids: &semid::SemanticIds, n: usize) -> semid::SemanticIds {
-    let levels = ids.layout().levels();
-    let codes: Vec<u32> = (0..n as u32).flat_map(|i| ids.codes(i)[..levels].to_vec()).collect();
-    semid::SemanticIds::from_codes(*ids.layout(), &codes).unwrap()
 }
 
 fn normalised(v: &[f32]) -> Vec<f32> {
