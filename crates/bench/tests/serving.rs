@@ -205,7 +205,15 @@ fn an_item_added_online_gets_the_id_and_index_entries_of_a_batch_rebuild() {
     let unisrec_dir = runs.join("synthetic/unisrec");
     let unisrec = drafters::UniSRec::<B>::load(&unisrec_dir, drafters::KnnConfig::new(0), &device, &items, &all).unwrap();
     let pp_dir = runs.join("synthetic/specgr-pp-rqkmeans-tiny");
-    let pp = bench::cmd::specgr_pp::SpecGrPpEval::<B>::load(&recdata::RunDir::new(&runs, "synthetic"), ids(), gr_model::TigerPreset::Tiny, &batch_prefix(&batch, base), &device).unwrap();
+    // The checkpoint is loaded as eval loads it: checked against the run's dataset and IDs.
+    let run_dir = recdata::RunDir::new(&runs, "synthetic");
+    let data = dataset();
+    let identity = bench::cmd::identity::DatasetIdentity::new(&data, &dataset_args());
+    let ids_sha256 = bench::cmd::identity::check_semid(&run_dir.semid(&ids().name()), &identity, &ids().fit_args()).unwrap();
+    let pp = bench::cmd::specgr_pp::SpecGrPpEval::<B>::load(
+        &run_dir, ids(), gr_model::TigerPreset::Tiny, (&identity, &ids_sha256), &batch_prefix(&batch, base), &device,
+    )
+    .unwrap();
     let pp_batch = pp.model.embed_all_items(&batch, 64, &device).unwrap();
     assert!(pp_dir.is_dir());
     for (n, _) in new.iter().enumerate() {
