@@ -40,6 +40,9 @@ pub enum Command {
     Items(cmd::serving::items::ItemsCommand),
     /// Serve recommendations and catalog changes over HTTP (127.0.0.1:7878 by default).
     Serve(cmd::serving::serve::ServeArgs),
+    /// Load-test `specgr serve` on loopback: p50/p99 latency and throughput per method
+    /// and client count, and recommendations while items are added (none lost).
+    Loadtest(cmd::serving::loadtest::LoadtestArgs),
     /// Tune each SpecGR method's γ on the validation part (a grid search); `eval` then
     /// uses the tuned γ by default.
     Tune(cmd::tune::TuneArgs),
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recommend(a) => cmd::serving::recommend::run(a),
         Command::Items(c) => cmd::serving::items::run(c),
         Command::Serve(a) => cmd::serving::serve::run(a),
+        Command::Loadtest(a) => cmd::serving::loadtest::run(a),
         Command::Plot(c) => cmd::plot::run(c),
         Command::Tiger(c) => cmd::tiger::run(c),
     }

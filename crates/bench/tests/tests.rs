@@ -4,6 +4,7 @@ mod args;
 mod data;
 mod identity;
 mod levels;
+mod loadtest;
 mod lock;
 mod plot;
 mod progress;

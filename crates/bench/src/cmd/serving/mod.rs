@@ -8,6 +8,7 @@
 //! item gets the same semantic ID and drafter vectors in every process.
 
 pub mod items;
+pub mod loadtest;
 pub mod metrics;
 pub mod online;
 pub mod overlay;
