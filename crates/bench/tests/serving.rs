@@ -304,10 +304,21 @@ fn added_items_are_recommended_at_once_and_removed_ones_never() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no item `nope` in the catalog; nothing was removed"));
     let out = remove(&["fresh", &keys[4]]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for method in ["semantic-knn", "specgr-knn", "unisrec"] {
+    for method in ["semantic-knn", "specgr-knn", "unisrec", "tiger", "tiger-c", "specgr-aux", "specgr-pp"] {
         let listed = items(&recommend_args(&runs, method, "5"));
         assert!(!listed.contains(&"fresh".to_string()) && !listed.contains(&keys[4]), "{method}: {listed:?}");
+        // TIGER's beams are constrained to the live items: still K of them (before,
+        // beams could end on removed items, dropped afterwards, leaving fewer than K).
+        assert_eq!(listed.len(), 5, "{method}: {listed:?}");
     }
+    // Sharper: remove every item TIGER's 10 beams end on. With the full trie its
+    // beams ended on the same ten again and nothing was left to answer.
+    let top = items(&recommend_args(&runs, "tiger", "10"));
+    assert_eq!(top.len(), 10, "{top:?}");
+    let out = remove(&top.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = items(&recommend_args(&runs, "tiger", "5"));
+    assert!(listed.len() == 5 && listed.iter().all(|i| !top.contains(i)), "{listed:?} after removing {top:?}");
     let out = specgr(&add, &serde_json::json!({"id": "fresh", "text": "Back.", "embedding": embeddings.row(4)}).to_string());
     assert!(String::from_utf8_lossy(&out.stderr).contains("removed ids are not reused"));
     // A text to embed and no encoder at hand: refused with what to do, nothing panics.

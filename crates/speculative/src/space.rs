@@ -37,6 +37,20 @@ impl<'a> ItemSpace<'a> {
         }
     }
 
+    /// The same space without `removed`: neither trie spells them any more (so
+    /// constrained beams never end on them) and they are no longer in-sample. Their
+    /// semantic IDs stay, so no other item's ID or number changes.
+    pub fn without(mut self, removed: &ItemSet) -> Self {
+        if removed.is_empty() {
+            return self;
+        }
+        let live: ItemSet = (0..self.ids.len() as u32).map(ItemId).filter(|&i| !removed.contains(i)).collect();
+        self.trie = self.subset_trie(&live);
+        self.in_sample = self.in_sample.iter().filter(|&i| !removed.contains(i)).collect();
+        self.in_sample_trie = self.subset_trie(&self.in_sample);
+        self
+    }
+
     /// The semantic IDs.
     pub fn ids(&self) -> &'a SemanticIds {
         self.ids

@@ -92,6 +92,9 @@ pub struct Resources<B: Backend> {
     pub specgr_pp: Option<SpecGrPpEval<B>>,
     /// Where the models live.
     pub device: B::Device,
+    /// Items taken out of the catalog (`specgr items remove`): no method's space
+    /// holds them ([`Resources::item_space`]).
+    pub removed: ItemSet,
     /// What was loaded, for the report: the dataset's fingerprint, the semantic IDs'
     /// SHA-256 and each model's files, identity and samples seen
     /// ([`crate::cmd::identity::model_inputs`]).
@@ -152,12 +155,17 @@ impl<B: Backend> Resources<B> {
             true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, (data, &ids_sha256), semid.ids(), device)?),
             false => None,
         };
-        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone(), inputs })
+        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone(), removed: ItemSet::new(), inputs })
     }
 
     /// The semantic IDs of every item.
     pub fn ids(&self) -> &SemanticIds {
         self.semid.ids()
+    }
+
+    /// The items the methods search: every item but the removed ones, with its trie.
+    pub fn item_space(&self) -> speculative::ItemSpace<'_> {
+        speculative::ItemSpace::new(self.ids(), &self.in_sample).without(&self.removed)
     }
 
     /// TIGER; an error (not a panic) if it was not loaded.

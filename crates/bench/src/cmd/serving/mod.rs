@@ -178,6 +178,8 @@ impl<B: Backend> Served<B> {
     }
 
     fn refresh_live(&mut self) {
+        // Methods built after this see the removed items nowhere, TIGER's beams included.
+        self.resources.removed = self.removed.clone();
         self.live = (!self.removed.is_empty()).then(|| {
             (0..self.keys.len() as u32).map(ItemId).filter(|&i| !self.removed.contains(i)).collect()
         });

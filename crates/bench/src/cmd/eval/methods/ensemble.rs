@@ -35,7 +35,7 @@ impl<'a, B: Backend> Ensemble<'a, B> {
             id,
             model: r.tiger()?,
             drafter: r.unisrec()?,
-            space: ItemSpace::new(r.ids(), &r.in_sample),
+            space: r.item_space(),
             device: r.device.clone(),
             config: EnsembleConfig {
                 kind,

@@ -4,7 +4,7 @@
 use burn::tensor::backend::Backend;
 use drafters::Drafter;
 use gr_model::{Constraint, Tiger, TigerVerifier};
-use speculative::{ItemSpace, Request, SpecGr, SpecGrConfig};
+use speculative::{Request, SpecGr, SpecGrConfig};
 
 use super::super::method::{Method, MethodId, Output};
 use super::super::{Component, EvalArgs, Reference, UnseenScoring};
@@ -62,7 +62,7 @@ impl<'a, B: Backend> SpecGrMethod<'a, B> {
             MethodId::SpecgrPp => Models::Own(r.specgr_pp()?),
             other => anyhow::bail!("{other} is not a SpecGR method"),
         };
-        let engine = SpecGr::new(spec_config(args, id, gamma), ItemSpace::new(r.ids(), &r.in_sample))?;
+        let engine = SpecGr::new(spec_config(args, id, gamma), r.item_space())?;
         Ok(Self { id, models, engine, device: r.device.clone(), batch_size: args.spec.batch_size })
     }
 }

@@ -33,7 +33,7 @@ pub struct TigerBeam<'a, B: Backend> {
 impl<'a, B: Backend> TigerBeam<'a, B> {
     /// TIGER (`epsilon` `None`) or TIGER_C.
     pub fn new(id: MethodId, r: &'a Resources<B>, args: &EvalArgs) -> anyhow::Result<Self> {
-        let space = ItemSpace::new(r.ids(), &r.in_sample);
+        let space = r.item_space();
         let in_sample_trie = (args.tiger_beams == TigerBeams::InSample).then(|| space.subset_trie(&r.in_sample));
         Ok(Self {
             id,

@@ -25,7 +25,7 @@ impl<'a, B: Backend> TigerBs<'a, B> {
     pub fn new(r: &'a Resources<B>, args: &EvalArgs) -> anyhow::Result<Self> {
         Ok(Self {
             model: r.tiger()?,
-            space: ItemSpace::new(r.ids(), &r.in_sample),
+            space: r.item_space(),
             device: r.device.clone(),
             k: args.spec.k,
             batch_size: args.spec.batch_size,
