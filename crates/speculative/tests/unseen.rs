@@ -107,3 +107,28 @@ fn v2_scores_unseen_items_over_the_prefix_they_share() {
     assert_eq!(space.scored_digits(ItemId(0), true, rule(2)), 4);
     assert_eq!(space.scored_digits(ItemId(3), false, rule(2)), 4);
 }
+
+/// `ItemSpace::without` (an item removed from a served catalog): neither trie spells a
+/// removed item, nothing else changes, and an empty removal is the space itself.
+#[test]
+fn a_space_without_removed_items_spells_only_the_others() {
+    let ids = crate::common::catalogue(24, 5);
+    let in_sample = first(16);
+    let space = ItemSpace::new(&ids, &in_sample);
+    let removed: speculative::ItemSet = [ItemId(2), ItemId(20)].into_iter().collect();
+    let without = space.clone().without(&removed);
+    let reachable = |s: &ItemSpace<'_>| -> Vec<u32> {
+        let mut all = s.trie().items_with_prefix(&[]).to_vec();
+        all.sort_unstable();
+        all
+    };
+    let expected: Vec<u32> = (0..24).filter(|i| *i != 2 && *i != 20).collect();
+    assert_eq!(reachable(&without), expected);
+    assert_eq!(reachable(&space), (0..24).collect::<Vec<u32>>());
+    assert!(!without.is_in_sample(ItemId(2)) && without.is_in_sample(ItemId(3)));
+    // IDs and numbering are untouched.
+    assert_eq!(without.len(), 24);
+    assert_eq!(without.codes(ItemId(20), 0).unwrap(), ids.codes(20));
+    let none = space.clone().without(&speculative::ItemSet::new());
+    assert_eq!(reachable(&none), reachable(&space));
+}
