@@ -21,7 +21,8 @@ impl TrainingBudget {
     /// its first step, at a checkpoint); reproduce does not start one then.
     pub(crate) fn args(&self) -> [String; 2] {
         let left = self.deadline.saturating_duration_since(Instant::now()).as_secs_f64() / 60.0;
-        ["--max-minutes".to_owned(), format!("{:.4}", left.max(1e-4))]
+        // Rounded up, so the command's deadline is never before this budget's (see `spent`).
+        ["--max-minutes".to_owned(), format!("{:.4}", ((left * 1e4).ceil() / 1e4).max(1e-4))]
     }
 
     /// Whether the deadline has passed. A training command started with [`Self::args`]
