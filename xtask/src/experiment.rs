@@ -175,19 +175,14 @@ impl Experiment {
 /// Reads the overall `metric` of `method` (its id, or its name in the table) from a
 /// `results.json` report.
 pub fn read_metric(report: &Path, method: &str, metric: &str) -> Result<f64> {
-    let text = std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", report.display()))?;
-    let rows = v["rows"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let is = |r: &serde_json::Value| r["id"] == method || r["method"] == method;
-    rows.iter()
-        .find(|r| is(r) && r["subset"] == "overall")
-        .and_then(|r| r[metric].as_f64())
-        .with_context(|| {
-            let known: Vec<String> = rows
-                .iter()
-                .filter(|r| r["subset"] == "overall")
-                .map(|r| r["id"].as_str().or(r["method"].as_str()).unwrap_or("?").to_owned())
-                .collect();
-            format!("{}: no overall `{metric}` for method `{method}` (it has: {})", report.display(), known.join(", "))
-        })
+    use recdata::report::{Report, ResultRow};
+    if !ResultRow::METRICS.contains(&metric) {
+        bail!("unknown metric `{metric}` (reports hold: {})", ResultRow::METRICS.join(", "));
+    }
+    let r = Report::read(report)?;
+    r.row(method, "overall").and_then(|row| row.metric(metric)).with_context(|| {
+        let known: Vec<&str> =
+            r.rows.iter().filter(|row| row.subset == "overall").map(|row| row.id.as_deref().unwrap_or(&row.method)).collect();
+        format!("{}: no overall `{metric}` for method `{method}` (it has: {})", report.display(), known.join(", "))
+    })
 }

@@ -54,18 +54,18 @@ pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root:
                 let report = dir.join(format!("{}={v}", s.setting));
                 println!("-- {} = {v}", s.setting);
                 run(&settings, &report)?;
-                let text = std::fs::read_to_string(report.join("results.json"))?;
-                let json: serde_json::Value = serde_json::from_str(&text)?;
-                for r in json["rows"].as_array().into_iter().flatten() {
+                let r = recdata::report::Report::read(&report.join("results.json"))?;
+                for row in &r.rows {
+                    let m = |name| row.metric(name).unwrap_or(f64::NAN);
                     table += &format!(
                         "| {v} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
-                        r["method"].as_str().unwrap_or(""),
-                        r["subset"].as_str().unwrap_or(""),
-                        r["recall@10"].as_f64().unwrap_or(f64::NAN),
-                        r["ndcg@10"].as_f64().unwrap_or(f64::NAN),
-                        r["recall@50"].as_f64().unwrap_or(f64::NAN),
-                        r["ndcg@50"].as_f64().unwrap_or(f64::NAN),
-                        r["seconds_per_query"].as_f64().unwrap_or(f64::NAN),
+                        row.method,
+                        row.subset,
+                        m("recall@10"),
+                        m("ndcg@10"),
+                        m("recall@50"),
+                        m("ndcg@50"),
+                        row.seconds_per_query,
                     );
                 }
             }

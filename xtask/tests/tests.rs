@@ -152,12 +152,44 @@ mod experiments {
 
     #[test]
     fn tuning_reads_the_overall_metric_of_a_report() {
+        use recdata::report::{Provenance, Report, ResultRow};
         let dir = tempfile::tempdir().unwrap();
+        let row = |subset: &str, ndcg_50| ResultRow {
+            method: "A".into(),
+            id: Some("a".into()),
+            subset: subset.into(),
+            examples: 4,
+            recall_5: None,
+            ndcg_5: None,
+            recall_10: 0.5,
+            ndcg_10: 0.2,
+            recall_50: f64::NAN,
+            ndcg_50,
+            standard_errors: None,
+            seconds_per_query: 0.01,
+            unseen_share_of_output: 0.0,
+        };
+        let report = Report {
+            title: "t".into(),
+            dataset: "d".into(),
+            rows: vec![row("unseen", 0.9), row("overall", 0.25)],
+            notes: vec![],
+            provenance: Provenance::new(0, serde_json::json!({}), "rev".into(), "machine".into()),
+        };
+        report.write(dir.path()).unwrap();
         let path = dir.path().join("results.json");
-        let json = r#"{"rows": [{"method": "A", "subset": "unseen", "ndcg@50": 0.9}, {"method": "A", "subset": "overall", "ndcg@50": 0.25}]}"#;
-        std::fs::write(&path, json).unwrap();
-        assert_eq!(xtask::experiment::read_metric(&path, "A", "ndcg@50").unwrap(), 0.25);
-        assert!(xtask::experiment::read_metric(&path, "B", "ndcg@50").is_err());
+        let read = |method, metric| xtask::experiment::read_metric(&path, method, metric);
+        assert_eq!(read("A", "ndcg@50").unwrap(), 0.25, "by the printed name");
+        assert_eq!(read("a", "ndcg@50").unwrap(), 0.25, "by the id");
+        let err = read("B", "ndcg@50").unwrap_err().to_string();
+        assert!(err.contains("no overall `ndcg@50` for method `B`") && err.contains("it has: a"), "{err}");
+        let err = read("A", "recall@50").unwrap_err().to_string();
+        assert!(err.contains("no overall `recall@50`"), "not computed (null): {err}");
+        let err = read("A", "ndcg@20").unwrap_err().to_string();
+        assert!(err.contains("unknown metric `ndcg@20`"), "{err}");
+        std::fs::write(&path, r#"{"rows": []}"#).unwrap();
+        let err = format!("{:#}", read("A", "ndcg@50").unwrap_err());
+        assert!(err.contains("not a report that `specgr` wrote"), "{err}");
     }
 }
 

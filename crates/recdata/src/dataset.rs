@@ -50,11 +50,16 @@ pub struct Dataset {
     pub report: LoadReport,
 }
 
-/// A raw interaction as read from a file, before numbering.
-#[derive(Clone, Debug)]
-pub(crate) struct RawInteraction {
+/// A raw interaction as a format reads it from its files: keys, not indices. A
+/// format of one's own yields these and builds its dataset with
+/// [`Dataset::from_raw`] (`docs/extending.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawInteraction {
+    /// The user's key, as the files spell it.
     pub user: String,
+    /// The item's key, as the files spell it.
     pub item: String,
+    /// The time, in milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
 }
 
@@ -110,6 +115,22 @@ pub(crate) fn build(
 }
 
 impl Dataset {
+    /// Builds a dataset from raw interactions and item texts (item key → text), as
+    /// every shipped format does once it has read its files: interactions are sorted
+    /// by time (stably, so equal times keep their order), and users and items are
+    /// numbered by their first interaction.
+    ///
+    /// An item with no text (absent from `texts`, or empty) is kept with empty text and
+    /// counted in [`LoadReport::items_without_text`]; texts of items that no
+    /// interaction uses are dropped and counted in
+    /// [`LoadReport::catalog_items_unused`]. A format that must refuse such data (or
+    /// skip rows by a policy, as [`MissingItemPolicy`](crate::MissingItemPolicy) does)
+    /// does so before calling this.
+    pub fn from_raw(name: &str, raw: Vec<RawInteraction>, mut texts: HashMap<String, String>) -> Dataset {
+        let report = LoadReport { rows_read: raw.len(), ..LoadReport::default() };
+        build(name, raw, &mut texts, report)
+    }
+
     /// The number of users.
     pub fn num_users(&self) -> usize {
         self.users.len()

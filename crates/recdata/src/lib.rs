@@ -5,7 +5,11 @@
 //! [`Dataset`]: a [`Catalog`] of items with cleaned text and time-ordered
 //! interactions. [`Dataset::split`] turns it into train / valid / test
 //! [`Example`]s with the seen/unseen bookkeeping SpecGR's protocol needs, and
-//! [`synthetic`] generates a seeded dataset with new items arriving over time.
+//! [`synthetic`] generates a seeded dataset with new items arriving over time. Data in
+//! a format of one's own becomes a dataset through [`Dataset::from_raw`]
+//! (`docs/extending.md`). The crate also holds what every other crate shares without
+//! a model: ranking [`metrics`], result [`report`]s, the run directory's layout
+//! ([`RunDir`]), atomic writes ([`fsio`]) and run locks ([`lock`]).
 //!
 //! ```
 //! use recdata::{SplitConfig, synthetic::SyntheticConfig};
@@ -29,6 +33,7 @@ mod item;
 pub mod lock;
 mod manifest;
 pub mod metrics;
+pub mod report;
 pub mod rng;
 pub mod run_dir;
 mod split;
@@ -36,7 +41,7 @@ pub mod stats;
 pub mod synthetic;
 pub mod text;
 
-pub use dataset::{Dataset, Interaction, LoadReport};
+pub use dataset::{Dataset, Interaction, LoadReport, RawInteraction};
 pub use error::{DataError, Result};
 pub use formats::{Format, LoadOptions, MissingItemPolicy};
 pub use item::{Catalog, ItemId};

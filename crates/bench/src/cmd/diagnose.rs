@@ -6,15 +6,13 @@
 //! in-sample and unseen targets separately, the score quantiles and the share of
 //! targets that would pass each γ — the ceiling on what verification can accept.
 
-use std::path::PathBuf;
 
 use anyhow::Context;
-use gr_model::{Tiger, TigerPreset};
+use gr_model::Tiger;
 use semid::SemanticIdModel;
 
 use burn::tensor::backend::Backend;
 
-use crate::cmd::DatasetArgs;
 
 /// `specgr diagnose` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -26,15 +24,9 @@ pub enum DiagnoseCommand {
 /// `specgr diagnose scores` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ScoresArgs {
-    /// Which dataset.
+    /// The trained run: dataset, semantic IDs, TIGER preset, device, run directory.
     #[command(flatten)]
-    pub dataset: DatasetArgs,
-    /// The semantic IDs the TIGER model was trained on.
-    #[arg(long, default_value = "rqvae")]
-    pub ids: crate::cmd::IdsName,
-    /// The TIGER preset (run directory `tiger-<ids>-<preset>`).
-    #[arg(long, default_value = "small")]
-    pub preset: TigerPreset,
+    pub run: crate::cmd::RunArgs,
     /// `valid` or `test`.
     #[arg(long, default_value = "test")]
     pub part: String,
@@ -44,12 +36,6 @@ pub struct ScoresArgs {
     /// Queries per batch.
     #[arg(long, default_value_t = 64, value_parser = crate::cmd::args::positive)]
     pub batch_size: usize,
-    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: crate::cmd::backend::DeviceKind,
-    /// The run directory.
-    #[arg(long, default_value = "runs")]
-    pub runs: PathBuf,
 }
 
 /// The `q`-quantile of sorted values.
@@ -63,13 +49,13 @@ fn quantile(sorted: &[f32], q: f64) -> f32 {
 /// Runs a `specgr diagnose` subcommand.
 pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
     let DiagnoseCommand::Scores(args) = command;
-    crate::with_backend!(args.device, |B, device| scores_on::<B>(&args, &device))
+    crate::with_backend!(args.run.device, |B, device| scores_on::<B>(&args, &device))
 }
 
 fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Result<()> {
-    let resolved = args.dataset.load()?;
+    let resolved = args.run.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
-    let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
+    let run_dir = recdata::RunDir::new(&args.run.runs, &resolved.dataset.name);
     let mut examples = match args.part.as_str() {
         "test" => split.test.clone(),
         "valid" => split.valid.clone(),
@@ -78,12 +64,12 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
     if let Some(n) = args.limit {
         examples.truncate(n);
     }
-    let semid_dir = run_dir.semid(&args.ids.name());
+    let semid_dir = run_dir.semid(&args.run.ids.name());
     let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| format!("reading {}", semid_dir.display()))?;
     let ids = semid.ids();
     let layout = ids.layout();
     let digits = layout.num_digits();
-    let tiger_dir = run_dir.tiger_best(&args.ids.name(), args.preset.name());
+    let tiger_dir = run_dir.tiger_best(&args.run.ids.name(), args.run.preset.name());
     let model = Tiger::<B>::load(&tiger_dir, device).with_context(|| format!("loading {}", tiger_dir.display()))?;
     // [in-sample, unseen] scores.
     let mut scores: [Vec<f32>; 2] = Default::default();

@@ -18,6 +18,7 @@ pub mod specgr_pp;
 pub mod tiger;
 pub mod train;
 pub mod train_unisrec;
+pub mod training_progress;
 pub mod tune;
 
 use std::path::PathBuf;
@@ -150,6 +151,30 @@ pub fn progress_line(
         ),
         None => format!("{stage}: {pos}, {rate}, elapsed {}", hms(elapsed)),
     }
+}
+
+/// The trained run a command reads: its dataset, the semantic IDs and TIGER preset
+/// that name its models (`<runs>/<dataset>/tiger-<ids>-<preset>/`, the SpecGR++ and
+/// UniSRec runs beside it), where to compute, and the run directory. `eval`, `tune`,
+/// `diagnose scores`, `recommend` and `serve` take it, so the flags read the same in
+/// each.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Which semantic IDs the TIGER model was trained on.
+    #[arg(long, default_value = "rqvae")]
+    pub ids: IdsName,
+    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
+    #[arg(long, default_value = "small")]
+    pub preset: gr_model::TigerPreset,
+    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: backend::DeviceKind,
+    /// The run directory.
+    #[arg(long, default_value = "runs")]
+    pub runs: PathBuf,
 }
 
 /// Where a dataset comes from, shared by every subcommand that reads one.

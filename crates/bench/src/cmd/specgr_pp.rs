@@ -19,7 +19,7 @@ use gr_model::train_loop::TimeBudget;
 use semid::SemanticIdModel;
 
 use crate::cmd::backend::DeviceKind;
-use crate::cmd::{CpuBackend, DatasetArgs, progress_bar, say};
+use crate::cmd::{CpuBackend, DatasetArgs};
 
 /// `specgr train specgr++` arguments.
 #[derive(Debug, clap::Args)]
@@ -222,48 +222,16 @@ fn train_stage<B: Backend>(
     budget: &TimeBudget,
     device: &B::Device,
 ) -> anyhow::Result<SpecGrPpState> {
-    let bar = progress_bar(0, name);
+    let progress = crate::cmd::training_progress::TrainingProgress::new(name, 20);
     let mut on_event = |e: &SpecGrPpEvent| {
-        match e {
-            SpecGrPpEvent::Step { epoch, step, total_steps, emb_loss, gen_loss, samples_per_sec, .. } => {
-                bar.set_length(*total_steps as u64);
-                bar.set_position(*step as u64 + 1);
-                bar.set_message(format!("{name} ep {epoch} emb {emb_loss:.3} gen {gen_loss:.3} {samples_per_sec:.0}/s"));
-                // Without a terminal the bar is hidden: log a line now and then instead.
-                if bar.is_hidden() && step % 20 == 0 {
-                    eprintln!(
-                        "{name} step {step}/{total_steps} epoch {epoch} emb {emb_loss:.4} gen {gen_loss:.4} {samples_per_sec:.1} samples/s"
-                    );
-                }
-                if budget.spent() {
-                    return ControlFlow::Break(());
-                }
-            }
-            SpecGrPpEvent::Validation { epoch, metrics, improved } => say(
-                &bar,
-                format!(
-                    "{name} epoch {epoch}: valid retrieval recall@{k} {r:.4} ndcg@{k} {n:.4}{best}",
-                    k = metrics.k,
-                    r = metrics.recall,
-                    n = metrics.ndcg,
-                    best = if *improved { " (best)" } else { "" }
-                ),
-            ),
-            SpecGrPpEvent::Checkpoint { epoch } => {
-                if bar.is_hidden() {
-                    eprintln!("{name} epoch {epoch} checkpointed");
-                }
-            }
-            SpecGrPpEvent::PartialCheckpoint { epoch, batches } => {
-                if bar.is_hidden() {
-                    eprintln!("{name} epoch {epoch} checkpointed after {batches} batches");
-                }
-            }
+        progress.specgr_pp(e);
+        if matches!(e, SpecGrPpEvent::Step { .. }) && budget.spent() {
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     };
     let state = gr_model::train_specgr_pp::<burn::backend::Autodiff<B>>(init, config, data, dir, device, &mut on_event)?;
-    bar.finish_and_clear();
+    progress.finish();
     Ok(state)
 }
 

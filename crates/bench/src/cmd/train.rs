@@ -9,7 +9,7 @@ use gr_model::{TigerConfig, TigerPreset, TrainConfig, TrainEvent, TrainExample};
 use semid::SemanticIdModel;
 
 use crate::cmd::backend::DeviceKind;
-use crate::cmd::{DatasetArgs, progress_bar, say};
+use crate::cmd::DatasetArgs;
 
 /// `specgr train` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -264,45 +264,14 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
     // The model's identity goes into `best/` before training, so every model saved
     // there carries it; a `best/` of another model is refused rather than mixed with.
     crate::cmd::identity::claim_best(&out, &out.join("best"), &data, &args.ids.name(), &ids_sha256, &args.preset.name())?;
-    let bar = progress_bar(0, "training");
+    let progress = crate::cmd::training_progress::TrainingProgress::new("", 100);
     let budget = args.budget.start();
     let mut out_of_time = false;
     let mut on_event = |e: &TrainEvent| {
-        match e {
-            TrainEvent::Step { epoch, step, total_steps, loss, samples_per_sec, .. } => {
-                bar.set_length(*total_steps as u64);
-                bar.set_position(*step as u64 + 1);
-                bar.set_message(format!("ep {epoch} loss {loss:.3} {samples_per_sec:.0}/s"));
-                // Without a terminal the bar is hidden: log a line now and then instead.
-                if bar.is_hidden() && step % 100 == 0 {
-                    eprintln!("step {step}/{total_steps} epoch {epoch} loss {loss:.4} {samples_per_sec:.0} samples/s");
-                }
-                if budget.spent() {
-                    out_of_time = true;
-                    return ControlFlow::Break(());
-                }
-            }
-            TrainEvent::Validation { epoch, metrics, improved } => say(
-                &bar,
-                format!(
-                    "epoch {epoch}: valid recall@{k} {r:.4} ndcg@{k} {n:.4} ({m} examples){best}",
-                    m = metrics.examples,
-                    k = metrics.k,
-                    r = metrics.recall,
-                    n = metrics.ndcg,
-                    best = if *improved { " (best)" } else { "" }
-                ),
-            ),
-            TrainEvent::Checkpoint { epoch } => {
-                if bar.is_hidden() {
-                    eprintln!("epoch {epoch} checkpointed");
-                }
-            }
-            TrainEvent::PartialCheckpoint { epoch, batches } => {
-                if bar.is_hidden() {
-                    eprintln!("epoch {epoch} checkpointed after {batches} batches");
-                }
-            }
+        progress.tiger(e);
+        if matches!(e, TrainEvent::Step { .. }) && budget.spent() {
+            out_of_time = true;
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     };
@@ -316,7 +285,7 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         device,
         &mut on_event,
     )?;
-    bar.finish_and_clear();
+    progress.finish();
     if out_of_time {
         let at = format!("epoch {}, batch {} ({} samples seen)", state.epochs_done, state.batches_done, state.samples_seen);
         args.budget.say_stopped(&at, &out.join("last"));

@@ -9,33 +9,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use burn::tensor::backend::Backend;
-use gr_model::TigerPreset;
 
-use crate::cmd::backend::DeviceKind;
 use crate::cmd::eval::gamma::{Gammas, TuneRow, TuneSettings, Tuned};
 use crate::cmd::eval::output::{MethodResult, RunInfo};
 use crate::cmd::eval::{EvalArgs, MethodId, Prepared, SpecGrArgs, TigerBeams, methods};
 use crate::cmd::plot::Metric;
-use crate::cmd::{DatasetArgs, IdsName};
 
 /// `specgr tune` arguments.
 #[derive(Debug, clap::Args)]
 pub struct TuneArgs {
-    /// Which dataset.
+    /// The trained run: dataset, semantic IDs, TIGER preset, device, run directory.
     #[command(flatten)]
-    pub dataset: DatasetArgs,
+    pub run: crate::cmd::RunArgs,
     /// The SpecGR methods to tune.
     #[arg(long, value_delimiter = ',', default_value = "specgr-knn,specgr-aux,specgr-pp")]
     pub methods: Vec<MethodId>,
-    /// Which semantic IDs the TIGER model was trained on.
-    #[arg(long, default_value = "rqvae")]
-    pub ids: IdsName,
-    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
-    #[arg(long, default_value = "small")]
-    pub preset: TigerPreset,
     /// The γ values tried. The paper's grid is −1.1 … −1.8; the default is coarser and
     /// reaches much lower, since small, briefly trained verifiers give lower
     /// likelihoods (on Beauty the best γ for SpecGR_Aux was −7, on the synthetic data
@@ -58,22 +48,14 @@ pub struct TuneArgs {
     /// K, δ, β, the SpecGR variant and the batch size, as `specgr eval` will use them.
     #[command(flatten)]
     pub spec: SpecGrArgs,
-    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
-    /// The run directory.
-    #[arg(long, default_value = "runs")]
-    pub runs: PathBuf,
 }
 
 impl TuneArgs {
     /// The `specgr eval` settings of one γ (`None`: as `specgr eval` would resolve it).
     fn eval_args(&self, threshold: Option<f32>) -> EvalArgs {
         EvalArgs {
-            dataset: self.dataset.clone(),
+            run: self.run.clone(),
             methods: self.methods.clone(),
-            ids: self.ids,
-            preset: self.preset,
             part: "valid".into(),
             limit: self.limit,
             spec: self.spec.clone(),
@@ -89,15 +71,13 @@ impl TuneArgs {
             seed: self.seed,
             report: None,
             json: false,
-            device: self.device,
-            runs: self.runs.clone(),
         }
     }
 }
 
 /// Runs `specgr tune`.
 pub fn run(args: TuneArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.device, |B, device| run_on::<B>(args, &device))
+    crate::with_backend!(args.run.device, |B, device| run_on::<B>(args, &device))
 }
 
 fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> {

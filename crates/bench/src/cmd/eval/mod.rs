@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use drafters::ItemSet;
-use gr_model::TigerPreset;
 use recdata::ItemId;
 use recdata::metrics::SubsetMetrics;
 use speculative::Request;
@@ -23,15 +22,14 @@ use burn::tensor::backend::Backend;
 
 pub use method::{Method, MethodId, Needs};
 
-use crate::cmd::backend::DeviceKind;
-use crate::cmd::{DatasetArgs, progress_bar};
+use crate::cmd::progress_bar;
 
 /// `specgr eval` arguments.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Which dataset.
+    /// The trained run: dataset, semantic IDs, TIGER preset, device, run directory.
     #[command(flatten)]
-    pub dataset: DatasetArgs,
+    pub run: crate::cmd::RunArgs,
     /// Methods to evaluate.
     #[arg(
         long,
@@ -39,12 +37,6 @@ pub struct EvalArgs {
         default_value = "tiger,semantic-knn,specgr-knn"
     )]
     pub methods: Vec<MethodId>,
-    /// Which semantic IDs the TIGER model was trained on.
-    #[arg(long, default_value = "rqvae")]
-    pub ids: crate::cmd::IdsName,
-    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
-    #[arg(long, default_value = "small")]
-    pub preset: TigerPreset,
     /// Evaluate on `valid` or `test`.
     #[arg(long, default_value = "test")]
     pub part: String,
@@ -101,12 +93,6 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceKind,
-    /// The run directory.
-    #[arg(long, default_value = "runs")]
-    pub runs: PathBuf,
 }
 
 /// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
@@ -279,7 +265,7 @@ pub struct Prepared {
 impl Prepared {
     /// Loads the dataset and picks the examples `args` asks for.
     pub fn new(args: &EvalArgs) -> anyhow::Result<Self> {
-        let load::Run { resolved, split, run_dir } = load::Run::open(&args.dataset, &args.runs)?;
+        let load::Run { resolved, split, run_dir } = load::Run::open(&args.run.dataset, &args.run.runs)?;
         // Leave-one-out results are reported at K = 5 and 10 (TIGER's protocol). Only
         // cut-offs within the list length are computed: a list of K items says nothing
         // about Recall@50 when K < 50 (it would only repeat Recall@K).
@@ -306,13 +292,13 @@ impl Prepared {
 
     /// Loads what `methods` need, checked against this dataset.
     pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
-        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.ids, preset: args.preset };
-        load::load_resources(&self.resolved.dataset, &self.split, at, &args.dataset, Needs::of(methods), device)
+        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.run.ids, preset: args.run.preset };
+        load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, Needs::of(methods), device)
     }
 
     /// Where `specgr tune` keeps the tuned γ of `args`' TIGER model.
     pub fn tune_dir(&self, args: &EvalArgs) -> PathBuf {
-        gamma::tune_dir(&self.run_dir, args.ids, args.preset)
+        gamma::tune_dir(&self.run_dir, args.run.ids, args.run.preset)
     }
 
     /// Per example, its subset of the catalog under subset ranking (`--subset-size`).
@@ -366,7 +352,7 @@ pub fn requests<'a>(examples: &'a [recdata::Example], subsets: Option<&'a [ItemS
 
 /// Runs `specgr eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.device, |B, device| run_on::<B>(args, &device))
+    crate::with_backend!(args.run.device, |B, device| run_on::<B>(args, &device))
 }
 
 fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {

@@ -102,8 +102,8 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
         info.gamma_text(),
         args.epsilon,
         args.spec.batch_size,
-        args.preset.name(),
-        args.ids,
+        args.run.preset.name(),
+        args.run.ids,
         name(&|| args.tiger_beams.to_possible_value()),
         name(&|| args.spec.reference.to_possible_value()),
         match args.spec.unseen_digits {
@@ -132,7 +132,7 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
             .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
             .chain(results.iter().filter_map(|r| r.stats.as_ref().map(|s| describe_stats(r.method, s, r.seconds))))
             .collect(),
-        provenance: crate::report::Provenance::current(
+        provenance: crate::report::provenance(
             args.seed,
             serde_json::json!({
                 "dataset": info.dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
@@ -144,7 +144,7 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
                 "reference": name(&|| args.spec.reference.to_possible_value()),
                 "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
                 "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
-                "ids": args.ids.name(), "preset": args.preset.name(),
+                "ids": args.run.ids.name(), "preset": args.run.preset.name(),
                 "subset_size": args.subset_size, "score_chunk": args.score_chunk,
                 "ensemble_weight": args.ensemble_weight,
                 "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),

@@ -14,31 +14,23 @@ use std::path::PathBuf;
 use anyhow::{Context, bail, ensure};
 use burn::tensor::backend::Backend;
 use clap::Parser;
-use gr_model::TigerPreset;
 use serde::Serialize;
 use serde_json::Value;
 use speculative::Request;
 
 use super::Served;
 use super::requests::{self, BadInput, RecommendRequest};
-use crate::cmd::DatasetArgs;
 use crate::cmd::eval::{EvalArgs, Method, MethodId, SpecGrArgs, gamma, methods};
 
 /// The saved run and the method that `specgr recommend` and `specgr serve` answer with.
 #[derive(Debug, clap::Args)]
 pub struct MethodRun {
-    /// Which dataset's run.
+    /// The trained run: dataset, semantic IDs, TIGER preset, device, run directory.
     #[command(flatten)]
-    pub dataset: DatasetArgs,
+    pub run: crate::cmd::RunArgs,
     /// The method (any that `specgr eval --methods` takes).
     #[arg(long, default_value = "specgr-aux")]
     pub method: MethodId,
-    /// Which semantic IDs the TIGER model was trained on.
-    #[arg(long, default_value = "rqvae")]
-    pub ids: crate::cmd::IdsName,
-    /// The TIGER model's preset (its run directory is `tiger-<ids>-<preset>`).
-    #[arg(long, default_value = "small")]
-    pub preset: TigerPreset,
     /// K (the list length, and the largest `k` a request may ask for), δ, β, the
     /// SpecGR variant and the batch size (requests run together).
     #[command(flatten)]
@@ -47,12 +39,6 @@ pub struct MethodRun {
     /// for these settings, else -1.4, as `specgr eval`].
     #[arg(long, allow_hyphen_values = true, value_parser = crate::cmd::args::finite_f32)]
     pub threshold: Option<f32>,
-    /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` in builds with that feature.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: crate::cmd::backend::DeviceKind,
-    /// The run directory.
-    #[arg(long, default_value = "runs")]
-    pub runs: PathBuf,
 }
 
 /// `specgr recommend` arguments.
@@ -78,14 +64,10 @@ impl MethodRun {
     /// this command's settings, so the two never drift apart.
     pub fn eval_args(&self) -> anyhow::Result<EvalArgs> {
         let mut eval = EvalDefaults::try_parse_from(["eval"]).context("eval's default arguments")?.eval;
-        eval.dataset = self.dataset.clone();
+        eval.run = self.run.clone();
         eval.methods = vec![self.method];
-        eval.ids = self.ids;
-        eval.preset = self.preset;
         eval.spec = self.spec.clone();
         eval.threshold = self.threshold;
-        eval.device = self.device;
-        eval.runs = self.runs.clone();
         Ok(eval)
     }
 }
@@ -117,13 +99,13 @@ struct Answer {
 
 /// Runs `specgr recommend`.
 pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.run.device, |B, device| run_on::<B>(&args, &device))
+    crate::with_backend!(args.run.run.device, |B, device| run_on::<B>(&args, &device))
 }
 
 impl MethodRun {
     /// Opens the run with what the method needs and the catalog overlay applied.
     pub fn open<B: Backend>(&self, device: &B::Device) -> anyhow::Result<Served<B>> {
-        let served = Served::<B>::open(&self.dataset, &self.runs, self.ids, self.preset, self.method.needs(), device)?;
+        let served = Served::<B>::open(&self.run.dataset, &self.run.runs, self.run.ids, self.run.preset, self.method.needs(), device)?;
         ensure!(
             self.spec.k <= served.num_live(),
             "--k {}: the catalog has only {} items that can be recommended",
@@ -136,7 +118,7 @@ impl MethodRun {
     /// The method's γ (tuned, given or the default), said on stderr as `eval` does.
     pub fn gamma<B: Backend>(&self, served: &Served<B>) -> anyhow::Result<(EvalArgs, f32)> {
         let eval = self.eval_args()?;
-        let gammas = gamma::Gammas::resolve(&eval, &gamma::tune_dir(&served.run.run_dir, self.ids, self.preset))?;
+        let gammas = gamma::Gammas::resolve(&eval, &gamma::tune_dir(&served.run.run_dir, self.run.ids, self.run.preset))?;
         if !gammas.describe().is_empty() {
             eprintln!("γ: {}", gammas.describe());
         }

@@ -59,7 +59,7 @@ struct App {
 
 /// Runs `specgr serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    crate::with_backend!(args.run.device, |B, device| serve::<B>(args, device))
+    crate::with_backend!(args.run.run.device, |B, device| serve::<B>(args, device))
 }
 
 fn serve<B: Backend>(args: ServeArgs, device: B::Device) -> anyhow::Result<()> {

@@ -104,7 +104,7 @@ pub fn run<B: Backend>(
     ready: std::sync::mpsc::Sender<anyhow::Result<()>>,
 ) -> anyhow::Result<()> {
     let loaded = (|| {
-        let run_dir = recdata::RunDir::new(&config.run.runs, &config.run.dataset.name()?);
+        let run_dir = recdata::RunDir::new(&config.run.run.runs, &config.run.run.dataset.name()?);
         let lock = crate::cmd::lock_run_dir(&run_dir.catalog())?;
         let served = config.run.open::<B>(&device)?;
         let (eval, gamma) = config.run.gamma(&served)?;

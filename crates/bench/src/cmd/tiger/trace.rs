@@ -19,7 +19,6 @@ use semid::SemanticIds;
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::tiger::valid::load_ids;
 use crate::cmd::train::{TigerArgs, tiger_configs, tiger_examples, tiger_run_dir};
-use crate::cmd::{progress_bar, say};
 
 /// `specgr tiger trace` arguments: every `specgr train tiger` argument, plus where to
 /// write what the run does step by step.
@@ -221,7 +220,7 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
         }
         None => None,
     };
-    let bar = progress_bar(0, "training");
+    let progress = crate::cmd::training_progress::TrainingProgress::new("", 100);
     let started = Instant::now();
     let mut samples = 0usize;
     let mut write_error: Option<std::io::Error> = None;
@@ -229,7 +228,7 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
     let train_len = train.len();
     let mut on_event = |e: &TrainEvent| {
         match e {
-            TrainEvent::Step { epoch, step, total_steps, loss, lr, samples_per_sec } => {
+            TrainEvent::Step { epoch, step, loss, lr, .. } => {
                 // The last batch of an epoch may be short.
                 let in_epoch = step % train_len.div_ceil(batch_size);
                 samples += (train_len - in_epoch * batch_size).min(batch_size);
@@ -242,33 +241,17 @@ pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::R
                 {
                     write_error.get_or_insert(err);
                 }
-                bar.set_length(*total_steps as u64);
-                bar.set_position(*step as u64 + 1);
-                bar.set_message(format!("ep {epoch} loss {loss:.3} {samples_per_sec:.0}/s"));
-                if bar.is_hidden() && step % 100 == 0 {
-                    eprintln!("step {step}/{total_steps} epoch {epoch} loss {loss:.4} {samples_per_sec:.0} samples/s");
-                }
+                progress.tiger(e);
                 if args.max_steps.is_some_and(|n| step + 1 >= n) || write_error.is_some() {
                     return ControlFlow::Break(());
                 }
             }
-            TrainEvent::Validation { epoch, metrics, improved } => say(
-                &bar,
-                format!(
-                    "epoch {epoch}: valid recall@{k} {r:.4} ndcg@{k} {n:.4} ({m} examples){best}",
-                    m = metrics.examples,
-                    k = metrics.k,
-                    r = metrics.recall,
-                    n = metrics.ndcg,
-                    best = if *improved { " (best)" } else { "" }
-                ),
-            ),
-            TrainEvent::Checkpoint { .. } | TrainEvent::PartialCheckpoint { .. } => {}
+            _ => progress.tiger(e),
         }
         ControlFlow::Continue(())
     };
     let state = gr_model::train::<Autodiff<B>>(&model_config, &config, ids, &train, &valid, &out, device, &mut on_event)?;
-    bar.finish_and_clear();
+    progress.finish();
     if let Some(err) = write_error {
         bail!("writing the loss CSV: {err}");
     }

@@ -166,7 +166,7 @@ pub fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         }
     }
     let serve = parse_serve(&args.serve, args.methods[0])?.serve;
-    let run = Run::open(&serve.run.dataset, &serve.run.runs)?;
+    let run = Run::open(&serve.run.run.dataset, &serve.run.run.runs)?;
     let keys = run.resolved.dataset.catalog.keys();
     let bodies: Vec<String> = run
         .split
