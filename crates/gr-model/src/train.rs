@@ -370,8 +370,12 @@ pub fn train<B: AutodiffBackend>(
 /// `config.shards` must equal the number of devices: the numbers are those of
 /// [`sharded_grads`] with that many shards on one device (bit for bit with two devices,
 /// up to rounding with more), so a run's checkpoint resumes on any devices, or on one
-/// with as many threaded shards. Validation, checkpoints and the returned model live on
-/// the first device. With one device this is [`train`].
+/// with as many threaded shards. (Not in the first step of a fresh run: there the
+/// threaded shards' forks draw lazily initialised weights of their own, while the
+/// replicas here are forked after the first device's forward pass drew them, so a
+/// fresh run matches one device without shards; docs/multi-device.md.) Validation,
+/// checkpoints and the returned model live on the first device. With one device this
+/// is [`train`].
 #[allow(clippy::too_many_arguments)]
 pub fn train_on_devices<B: AutodiffBackend>(
     model_config: &TigerConfig,

@@ -182,6 +182,14 @@ pub(crate) fn tiger_configs(
         anyhow::ensure!(m >= 0.0 && m.is_finite(), "--checkpoint-minutes {m}: must be >= 0");
         config = config.with_checkpoint_minutes(m);
     }
+    config = config.with_shards(tiger_shards(args)?);
+    Ok((model_config, config))
+}
+
+/// The shard count of `specgr train tiger`: `--shards`, else 2 on the CPU and 1
+/// elsewhere; with `--devices`, one per device (a `--shards` of another count is an
+/// error, given before anything is loaded).
+pub(crate) fn tiger_shards(args: &TigerArgs) -> anyhow::Result<usize> {
     let shards = match (args.devices.len(), args.shards) {
         (0, Some(shards)) => shards,
         (0, None) if args.device == DeviceKind::Cpu => 2,
@@ -190,12 +198,12 @@ pub(crate) fn tiger_configs(
         (devices, Some(shards)) if shards == devices => shards,
         (devices, Some(shards)) => anyhow::bail!(
             "--shards {shards} with {devices} --devices: each device computes one shard of every batch, \
-             so leave --shards out (or give {devices}); for more shards per device use fewer devices"
+             so leave --shards out (or give {devices})"
         ),
     };
-    config = config.with_shards(shards.max(1));
-    Ok((model_config, config))
+    Ok(shards.max(1))
 }
+
 
 /// The training and validation examples `specgr train tiger` (and `specgr tiger trace`)
 /// use ([`ExampleArgs::pick`]).
@@ -262,6 +270,7 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
         TrainCommand::Unisrec(args) => return crate::cmd::train_unisrec::run(args),
         TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
     };
+    tiger_shards(&args)?;
     if args.devices.is_empty() {
         crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, std::slice::from_ref(&device)))
     } else {
