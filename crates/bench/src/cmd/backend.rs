@@ -96,7 +96,7 @@ impl std::str::FromStr for DeviceSpec {
         let kind = <DeviceKind as clap::ValueEnum>::from_str(name, true).map_err(|_| {
             let known: Vec<String> = <DeviceKind as clap::ValueEnum>::value_variants()
                 .iter()
-                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
+                .filter_map(|v| clap::ValueEnum::to_possible_value(v).map(|p| p.get_name().to_owned()))
                 .collect();
             format!("`{s}`: unknown device kind `{name}` (this build has {})", known.join(", "))
         })?;
