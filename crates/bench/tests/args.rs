@@ -91,6 +91,7 @@ fn train_tiger_refuses_devices_that_do_not_fit_the_other_flags() {
 fn train_tiger_runs_on_two_cpu_devices() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().display().to_string();
+    crate::resume::write_embeddings(tmp.path());
     let specgr = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
             .args(args)
