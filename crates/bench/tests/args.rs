@@ -72,3 +72,44 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
         .collect();
     assert_eq!(cut_offs, [10], "{json}");
 }
+
+/// `--devices` (data-parallel TIGER training): a shard count other than the device
+/// count, `--device` beside it, and an indexed CPU are refused before anything loads.
+#[test]
+fn train_tiger_refuses_devices_that_do_not_fit_the_other_flags() {
+    let err = refused(&["train", "tiger", "--devices", "cpu,cpu", "--shards", "3"]);
+    assert!(err.contains("--shards 3 with 2 --devices") && err.contains("leave --shards out"), "{err}");
+    let err = refused(&["train", "tiger", "--devices", "cpu,cpu", "--device", "cpu"]);
+    assert!(err.contains("--device") && err.contains("cannot be used with"), "{err}");
+    let err = refused(&["train", "tiger", "--devices", "cpu:1"]);
+    assert!(err.contains("the CPU backend has one device"), "{err}");
+}
+
+/// `specgr train tiger --devices cpu,cpu` trains (two replicas on the CPU, gradients
+/// summed by burn-collective) and records the two shards it used.
+#[test]
+fn train_tiger_runs_on_two_cpu_devices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().display().to_string();
+    crate::resume::write_embeddings(tmp.path());
+    let specgr = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+            .args(args)
+            .args(["--dataset", "synthetic", "--runs", &runs])
+            .env_remove("SPECGR_DATA")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
+    specgr(&[
+        "train", "tiger", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1", "--batch-size", "64",
+        "--train-limit", "128", "--valid-limit", "16", "--devices", "cpu,cpu",
+    ]);
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("synthetic/tiger-rqkmeans-tiny/last/state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["train"]["shards"], 2, "{state}");
+    assert_eq!(state["epochs_done"], 1, "{state}");
+}

@@ -127,6 +127,9 @@ pub enum TigerError {
     /// Training data is unusable.
     #[error("training data: {0}")]
     Data(String),
+    /// A collective operation across devices (data-parallel training) failed.
+    #[error("multi-device training: {0}")]
+    Collective(String),
 }
 
 /// The first few problems, and how many more.

@@ -6,6 +6,7 @@ mod batch;
 mod beam;
 pub mod checkpoint;
 mod config;
+mod data_parallel;
 mod error;
 mod flops;
 pub mod eval;
@@ -41,7 +42,7 @@ pub use specgr_pp::{
 pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
 pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
 pub use schedule::LrDecay;
-pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train};
+pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train, train_on_devices};
 
 /// `docs/extending.md`, compiled and run as doctests: a drafter of one's own runs the
 /// SpecGR loop, with TIGER verifying, through the public API only.

@@ -23,6 +23,7 @@ use semid::{PrefixTrie, SemanticIds};
 
 use crate::batch::validate_examples;
 use crate::checkpoint::check_same_config;
+use crate::data_parallel::{DataParallel, GlobalClip};
 use crate::eval::{RankingMetrics, evaluate};
 use crate::schedule::{LrDecay, LrSchedule, interleave_for_shards, length_sorted_batches, shuffled};
 use crate::train_loop::{
@@ -90,7 +91,8 @@ pub struct TrainConfig {
     /// A run may be resumed with another value (to use more or fewer cores): the
     /// updates stay the same up to rounding and dropout draws (each shard draws its
     /// own masks), so it then continues close to, not bit-identically with, an
-    /// uninterrupted run; a warning says so.
+    /// uninterrupted run; a warning says so. On several devices ([`train_on_devices`])
+    /// it is the device count: each device computes one shard, with the same numbers.
     #[config(default = 1)]
     pub shards: usize,
     /// What the learning rate does after the warm-up: cosine decay to zero at
@@ -357,6 +359,44 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
     on_event: &mut dyn FnMut(&TrainEvent) -> ControlFlow<()>,
 ) -> Result<TrainState, TigerError> {
+    train_on_devices::<B>(model_config, config, ids, train, valid, run_dir, std::slice::from_ref(device), on_event)
+}
+
+/// [`train`] on several devices at once (data parallelism): each batch is split into
+/// one shard per device, each device computes its shard's gradient on its own replica
+/// of the model, and Burn's collective all-reduce (burn-collective) sums them on every
+/// device, which then all apply the same optimizer step (the module `data_parallel`).
+///
+/// `config.shards` must equal the number of devices: the numbers are those of
+/// [`sharded_grads`] with that many shards on one device (bit for bit with two devices,
+/// up to rounding with more), so a run's checkpoint resumes on any devices, or on one
+/// with as many threaded shards. (Not in the first step of a fresh run: there the
+/// threaded shards' forks draw lazily initialised weights of their own, while the
+/// replicas here are forked after the first device's forward pass drew them, so a
+/// fresh run matches one device without shards; docs/multi-device.md.) Validation,
+/// checkpoints and the returned model live on the first device. With one device this
+/// is [`train`].
+#[allow(clippy::too_many_arguments)]
+pub fn train_on_devices<B: AutodiffBackend>(
+    model_config: &TigerConfig,
+    config: &TrainConfig,
+    ids: &SemanticIds,
+    train: &[TrainExample],
+    valid: &[TrainExample],
+    run_dir: &Path,
+    devices: &[B::Device],
+    on_event: &mut dyn FnMut(&TrainEvent) -> ControlFlow<()>,
+) -> Result<TrainState, TigerError> {
+    let Some(device) = devices.first() else {
+        return Err(TigerError::InvalidConfig("no device to train on".into()));
+    };
+    if devices.len() > 1 && config.shards != devices.len() {
+        return Err(TigerError::InvalidConfig(format!(
+            "each of the {n} devices computes one shard of every batch, so shards must be {n} (it is {})",
+            config.shards,
+            n = devices.len(),
+        )));
+    }
     if train.is_empty() {
         return Err(TigerError::Data("no training examples".into()));
     }
@@ -439,6 +479,13 @@ pub fn train<B: AutodiffBackend>(
     };
     let schedule = LrSchedule::with_warmup_steps(config.lr, total_steps, warmup, config.lr_decay);
     let token_length = |i: usize| train[i].history.len().min(model_config.max_history);
+    // Several devices: one replica each, gradients summed by collective all-reduce.
+    let mut parallel = if devices.len() > 1 {
+        Some(DataParallel::<B, _>::start(devices)?)
+    } else {
+        None
+    };
+    let global_clip = GlobalClip((config.grad_clip == GradClip::Global).then_some(config.grad_clip_norm));
     let mut stop_after_epoch = false;
     while state.epochs_done < config.max_epochs && !state.stopped_early {
         let epoch = state.epochs_done;
@@ -472,24 +519,36 @@ pub fn train<B: AutodiffBackend>(
             };
             let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &train[i]).collect();
             let lr = schedule.at(state.steps_done);
-            let (value, grads) = if config.shards <= 1 {
-                let batch =
-                    TrainBatch::<B>::new(&examples, ids, model_config.max_history, b * config.batch_size, device)?;
-                let loss = model.loss(&batch);
-                let value = loss.clone().into_scalar().elem::<f32>();
-                (value, GradientsParams::from_grads(loss.backward(), &model))
-            } else {
+            let value = if let Some(parallel) = parallel.as_mut() {
                 let offset = b * config.batch_size;
                 let stream = config.seed ^ (state.steps_done as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                sharded_grads(&model, &examples, config.shards, stream, |part, start| {
-                    TrainBatch::<B>::new(part, ids, model_config.max_history, offset + start, device)
-                })?
+                let (value, stepped) =
+                    parallel.step(model, &mut optim, &examples, stream, lr, global_clip, |part, start, device| {
+                        TrainBatch::<B>::new(part, ids, model_config.max_history, offset + start, device)
+                    })?;
+                model = stepped;
+                value
+            } else {
+                let (value, grads) = if config.shards <= 1 {
+                    let batch =
+                        TrainBatch::<B>::new(&examples, ids, model_config.max_history, b * config.batch_size, device)?;
+                    let loss = model.loss(&batch);
+                    let value = loss.clone().into_scalar().elem::<f32>();
+                    (value, GradientsParams::from_grads(loss.backward(), &model))
+                } else {
+                    let offset = b * config.batch_size;
+                    let stream = config.seed ^ (state.steps_done as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    sharded_grads(&model, &examples, config.shards, stream, |part, start| {
+                        TrainBatch::<B>::new(part, ids, model_config.max_history, offset + start, device)
+                    })?
+                };
+                let grads = match config.grad_clip {
+                    GradClip::PerTensor => grads, // the optimizer clips
+                    GradClip::Global => clip_global_norm(&model, grads, config.grad_clip_norm),
+                };
+                model = optim.step(lr, model, grads);
+                value
             };
-            let grads = match config.grad_clip {
-                GradClip::PerTensor => grads, // the optimizer clips
-                GradClip::Global => clip_global_norm(&model, grads, config.grad_clip_norm),
-            };
-            model = optim.step(lr, model, grads);
             state.steps_done += 1;
             state.batches_done = b + 1;
             state.samples_seen += chunk.len() as u64;

@@ -67,3 +67,134 @@ macro_rules! with_backend {
         }
     }};
 }
+
+/// One entry of `--devices`: a backend and a device index, written `cpu`, `cuda:1`,
+/// `wgpu:0`, `tch-cuda:2` (no index: 0; `wgpu` alone: the default adapter). The CPU
+/// backend has one device value: `cpu,cpu` makes two replicas of the model on it (a
+/// test of the multi-device path, no faster than `--shards 2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceSpec {
+    /// The backend.
+    pub kind: DeviceKind,
+    /// The device index within the backend (`None`: not given).
+    pub index: Option<usize>,
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, index) = match s.split_once(':') {
+            Some((name, index)) => {
+                let index = index
+                    .parse::<usize>()
+                    .map_err(|_| format!("`{s}`: the device index after `:` must be a number (e.g. cuda:1)"))?;
+                (name, Some(index))
+            }
+            None => (s, None),
+        };
+        let kind = <DeviceKind as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+            let known: Vec<String> = <DeviceKind as clap::ValueEnum>::value_variants()
+                .iter()
+                .filter_map(|v| clap::ValueEnum::to_possible_value(v).map(|p| p.get_name().to_owned()))
+                .collect();
+            format!("`{s}`: unknown device kind `{name}` (this build has {})", known.join(", "))
+        })?;
+        if index.is_some() && matches!(kind, DeviceKind::Cpu) && index != Some(0) {
+            return Err(format!("`{s}`: the CPU backend has one device; write `cpu` for each replica"));
+        }
+        #[cfg(feature = "tch")]
+        if index.is_some() && matches!(kind, DeviceKind::Tch) {
+            return Err(format!("`{s}`: LibTorch's CPU has one device; write `tch` for each replica"));
+        }
+        Ok(Self { kind, index })
+    }
+}
+
+/// The backend kind that every entry of `specs` names, or an error: one run trains on
+/// one backend type.
+pub fn one_kind(specs: &[DeviceSpec]) -> Result<DeviceKind, String> {
+    let Some(first) = specs.first() else {
+        return Err("--devices: name at least one device".into());
+    };
+    if let Some(other) = specs.iter().find(|s| s.kind != first.kind) {
+        return Err(format!(
+            "--devices: all devices must be of one backend ({:?} and {:?} given)",
+            first.kind, other.kind
+        ));
+    }
+    Ok(first.kind)
+}
+
+/// Runs `$body` with the type `$B` bound to the backend that all of `$specs` (a
+/// `&[DeviceSpec]` of one kind, [`one_kind`]) name and `$devices` to a `Vec` of their
+/// devices, in order.
+#[macro_export]
+macro_rules! with_backend_devices {
+    ($specs:expr, |$B:ident, $devices:ident| $body:expr) => {{
+        use $crate::cmd::backend::{DeviceKind, DeviceSpec};
+        let specs: &[DeviceSpec] = $specs;
+        match $crate::cmd::backend::one_kind(specs).map_err(|e| anyhow::anyhow!(e))? {
+            DeviceKind::Cpu => {
+                type $B = burn::backend::Flex;
+                let $devices: Vec<burn::backend::flex::FlexDevice> = specs.iter().map(|_| Default::default()).collect();
+                $body
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceKind::Wgpu => {
+                type $B = burn::backend::Wgpu;
+                let $devices: Vec<burn::backend::wgpu::WgpuDevice> = specs
+                    .iter()
+                    .map(|s| match s.index {
+                        Some(i) => burn::backend::wgpu::WgpuDevice::DiscreteGpu(i),
+                        None => burn::backend::wgpu::WgpuDevice::DefaultDevice,
+                    })
+                    .collect();
+                $body
+            }
+            #[cfg(feature = "cuda")]
+            DeviceKind::Cuda => {
+                type $B = burn::backend::Cuda;
+                let $devices: Vec<burn::backend::cuda::CudaDevice> = specs
+                    .iter()
+                    .map(|s| burn::backend::cuda::CudaDevice { index: s.index.unwrap_or(0) })
+                    .collect();
+                $body
+            }
+            #[cfg(feature = "tch")]
+            DeviceKind::Tch => {
+                type $B = burn::backend::LibTorch;
+                let $devices: Vec<burn::backend::libtorch::LibTorchDevice> =
+                    specs.iter().map(|_| burn::backend::libtorch::LibTorchDevice::Cpu).collect();
+                $body
+            }
+            #[cfg(feature = "tch")]
+            DeviceKind::TchCuda => {
+                type $B = burn::backend::LibTorch;
+                let $devices: Vec<burn::backend::libtorch::LibTorchDevice> = specs
+                    .iter()
+                    .map(|s| burn::backend::libtorch::LibTorchDevice::Cuda(s.index.unwrap_or(0)))
+                    .collect();
+                $body
+            }
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lists_parse_and_refuse_mixed_or_indexed_cpus() {
+        let parse = |s: &str| s.parse::<DeviceSpec>();
+        assert_eq!(parse("cpu"), Ok(DeviceSpec { kind: DeviceKind::Cpu, index: None }));
+        assert_eq!(parse("CPU:0"), Ok(DeviceSpec { kind: DeviceKind::Cpu, index: Some(0) }));
+        assert!(parse("cpu:1").unwrap_err().contains("one device"));
+        assert!(parse("cpu:x").unwrap_err().contains("must be a number"));
+        assert!(parse("tpu:0").unwrap_err().contains("unknown device kind `tpu`"));
+        let cpu = DeviceSpec { kind: DeviceKind::Cpu, index: None };
+        assert_eq!(one_kind(&[cpu, cpu]), Ok(DeviceKind::Cpu));
+        assert!(one_kind(&[]).is_err());
+    }
+}

@@ -8,7 +8,7 @@ use burn::tensor::backend::Backend;
 use gr_model::{TigerConfig, TigerPreset, TrainConfig, TrainEvent, TrainExample};
 use semid::SemanticIdModel;
 
-use crate::cmd::backend::DeviceKind;
+use crate::cmd::backend::{DeviceKind, DeviceSpec};
 use crate::cmd::DatasetArgs;
 
 /// `specgr train` subcommands.
@@ -105,6 +105,15 @@ pub struct TigerArgs {
     /// Where to compute: `cpu`, or `wgpu` / `cuda` / `tch` / `tch-cuda` in builds with that feature.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
+    /// Train on several devices at once (data parallelism), e.g. `cuda:0,cuda:1`: each
+    /// batch is split into one shard per device, each device computes its shard's
+    /// gradient on its own copy of the model, and burn-collective's all-reduce sums them
+    /// (docs/multi-device.md). The same update as `--shards N` on one device (bit for
+    /// bit with two devices, to rounding with more), so `--shards` is N or left out; a
+    /// run's checkpoint resumes on any devices. All entries name one backend; `cpu,cpu`
+    /// (two replicas on the CPU) tests the path. Instead of `--device`.
+    #[arg(long, value_delimiter = ',', conflicts_with = "device")]
+    pub devices: Vec<DeviceSpec>,
     /// The run directory: reads `<runs>/<dataset>/semid/<ids>/`, writes `<runs>/<dataset>/tiger-<ids>-<preset>/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
@@ -173,10 +182,28 @@ pub(crate) fn tiger_configs(
         anyhow::ensure!(m >= 0.0 && m.is_finite(), "--checkpoint-minutes {m}: must be >= 0");
         config = config.with_checkpoint_minutes(m);
     }
-    let default_shards = if args.device == DeviceKind::Cpu { 2 } else { 1 };
-    config = config.with_shards(args.shards.unwrap_or(default_shards).max(1));
+    config = config.with_shards(tiger_shards(args)?);
     Ok((model_config, config))
 }
+
+/// The shard count of `specgr train tiger`: `--shards`, else 2 on the CPU and 1
+/// elsewhere; with `--devices`, one per device (a `--shards` of another count is an
+/// error, given before anything is loaded).
+pub(crate) fn tiger_shards(args: &TigerArgs) -> anyhow::Result<usize> {
+    let shards = match (args.devices.len(), args.shards) {
+        (0, Some(shards)) => shards,
+        (0, None) if args.device == DeviceKind::Cpu => 2,
+        (0, None) => 1,
+        (devices, None) => devices,
+        (devices, Some(shards)) if shards == devices => shards,
+        (devices, Some(shards)) => anyhow::bail!(
+            "--shards {shards} with {devices} --devices: each device computes one shard of every batch, \
+             so leave --shards out (or give {devices})"
+        ),
+    };
+    Ok(shards.max(1))
+}
+
 
 /// The training and validation examples `specgr train tiger` (and `specgr tiger trace`)
 /// use ([`ExampleArgs::pick`]).
@@ -243,10 +270,17 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
         TrainCommand::Unisrec(args) => return crate::cmd::train_unisrec::run(args),
         TrainCommand::SpecgrPp(args) => return crate::cmd::specgr_pp::run(args),
     };
-    crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, &device))
+    tiger_shards(&args)?;
+    if args.devices.is_empty() {
+        crate::with_backend!(args.device, |B, device| train_tiger_on::<B>(&args, std::slice::from_ref(&device)))
+    } else {
+        crate::with_backend_devices!(&args.devices, |B, devices| train_tiger_on::<B>(&args, &devices))
+    }
 }
 
-fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::Result<()> {
+/// Trains on `devices` (one: [`gr_model::train`]; several: data-parallel).
+fn train_tiger_on<B: Backend>(args: &TigerArgs, devices: &[B::Device]) -> anyhow::Result<()> {
+    let device = &devices[0];
     let resolved = args.dataset.load()?;
     let split = resolved.dataset.split(&resolved.split)?;
     let run_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name);
@@ -275,14 +309,14 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, device: &B::Device) -> anyhow::R
         }
         ControlFlow::Continue(())
     };
-    let state = gr_model::train::<burn::backend::Autodiff<B>>(
+    let state = gr_model::train_on_devices::<burn::backend::Autodiff<B>>(
         &model_config,
         &config,
         ids,
         &train,
         &valid,
         &out,
-        device,
+        devices,
         &mut on_event,
     )?;
     progress.finish();

@@ -132,6 +132,9 @@ fn export_batches<B: Backend>(
 /// Runs `specgr tiger trace` on backend `B`.
 pub(super) fn run<B: Backend>(args: &TraceArgs, device: &B::Device) -> anyhow::Result<()> {
     let a = &args.train;
+    if !a.devices.is_empty() {
+        bail!("`specgr tiger trace` runs on one device (--device); --devices is for `specgr train tiger`");
+    }
     let (resolved, semid) = load_ids::<B>(&a.dataset, a.ids, &a.runs, device)?;
     let split = resolved.dataset.split(&resolved.split)?;
     let ids = semid.ids();
