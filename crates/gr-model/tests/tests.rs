@@ -9,6 +9,7 @@ mod fuzz;
 #[path = "../../recdata/tests/fuzz_harness.rs"]
 mod fuzz_harness;
 mod hf_t5;
+mod present;
 mod score;
 mod specgr_pp;
 mod train;
