@@ -138,7 +138,7 @@ fn time<B: Backend>(w: &Work<'_>, device: &B::Device) -> (f64, f64, f32, Vec<Vec
         sync();
         let t = Instant::now();
         let loss = model.loss(&b);
-        let value: f32 = loss.clone().into_data().convert::<f32>().to_vec().unwrap()[0];
+        let value = loss.clone().into_data().convert::<f32>().to_vec::<f32>().unwrap()[0];
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-3, model, grads);
         let _ = model.shared.weight.val().slice([0..1, 0..1]).into_data();
