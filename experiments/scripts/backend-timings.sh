@@ -14,7 +14,8 @@
 # "--preset small --repeats 9"), PYTHON (python3, for LibTorch's libraries),
 # OMP_NUM_THREADS (LibTorch's threads; default nproc, the cores Flex uses too).
 # Writes OUT/timings.md (the table), OUT/timings.json (rows and provenance),
-# OUT/machine.txt and OUT/run.log.
+# OUT/machine.txt and OUT/run.log. BIN=<path> runs that already built example binary
+# instead of `cargo run` (e.g. while another build holds the target directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-experiments/results/gr-model/backend-timings/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -33,7 +34,7 @@ if [[ ",$FEATURES," == *,test-tch,* ]]; then
 fi
 {
   echo "command: FEATURES='$FEATURES' ARGS='$ARGS' $0"
-  echo "cargo: cargo ${CARGO_ARGS[*]} -- --json $OUT/timings.json $ARGS"
+  echo "run: ${BIN:-cargo ${CARGO_ARGS[*]} --} --json $OUT/timings.json $ARGS"
   echo "git: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!experiments/results' || echo -dirty)"
   echo "date: $(date -u +%FT%TZ)"
   echo "nproc: $(nproc); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -53,5 +54,6 @@ fi
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 # shellcheck disable=SC2086
-cargo "${CARGO_ARGS[@]}" -- --json "$OUT/timings.json" $ARGS 2> >(tee "$OUT/run.log" >&2) | tee "$OUT/timings.md"
+if [ -n "${BIN:-}" ]; then RUN=("$BIN"); else RUN=(cargo "${CARGO_ARGS[@]}" --); fi
+"${RUN[@]}" --json "$OUT/timings.json" $ARGS 2> >(grep -v XDG_RUNTIME_DIR | tee "$OUT/run.log" >&2) | tee "$OUT/timings.md"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
