@@ -6,11 +6,13 @@ and HF T5 (PyTorch) training samples/s, per preset, as Markdown on stdout and
 Each round of the driver wrote `round<r>-flex-dev.json`, `round<r>-flex-release.json`,
 with `AVX512=1` also `round<r>-flex-release-avx512.json`, with `TCH=1` also
 `round<r>-libtorch-t1.json` and `round<r>-libtorch-t2.json` (Burn's LibTorch backend at 1 and
-2 LibTorch threads per shard) (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
+2 LibTorch threads per shard), from cuda-check.sh `round<r>-cuda.json` (Burn's CUDA
+backend) (`specgr bench train`) and `round<r>-hf.json` (hf_t5_train_bench.py), all timed on the
 same batches. Per configuration: median, min and max samples/s over rounds, and the
 pooled rate (all samples over all time: the estimator of an epoch's rate when rounds
 timed different batches, as in repeat-1); the ratio
-to the baseline (Flex dev build, shuffled batches, 2 shards, same preset); real and
+to the baseline (Flex dev build, shuffled batches, 2 shards, same preset; without a
+dev build, in cuda-check.sh runs: Flex release, shuffled, the fewest shards); real and
 padded encoder tokens per sample; GFLOP/s counted on real tokens (`specgr bench
 train`'s formula, the same batches for both implementations) and that rate as a share
 of the implementation's own matmul peak at the model's shapes (Flex: rayon on all
@@ -36,6 +38,7 @@ def main():
     dev, rel, hf = load(out, "flex-dev"), load(out, "flex-release"), load(out, "hf")
     rel512 = load(out, "flex-release-avx512")
     tch = {t: load(out, f"libtorch-t{t}") for t in (1, 2)}
+    cuda = load(out, "cuda")
     rows = {}  # key -> dict(rates, real, padded, ...)
 
     def add(key, rate, real, padded, meta):
@@ -63,6 +66,12 @@ def main():
                 add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
                     dict(params=run["params"], threads=t, samples=rep["batch_size"]
                          * (rep.get("sorted_steps", rep["steps"]) if run["batching"] == "sorted" else rep["steps"])))
+    for rep in cuda:
+        for run in rep["runs"]:
+            key = ("CUDA (Burn)", "release", run["preset"], run["batching"], run["shards"])
+            add(key, run["median_samples_per_sec"], run["real_tokens_per_sample"], run["padded_tokens_per_sample"],
+                dict(params=run["params"], samples=rep["batch_size"]
+                     * (rep.get("sorted_steps", rep["steps"]) if run["batching"] == "sorted" else rep["steps"])))
     for rep in hf:
         for run in rep["runs"]:
             key = ("HF T5 (PyTorch)", f"torch {rep['torch']}", run["preset"], run["batching"], run["threads"])
@@ -76,6 +85,7 @@ def main():
         flex_peak_by_build["release-avx512"] = statistics.median(r["matmul_peak_gflops"] for r in rel512)
     # LibTorch's peak (measured by the same binary through Burn, at its thread count).
     tch_peak = {t: statistics.median(r["matmul_peak_gflops"] for r in reps) for t, reps in tch.items() if reps}
+    cuda_peak = statistics.median(r["matmul_peak_gflops"] for r in cuda) if cuda else float("nan")
     torch_peak = {}
     for rep in hf:
         for t, v in (rep.get("matmul_peak_by_threads") or {}).items():
@@ -83,7 +93,7 @@ def main():
     torch_peak = {t: statistics.median(v) for t, v in torch_peak.items()}
 
     summary = dict(flex_matmul_peak_gflops=flex_peak, flex_matmul_peak_gflops_by_build=flex_peak_by_build,
-                   libtorch_matmul_peak_gflops_by_threads=tch_peak,
+                   libtorch_matmul_peak_gflops_by_threads=tch_peak, cuda_matmul_peak_gflops=cuda_peak,
                    torch_matmul_peak_gflops=torch_peak, rounds=len(rel), presets={})
     lines = []
     first = (rel or dev)[0]
@@ -96,9 +106,10 @@ def main():
                  f"{first['dataset']} ({first['ids']}), seed {first['seed']}, git {first['git_revision']}, {first['machine']['cpu']} "
                  f"({first['machine']['cores']} cores).")
     avx512 = f", Flex with gemm's AVX-512 kernels {flex_peak_by_build['release-avx512']:.1f}" if rel512 else ""
-    lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores){avx512}; PyTorch "
-                 + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items()))
-                 + "".join(f"; LibTorch through Burn {v:.1f} at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(tch_peak.items())) + ".")
+    lines.append(f"Matmul peak at the models' shapes: Flex {flex_peak:.1f} GFLOP/s (all cores){avx512}"
+                 + ("; PyTorch " if torch_peak else "") + ", ".join(f"{v:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(torch_peak.items()))
+                 + "".join(f"; LibTorch through Burn {v:.1f} at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(tch_peak.items()))
+                 + (f"; CUDA through Burn {cuda_peak:.1f}" if cuda else "") + ".")
     lines.append("")
     presets = []
     for key in rows:
@@ -106,6 +117,8 @@ def main():
             presets.append(key[2])
     for preset in presets:
         base_key = ("Flex", "dev", preset, "shuffled", 2)
+        if base_key not in rows and cuda:  # cuda-check.sh: the Flex release row with the fewest shards
+            base_key = min((k for k in rows if k[:4] == ("Flex", "release", preset, "shuffled")), key=lambda k: k[4], default=base_key)
         base = statistics.median(rows[base_key]["rates"]) if base_key in rows else float("nan")
         lines.append(f"### {preset} ({next(r['params'] for k, r in rows.items() if k[2] == preset):,} parameters)")
         lines.append("")
@@ -113,7 +126,7 @@ def main():
         lines.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         table = []
         order = {"dev": 0, "release": 1, "release-avx512": 2}
-        impl_order = {"Flex": 0, "LibTorch (Burn)": 1}
+        impl_order = {"Flex": 0, "LibTorch (Burn)": 1, "CUDA (Burn)": 2}
         for key in sorted((k for k in rows if k[2] == preset), key=lambda k: (impl_order.get(k[0], 2), order.get(k[1], k[1]) if k[0] == "Flex" else k[1], k[3] != "shuffled", k[4])):
             r = rows[key]
             med = statistics.median(r["rates"])
@@ -122,6 +135,8 @@ def main():
             gflops = med * gps
             if key[0] == "Flex":
                 peak = flex_peak_by_build.get(key[1], flex_peak)
+            elif key[0] == "CUDA (Burn)":
+                peak = cuda_peak
             elif key[0] == "LibTorch (Burn)":
                 # all the cores the configuration uses: shards x threads (the peak at that many threads)
                 peak = tch_peak.get(min(2, key[4] * r["threads"]), float("nan"))

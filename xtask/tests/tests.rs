@@ -430,3 +430,52 @@ fn reproduce_runs_a_users_own_csv_from_its_manifest() {
     assert!(!stdout.contains("tiger-rqkmeans-tiny: trained from other inputs"), "{stdout}");
     assert!(report.join("results.json").is_file());
 }
+
+/// experiments/scripts/cuda-check.sh refuses, before building or writing anything, on
+/// a machine without a CUDA device (the part of it a CPU-only machine can run).
+mod cuda_check {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    fn run(nvidia_smi: &Path, out: &Path) -> Output {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/scripts/cuda-check.sh");
+        Command::new("bash")
+            .arg(script)
+            .env("NVIDIA_SMI", nvidia_smi)
+            .env("OUT", out)
+            .output()
+            .unwrap()
+    }
+
+    fn refused(output: &Output, why: &str, out: &Path) {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("nothing was run"), "{stderr}");
+        assert!(!out.exists(), "a refused run writes no results");
+    }
+
+    #[test]
+    fn refuses_without_nvidia_smi() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let output = run(&dir.path().join("no-such-nvidia-smi"), &out);
+        refused(&output, "no CUDA device found: ", &out);
+        refused(&output, "is not installed", &out);
+    }
+
+    #[test]
+    fn refuses_when_nvidia_smi_lists_no_gpu() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // What nvidia-smi prints on a machine whose driver sees no GPU.
+        let fake = dir.path().join("nvidia-smi");
+        std::fs::write(&fake, "#!/bin/sh\necho 'No devices were found'\nexit 6\n").unwrap();
+        let output = run(&fake, &out);
+        // Not executable: `command -v` does not find it.
+        refused(&output, "is not installed", &out);
+        Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+        let output = run(&fake, &out);
+        refused(&output, "lists no GPU (No devices were found)", &out);
+    }
+}
