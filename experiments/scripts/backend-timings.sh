@@ -23,8 +23,7 @@ FEATURES=${FEATURES:-}
 ARGS=${ARGS:-}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"
-CARGO_ARGS=(run -p gr-model --example backend_timings)
-[ -n "$FEATURES" ] && CARGO_ARGS+=(--features "$FEATURES")
+CARGO_ARGS=(run -p gr-model --example backend_timings --features "backend-timings${FEATURES:+,$FEATURES}")
 if [[ ",$FEATURES," == *,test-tch,* ]]; then
   # The torch wheel's libraries, at build (LIBTORCH_USE_PYTORCH) and at run time.
   export LIBTORCH_USE_PYTORCH=1

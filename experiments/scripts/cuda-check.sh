@@ -85,7 +85,7 @@ if ! SPECGR_REQUIRE_BACKENDS=cuda cargo test -p gr-model --features test-cuda --
 fi
 
 step "2. tiny training step and beam search on every backend, as ratios to Flex"
-cargo run -p gr-model --features test-cuda --example backend_timings -- \
+cargo run -p gr-model --features test-cuda,backend-timings --example backend_timings -- \
   --json "$OUT/backend-timings.json" 2>>"$LOG" | tee "$OUT/backend-timings.md"
 
 if [ -z "${SPECGR_DATA:-}" ] || [ ! -d "runs/$DATASET/semid/$IDS" ]; then

@@ -8,7 +8,7 @@
 //! which records the machine and driver versions beside the output:
 //!
 //! ```sh
-//! cargo run -p gr-model --example backend_timings -- [--preset tiny] [--repeats 5] [--json out.json]
+//! cargo run -p gr-model --features backend-timings --example backend_timings -- [--preset tiny] [--repeats 5] [--json out.json]
 //! #   --features test-tch (LibTorch, on LD_LIBRARY_PATH) and/or test-cuda add those backends
 //! ```
 //!
