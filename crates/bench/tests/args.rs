@@ -3,6 +3,19 @@
 
 use std::process::{Command, Stdio};
 
+/// Runs `specgr` on the synthetic dataset with the run directory `runs`, expects
+/// success and returns its standard output.
+fn on_synthetic(runs: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+        .args(args)
+        .args(["--dataset", "synthetic", "--runs", runs])
+        .env_remove("SPECGR_DATA")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
 fn refused(args: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
@@ -46,16 +59,7 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().display().to_string();
     crate::resume::write_embeddings(tmp.path());
-    let specgr = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
-            .args(args)
-            .args(["--dataset", "synthetic", "--runs", &runs])
-            .env_remove("SPECGR_DATA")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).to_string()
-    };
+    let specgr = |args: &[&str]| on_synthetic(&runs, args);
     specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
     let eval = ["eval", "--ids", "rqkmeans", "--methods", "semantic-knn", "--limit", "40", "--k", "10"];
     let table = specgr(&eval);
@@ -92,15 +96,7 @@ fn train_tiger_runs_on_two_cpu_devices() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().display().to_string();
     crate::resume::write_embeddings(tmp.path());
-    let specgr = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
-            .args(args)
-            .args(["--dataset", "synthetic", "--runs", &runs])
-            .env_remove("SPECGR_DATA")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
+    let specgr = |args: &[&str]| on_synthetic(&runs, args);
     specgr(&["semid", "fit", "--method", "rqkmeans", "--codebook-size", "8"]);
     specgr(&[
         "train", "tiger", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1", "--batch-size", "64",
