@@ -9,8 +9,15 @@ use crate::{TestRng, brute_force, ids, recall};
 const DIM: usize = 24;
 
 fn index(n: usize, exact_threshold: usize, seed: u64) -> (KnnIndex, Vec<f32>) {
+    index_on_threads(n, exact_threshold, seed, KnnConfig::new(DIM).insert_threads)
+}
+
+/// `threads` graph-insertion threads (0: the default, one per core). With more
+/// than one the graph depends on how the threads interleave.
+fn index_on_threads(n: usize, exact_threshold: usize, seed: u64, threads: usize) -> (KnnIndex, Vec<f32>) {
     let rows = TestRng::new(seed).unit_rows(n, DIM);
-    let mut index = KnnIndex::new(KnnConfig::new(DIM).with_exact_threshold(exact_threshold)).unwrap();
+    let config = KnnConfig::new(DIM).with_exact_threshold(exact_threshold).with_insert_threads(threads);
+    let mut index = KnnIndex::new(config).unwrap();
     index.add(&ids(0..n as u32), &rows).unwrap();
     (index, rows)
 }
@@ -48,13 +55,30 @@ fn exact_search_matches_brute_force() {
 
 #[test]
 fn hnsw_search_recall_at_defaults() {
-    // Threshold 0: the graph is used for every search.
-    let (index, rows) = index(3000, 0, 2);
+    // Threshold 0: the graph is used for every search. One insertion thread:
+    // the graph, hence the recall, is the same on every run and machine
+    // (0.999-1.0 on seeds 2-5 here).
+    let (index, rows) = index_on_threads(3000, 0, 2, 1);
     assert!(index.is_approximate());
     let unfiltered = check(&index, &rows, 50, |_| true);
     let filtered = check(&index, &rows, 50, |i| i.0.is_multiple_of(2));
     assert!(unfiltered >= 0.99, "HNSW recall {unfiltered}");
     assert!(filtered >= 0.99, "filtered HNSW recall {filtered}");
+}
+
+#[test]
+fn hnsw_built_on_several_threads_keeps_a_high_recall() {
+    // Concurrent insertion makes the graph depend on scheduling, and it is a
+    // little worse: over 20 builds (seeds 2-5) on 2 threads here recall@50 ranged
+    // 0.990-1.0, and 0.989 once on a loaded CI machine — which failed the
+    // 0.99 bound above when this test used the default thread count. The
+    // bound here is a floor for a working graph (a broken one recalls a few
+    // per cent), not a benchmark.
+    let (index, rows) = index_on_threads(3000, 0, 2, 2);
+    let unfiltered = check(&index, &rows, 50, |_| true);
+    let filtered = check(&index, &rows, 50, |i| i.0.is_multiple_of(2));
+    assert!(unfiltered >= 0.95, "HNSW recall {unfiltered}");
+    assert!(filtered >= 0.95, "filtered HNSW recall {filtered}");
 }
 
 #[test]
