@@ -678,6 +678,10 @@ pub fn sharded_grads<B: AutodiffBackend>(
     };
     let mut parts = parts.into_iter();
     let (first, first_weight) = parts.next().expect("at least one shard");
+    // A fresh model's parameters are drawn lazily, on first use, and a clone of an
+    // undrawn parameter draws its own values: the first part then runs alone, drawing
+    // them in the order (and so with the values) of a one-shard run, before any fork.
+    let first_pass = (!all_drawn(model)).then(|| run(model, &first, first_weight));
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .enumerate()
@@ -688,7 +692,7 @@ pub fn sharded_grads<B: AutodiffBackend>(
                 scope.spawn(move || run(&fork, &batch, weight))
             })
             .collect();
-        let mut results = vec![run(model, &first, first_weight)];
+        let mut results = vec![first_pass.unwrap_or_else(|| run(model, &first, first_weight))];
         for handle in handles {
             results.push(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         }
@@ -701,6 +705,19 @@ pub fn sharded_grads<B: AutodiffBackend>(
         accumulator.accumulate(model, grads);
     }
     Ok((total, accumulator.grads()))
+}
+
+/// Whether every float parameter of `model` holds its values (none is still lazy).
+fn all_drawn<B: AutodiffBackend>(model: &Tiger<B>) -> bool {
+    struct Drawn(bool);
+    impl<B: burn::tensor::backend::Backend> ModuleVisitor<B> for Drawn {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0 &= param.is_initialized();
+        }
+    }
+    let mut drawn = Drawn(true);
+    model.visit(&mut drawn);
+    drawn.0
 }
 
 /// Writes `last/` ([`LastCheckpoint::save`]) at the point the state describes.
