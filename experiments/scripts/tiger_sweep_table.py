@@ -4,7 +4,11 @@ size) with the examples it has seen, its mean training loss per epoch and its
 validation Recall@10 / NDCG@10 per epoch, read from each run's `last/state.json`.
 Markdown on stdout; also `<SWEEP>/sweep.md`.
 
-    python experiments/scripts/tiger_sweep_table.py runs/beauty-2014-loo/sweep
+    python experiments/scripts/tiger_sweep_table.py runs/beauty-2014-loo/sweep [EVALS]
+
+EVALS, if given, is a directory of `specgr eval --report` directories named after the
+configurations' runs (`tiger-sweep-eval.sh` writes them): their overall TIGER Recall@10
+and NDCG@10, with Recall@10's standard error, are added as columns.
 """
 
 import glob
@@ -14,8 +18,24 @@ import re
 import sys
 
 
+def evaluation(evals, run):
+    """(examples, Recall@10, its s.e., NDCG@10) of TIGER overall in EVALS/RUN, or None."""
+    if not evals:
+        return None
+    path = os.path.join(evals, run, "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        report = json.load(f)
+    for row in report["rows"]:
+        if row["id"] == "tiger" and row["subset"] == "overall":
+            return row["examples"], row["recall@10"], row["standard_errors"][0], row["ndcg@10"]
+    return None
+
+
 def main():
     sweep = sys.argv[1]
+    evals = sys.argv[2] if len(sys.argv) > 2 else None
     rows = []
     for state_path in glob.glob(os.path.join(sweep, "tiger-lr*-bs*", "last", "state.json")):
         run = os.path.basename(os.path.dirname(os.path.dirname(state_path)))
@@ -29,14 +49,16 @@ def main():
         rows.append(dict(
             run=run, lr=train["lr"], batch=train["batch_size"], warmup=train.get("warmup_steps"),
             epochs_done=state["epochs_done"], seen=state["samples_seen"],
-            losses=state.get("epoch_losses", []), vals=vals,
+            losses=state.get("epoch_losses", []), vals=vals, steps=state.get("steps_done"),
+            evaluation=evaluation(evals, run),
         ))
     rows.sort(key=lambda r: (r["batch"], r["lr"]))
     lines = [
         f"# TIGER sweep `{sweep}`",
         "",
-        "| learning rate | batch | warm-up steps | epochs done | examples seen | train loss (last epoch) | valid R@10 (last) | valid N@10 (last) | ± R@10 (1 s.e.) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| learning rate | batch | warm-up steps | steps | epochs done | examples seen | train loss (last epoch) | valid R@10 (last) | valid N@10 (last) | ± R@10 (1 s.e.) |"
+        + (" larger valid sample: users | R@10 | ± (1 s.e.) | N@10 |" if evals else ""),
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: | ---: | ---: | ---: |" if evals else ""),
     ]
     for r in rows:
         last = r["vals"].get(r["epochs_done"] - 1) if r["epochs_done"] else None
@@ -46,9 +68,13 @@ def main():
             se = f"{last['recall_se']:.4f}" if "recall_se" in last else "–"
         else:
             rec = ndcg = se = "–"
-        lines.append(f"| {r['lr']:g} | {r['batch']} | {r['warmup']} | {r['epochs_done']} | {r['seen']:,} | {loss} | {rec} | {ndcg} | {se} |")
+        line = f"| {r['lr']:g} | {r['batch']} | {r['warmup']} | {r['steps']} | {r['epochs_done']} | {r['seen']:,} | {loss} | {rec} | {ndcg} | {se} |"
+        if evals:
+            e = r["evaluation"]
+            line += f" {e[0]:,} | {e[1]:.4f} | {e[2]:.4f} | {e[3]:.4f} |" if e else " – | – | – | – |"
+        lines.append(line)
     if not rows:
-        lines.append("| (no configuration has a checkpoint yet) | | | | | | | | |")
+        lines.append("| (no configuration has a checkpoint yet) | | | | | | | | | |")
     text = "\n".join(lines) + "\n"
     print(text)
     tmp = os.path.join(sweep, ".sweep.md.tmp")
