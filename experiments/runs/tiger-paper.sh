@@ -52,8 +52,15 @@ fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET on $DEVICE ($S)"
+# BATCH (default 256) and WARMUP (steps, default 500) are the recipe of the runs recorded
+# so far; the one-epoch sweep (experiments/results/beauty-2014-loo/tiger-sweep/) favours
+# BATCH=128 WARMUP=256 (the same 32,768 warm-up examples) at rate 1e-3. VALID_SAMPLE=N
+# validates on a seeded random N validation users instead of the first 2,000 (which are
+# easier than average: tiger-paper/README.md).
+VALIDATION=(--valid-limit 2000)
+[ -n "${VALID_SAMPLE:-}" ] && VALIDATION=(--valid-sample "$VALID_SAMPLE")
 exec "$S" train tiger --dataset "$DATASET" --ids "${IDS:-rqvae}" --preset paper \
-  --epochs 50 --batch-size 256 --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
-  --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps 500 \
+  --epochs 50 --batch-size "${BATCH:-256}" --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
+  --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps "${WARMUP:-500}" \
   --weight-decay 0 --dropout 0.1 --sort-window 32 --shards "${SHARDS:-1}" --select-by recall \
-  --eval-every 1 --valid-limit 2000 --patience 8 --checkpoint-minutes 5 --seed 42 --device "$DEVICE" "$@"
+  --eval-every 1 "${VALIDATION[@]}" --patience 8 --checkpoint-minutes 5 --seed 42 --device "$DEVICE" "$@"
