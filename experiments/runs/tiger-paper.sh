@@ -16,8 +16,9 @@
 #
 # Needs SPECGR_DATA (the Beauty CSVs) and, once per dataset, `specgr embed` and
 # `specgr semid fit --method rqvae`. Extra arguments go to `specgr train tiger`
-# (flags it already passes cannot be given twice: for those, use LR, GRAD_CLIP and
-# ADAM_EPSILON, defaults 1e-3, per-tensor and 1e-5; a variant also needs its own
+# (flags it already passes cannot be given twice: for those, use LR, GRAD_CLIP,
+# ADAM_EPSILON, LR_DECAY and EPOCHS, defaults 1e-3, per-tensor, 1e-5, constant and 50,
+# and BATCH, WARMUP, VALID_SAMPLE below; a variant also needs its own
 # `--out`; IDS picks the semantic IDs, default rqvae, each in its own run directory).
 # The A/B variant with PyTorch's optimiser defaults at the learning rate of
 # cornac's GRID_CONFIG (experiments/results/beauty-2014-loo/tiger-paper-ab/):
@@ -57,10 +58,14 @@ echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) c
 # BATCH=128 WARMUP=256 (the same 32,768 warm-up examples) at rate 1e-3. VALID_SAMPLE=N
 # validates on a seeded random N validation users instead of the first 2,000 (which are
 # easier than average: tiger-paper/README.md).
+# A cool-down fork of a run (experiments/results/beauty-2014-loo/tiger-cooldown/): a copy of
+# the run's last/ frozen aside, then LR_DECAY=cosine WARMUP=1 EPOCHS=2 and
+# `--init-from COPY --out NEW_RUN_DIR` (the cosine decay runs from the peak rate to zero
+# over EPOCHS epochs, starting from the copy's model and optimiser).
 VALIDATION=(--valid-limit 2000)
 [ -n "${VALID_SAMPLE:-}" ] && VALIDATION=(--valid-sample "$VALID_SAMPLE")
 exec "$S" train tiger --dataset "$DATASET" --ids "${IDS:-rqvae}" --preset paper \
-  --epochs 50 --batch-size "${BATCH:-256}" --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
-  --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay constant --warmup-steps "${WARMUP:-500}" \
+  --epochs "${EPOCHS:-50}" --batch-size "${BATCH:-256}" --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
+  --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay "${LR_DECAY:-constant}" --warmup-steps "${WARMUP:-500}" \
   --weight-decay 0 --dropout 0.1 --sort-window 32 --shards "${SHARDS:-1}" --select-by recall \
   --eval-every 1 "${VALIDATION[@]}" --patience 8 --checkpoint-minutes 5 --seed 42 --device "$DEVICE" "$@"

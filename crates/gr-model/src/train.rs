@@ -117,6 +117,16 @@ pub struct TrainConfig {
     /// be resumed with another value.
     #[config(default = 0.0)]
     pub checkpoint_minutes: f64,
+    /// Start a new run from another run's checkpoint instead of fresh weights: the
+    /// directory of its `last/` (model, optimiser state and `state.json`), e.g. to fork
+    /// a constant-rate run into a learning-rate cool-down (`LrDecay::Cosine` over a few
+    /// epochs, one warm-up step). The model config and the training inputs must be the
+    /// source's; the schedule, step count and epochs start from zero, the optimiser's
+    /// moments and step count carry on, and `samples_seen` counts on from the source's,
+    /// so a learning curve's x axis stays the examples the model has seen. Epoch `e` of
+    /// the new run shuffles as epoch `e` of any run with its seed. Part of the run's
+    /// identity (a resumed fork must name the same source).
+    pub init_from: Option<String>,
 }
 
 /// How gradients are clipped to [`TrainConfig::grad_clip_norm`].
@@ -322,8 +332,39 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
         map.entry("grad_clip").or_insert(serde_json::json!("per-tensor"));
         map.entry("adam_epsilon").or_insert(serde_json::json!(1e-5));
+        map.entry("init_from").or_insert(serde_json::Value::Null);
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
+
+/// The model and optimiser of the checkpoint in `source` (a run's `last/`,
+/// [`TrainConfig::init_from`]) and its state, after checking that it holds a model of
+/// `model_config` trained on the inputs fingerprinted `inputs`.
+fn load_init_from<B: AutodiffBackend, O: Optimizer<Tiger<B>, B>>(
+    source: &Path,
+    model_config: &TigerConfig,
+    inputs: u64,
+    model: Tiger<B>,
+    optim: O,
+    device: &B::Device,
+) -> Result<(Tiger<B>, O, TrainState), TigerError> {
+    let checkpoint = LastCheckpoint::new(source);
+    let Some(state) = checkpoint.read_state::<TrainState>()? else {
+        return Err(TigerError::InvalidConfig(format!(
+            "init_from {}: no {} there; give a training run's `last/` directory (model, optimiser and state)",
+            source.display(),
+            checkpoint.state_path().display()
+        )));
+    };
+    check_same_config(source, &state.model, model_config)?;
+    if state.inputs.is_some_and(|f| f != inputs) {
+        return Err(TigerError::InvalidConfig(format!(
+            "init_from {}: that run trained on other semantic IDs or training examples",
+            source.display()
+        )));
+    }
+    let (model, optim) = checkpoint.load::<B, _, _>(model, optim, &stem(state.epochs_done, state.batches_done), device)?;
+    Ok((model, optim, state))
 }
 
 /// A fingerprint of a run's inputs, stable across processes and platforms (FNV-1a
@@ -448,23 +489,40 @@ pub fn train_on_devices<B: AutodiffBackend>(
             tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming TIGER training");
             state
         }
-        None => TrainState {
-            model: model_config.clone(),
-            train: config.clone(),
-            epochs_done: 0,
-            batches_done: 0,
-            samples_seen: 0,
-            epoch_progress: (0.0, 0),
-            dropout_state: 0,
-            steps_done: 0,
-            best: None,
-            since_best: 0,
-            validations: Vec::new(),
-            validation_samples: Vec::new(),
-            stopped_early: false,
-            epoch_losses: Vec::new(),
-            inputs: Some(inputs),
-        },
+        None => {
+            // A fork starts from its source's weights and optimiser, counting on from
+            // the examples they have seen.
+            let mut samples_seen = 0;
+            if let Some(source) = &config.init_from {
+                let from;
+                (model, optim, from) = load_init_from::<B, _>(Path::new(source), model_config, inputs, model, optim, device)?;
+                samples_seen = from.samples_seen;
+                tracing::info!(
+                    source = %source,
+                    epochs = from.epochs_done,
+                    batches = from.batches_done,
+                    samples = from.samples_seen,
+                    "starting from another run's checkpoint"
+                );
+            }
+            TrainState {
+                model: model_config.clone(),
+                train: config.clone(),
+                epochs_done: 0,
+                batches_done: 0,
+                samples_seen,
+                epoch_progress: (0.0, 0),
+                dropout_state: 0,
+                steps_done: 0,
+                best: None,
+                since_best: 0,
+                validations: Vec::new(),
+                validation_samples: Vec::new(),
+                stopped_early: false,
+                epoch_losses: Vec::new(),
+                inputs: Some(inputs),
+            }
+        }
     };
     validate_examples(train, ids, "train")?;
     validate_examples(valid, ids, "valid")?;

@@ -548,3 +548,61 @@ fn loading_a_checkpoint_draws_nothing_from_the_generator() {
     drop((tiger, pp));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A fork (`init_from` another run's `last/`) continues that run's model and optimiser:
+/// with one batch per epoch, no dropout and a constant rate, a fork of a one-epoch run
+/// takes the steps of an uninterrupted run's epochs 1 and 2 (the same batch, shuffled
+/// otherwise, so equal up to rounding). A fork with a fresh optimiser would differ from
+/// its second step on (Adam's moments and step count).
+#[test]
+fn a_fork_continues_its_source_model_and_optimiser() {
+    let _guard = rng_lock();
+    let ids = ids();
+    let data = examples();
+    let model_config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.0);
+    let cfg = |epochs: usize| {
+        config(epochs)
+            .with_batch_size(data.len())
+            .with_lr_decay(gr_model::LrDecay::Constant)
+            .with_warmup_steps(1)
+    };
+    let losses = |cfg: &TrainConfig, dir: &PathBuf| {
+        let mut losses = Vec::new();
+        let state = train::<TrainBackend>(&model_config, cfg, &ids, &data, &data, dir, &device(), &mut |e| {
+            if let TrainEvent::Step { loss, .. } = e {
+                losses.push(*loss);
+            }
+            ControlFlow::Continue(())
+        });
+        (state, losses)
+    };
+    let (whole_dir, source_dir, fork_dir) = (run_dir("fork-whole"), run_dir("fork-source"), run_dir("fork"));
+    let (_, whole) = losses(&cfg(3), &whole_dir);
+    let (_, source) = losses(&cfg(1), &source_dir);
+    assert_eq!(source[0], whole[0]);
+    let fork_cfg = cfg(2).with_init_from(Some(source_dir.join("last").display().to_string()));
+    let (state, fork) = losses(&fork_cfg, &fork_dir);
+    let state = state.unwrap();
+    assert_eq!(fork.len(), 2);
+    for (step, (f, w)) in fork.iter().zip(&whole[1..]).enumerate() {
+        assert!((f - w).abs() < 1e-4, "fork step {step}: loss {f}, uninterrupted run {w} (all {whole:?})");
+    }
+    assert!((whole[2] - whole[1]).abs() > 1e-3, "the steps must change the loss for this test to mean anything");
+    assert_eq!(state.samples_seen, 3 * data.len() as u64, "the source's examples count");
+    assert_eq!(state.steps_done, 2);
+    // Resuming the fork with another source, or forking a model of another shape, or a
+    // directory without a checkpoint, is refused.
+    let err = losses(&cfg(3).with_init_from(Some(whole_dir.join("last").display().to_string())), &fork_dir).0.unwrap_err();
+    assert!(err.to_string().contains("init_from"), "{err}");
+    let other_shape = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.0).with_d_ff(24);
+    let err = train::<TrainBackend>(&other_shape, &fork_cfg, &ids, &data, &data, &run_dir("fork-shape"), &device(), &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("d_ff"), "{err}");
+    let err = losses(&cfg(1).with_init_from(Some(source_dir.display().to_string())), &run_dir("fork-nothing")).0.unwrap_err();
+    assert!(err.to_string().contains("state.json"), "{err}");
+    for dir in [whole_dir, source_dir, fork_dir, run_dir("fork-shape"), run_dir("fork-nothing")] {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -93,6 +93,14 @@ pub struct TigerArgs {
     /// The run directory of this model [default: `<runs>/<dataset>/tiger-<ids>-<preset>`].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Start from another run's checkpoint (its `last/` directory: model, optimiser and
+    /// state) instead of fresh weights, in a run directory of its own (`--out`), e.g. a
+    /// learning-rate cool-down of a constant-rate run: `--init-from
+    /// runs/<dataset>/tiger-rqvae-paper/last --lr-decay cosine --warmup-steps 1
+    /// --epochs 2 --out runs/<dataset>/cooldown`. Same model and data as the source;
+    /// examples seen count on from its own.
+    #[arg(long, requires = "out")]
+    pub init_from: Option<PathBuf>,
     /// Compute each batch's gradient in this many shards on their own threads (the same
     /// update up to rounding; part of the training config, so a resumed run keeps it).
     /// Defaults to 2 on the CPU, where a small model keeps only one core busy, and 1 on
@@ -183,6 +191,16 @@ pub(crate) fn tiger_configs(
         config = config.with_checkpoint_minutes(m);
     }
     config = config.with_shards(tiger_shards(args)?);
+    if let Some(source) = &args.init_from {
+        let out = tiger_run_dir(args)?;
+        anyhow::ensure!(
+            !source.starts_with(&out),
+            "--init-from {}: inside this run's own directory {}; a fork needs an --out of its own",
+            source.display(),
+            out.display()
+        );
+        config = config.with_init_from(Some(source.display().to_string()));
+    }
     Ok((model_config, config))
 }
 
