@@ -30,6 +30,10 @@ EPOCHS=${EPOCHS:-1}
 VALID=${VALID:-2000}
 WARMUP_EXAMPLES=${WARMUP_EXAMPLES:-32768}
 SEED=${SEED:-42}
+# SORT_WINDOW 0 trains on plain shuffled batches (the A/B of length-sorted batches against
+# shuffled ones); a configuration off the defaults (window 32, seed 42) gets its own
+# run directory, suffixed -sw<N> and -seed<N>.
+SORT_WINDOW=${SORT_WINDOW:-32}
 SHARDS=${SHARDS:-1}
 DEVICE=${DEVICE:-cpu}
 PYTHON=${PYTHON:-python3}
@@ -45,13 +49,16 @@ SWEEP=runs/$DATASET/sweep
 mkdir -p "$SWEEP/logs"
 for bs in $BATCHES; do
   for lr in $LRS; do
-    out="$SWEEP/tiger-lr$lr-bs$bs"
-    log="$SWEEP/logs/tiger-lr$lr-bs$bs.log"
+    name="tiger-lr$lr-bs$bs"
+    [ "$SORT_WINDOW" = 32 ] || name="$name-sw$SORT_WINDOW"
+    [ "$SEED" = 42 ] || name="$name-seed$SEED"
+    out="$SWEEP/$name"
+    log="$SWEEP/logs/$name.log"
     warmup=$(( (WARMUP_EXAMPLES + bs - 1) / bs ))
-    echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n): lr $lr, batch $bs, warm-up $warmup steps, $DEVICE ($S)" | tee -a "$log"
+    echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n): lr $lr, batch $bs, warm-up $warmup steps, sort window $SORT_WINDOW, seed $SEED, $DEVICE ($S)" | tee -a "$log"
     "$S" train tiger --dataset "$DATASET" --ids rqvae --preset paper \
       --epochs "$EPOCHS" --batch-size "$bs" --lr "$lr" --lr-decay constant --warmup-steps "$warmup" \
-      --weight-decay 0 --dropout 0.1 --sort-window 32 --shards "$SHARDS" --select-by recall \
+      --weight-decay 0 --dropout 0.1 --sort-window "$SORT_WINDOW" --shards "$SHARDS" --select-by recall \
       --eval-every 1 --valid-sample "$VALID" --patience 100 --checkpoint-minutes 5 --seed "$SEED" \
       --device "$DEVICE" --out "$out" >> "$log" 2>&1
     "$PYTHON" experiments/scripts/tiger_sweep_table.py "$SWEEP"

@@ -39,7 +39,7 @@ def main():
     rows = []
     for state_path in glob.glob(os.path.join(sweep, "tiger-lr*-bs*", "last", "state.json")):
         run = os.path.basename(os.path.dirname(os.path.dirname(state_path)))
-        m = re.fullmatch(r"tiger-lr(.+)-bs(\d+)", run)
+        m = re.fullmatch(r"tiger-lr(.+)-bs(\d+)(-sw\d+)?(-seed\d+)?", run)
         if not m:
             continue
         with open(state_path) as f:
@@ -48,17 +48,18 @@ def main():
         vals = {epoch: v for epoch, v in state.get("validations", [])}
         rows.append(dict(
             run=run, lr=train["lr"], batch=train["batch_size"], warmup=train.get("warmup_steps"),
+            sort_window=train.get("sort_window", 0), seed=train.get("seed", state.get("seed")),
             epochs_done=state["epochs_done"], seen=state["samples_seen"],
             losses=state.get("epoch_losses", []), vals=vals, steps=state.get("steps_done"),
             evaluation=evaluation(evals, run),
         ))
-    rows.sort(key=lambda r: (r["batch"], r["lr"]))
+    rows.sort(key=lambda r: (r["batch"], r["lr"], -r["sort_window"], str(r["seed"])))
     lines = [
         f"# TIGER sweep `{sweep}`",
         "",
-        "| learning rate | batch | warm-up steps | steps | epochs done | examples seen | train loss (last epoch) | valid R@10 (last) | valid N@10 (last) | ± R@10 (1 s.e.) |"
+        "| learning rate | batch | sort window | seed | warm-up steps | steps | epochs done | examples seen | train loss (last epoch) | valid R@10 (last) | valid N@10 (last) | ± R@10 (1 s.e.) |"
         + (" larger valid sample: users | R@10 | ± (1 s.e.) | N@10 |" if evals else ""),
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: | ---: | ---: | ---: |" if evals else ""),
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: | ---: | ---: | ---: |" if evals else ""),
     ]
     for r in rows:
         last = r["vals"].get(r["epochs_done"] - 1) if r["epochs_done"] else None
@@ -68,13 +69,13 @@ def main():
             se = f"{last['recall_se']:.4f}" if "recall_se" in last else "–"
         else:
             rec = ndcg = se = "–"
-        line = f"| {r['lr']:g} | {r['batch']} | {r['warmup']} | {r['steps']} | {r['epochs_done']} | {r['seen']:,} | {loss} | {rec} | {ndcg} | {se} |"
+        line = f"| {r['lr']:g} | {r['batch']} | {r['sort_window']} | {r['seed']} | {r['warmup']} | {r['steps']} | {r['epochs_done']} | {r['seen']:,} | {loss} | {rec} | {ndcg} | {se} |"
         if evals:
             e = r["evaluation"]
             line += f" {e[0]:,} | {e[1]:.4f} | {e[2]:.4f} | {e[3]:.4f} |" if e else " – | – | – | – |"
         lines.append(line)
     if not rows:
-        lines.append("| (no configuration has a checkpoint yet) | | | | | | | | | |")
+        lines.append("| (no configuration has a checkpoint yet) | | | | | | | | | | | |")
     text = "\n".join(lines) + "\n"
     print(text)
     tmp = os.path.join(sweep, ".sweep.md.tmp")
