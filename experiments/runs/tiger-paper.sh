@@ -52,7 +52,7 @@ if [ "$DEVICE" = tch ]; then
 fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"
-echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(nproc) cores: $DATASET on $DEVICE ($S)"
+echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (OMP_NUM_THREADS ${OMP_NUM_THREADS:-unset}, ${SHARDS:-1} shards): $DATASET on $DEVICE ($S)"
 # BATCH (default 256) and WARMUP (steps, default 500) are the recipe of the runs recorded
 # so far; the one-epoch sweep (experiments/results/beauty-2014-loo/tiger-sweep/) favours
 # BATCH=128 WARMUP=256 (the same 32,768 warm-up examples) at rate 1e-3. VALID_SAMPLE=N
