@@ -356,15 +356,31 @@ fn load_init_from<B: AutodiffBackend, O: Optimizer<Tiger<B>, B>>(
             checkpoint.state_path().display()
         )));
     };
-    check_same_config(source, &state.model, model_config)?;
-    if state.inputs.is_some_and(|f| f != inputs) {
-        return Err(TigerError::InvalidConfig(format!(
-            "init_from {}: that run trained on other semantic IDs or training examples",
-            source.display()
-        )));
-    }
+    check_checkpoint(
+        source,
+        &state,
+        model_config,
+        inputs,
+        "the init_from run trained on other semantic IDs or training examples",
+    )?;
     let (model, optim) = checkpoint.load::<B, _, _>(model, optim, &stem(state.epochs_done, state.batches_done), device)?;
     Ok((model, optim, state))
+}
+
+/// Checks that the checkpoint in `dir`, described by its `state`, was trained on the
+/// inputs fingerprinted `inputs` (else the error says `other_inputs`) and holds a model
+/// of `model_config`: what a resumed run and a fork both need before loading it.
+fn check_checkpoint(
+    dir: &Path,
+    state: &TrainState,
+    model_config: &TigerConfig,
+    inputs: u64,
+    other_inputs: &str,
+) -> Result<(), TigerError> {
+    if state.inputs.is_some_and(|f| f != inputs) {
+        return Err(TigerError::InvalidConfig(format!("{}: {other_inputs}", dir.display())));
+    }
+    check_same_config(dir, &state.model, model_config)
 }
 
 /// A fingerprint of a run's inputs, stable across processes and platforms (FNV-1a
@@ -455,14 +471,14 @@ pub fn train_on_devices<B: AutodiffBackend>(
     let inputs = inputs_fingerprint(ids, train);
     let mut state = match last.read_state::<TrainState>()? {
         Some(mut state) => {
-            if state.inputs.is_some_and(|f| f != inputs) {
-                return Err(TigerError::InvalidConfig(format!(
-                    "{}: run was started on other semantic IDs or training examples; \
-                     use a new run directory (or move this one aside) to train on these",
-                    last_dir.display()
-                )));
-            }
-            check_same_config(&last_dir, &state.model, model_config)?;
+            check_checkpoint(
+                last_dir,
+                &state,
+                model_config,
+                inputs,
+                "run was started on other semantic IDs or training examples; \
+                 use a new run directory (or move this one aside) to train on these",
+            )?;
             let mut run_config = state.train.clone();
             run_config.checkpoint_minutes = config.checkpoint_minutes;
             run_config.shards = config.shards;
