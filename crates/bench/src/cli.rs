@@ -206,7 +206,7 @@ mod tests {
         let unisrec = drafters::unisrec::UniSRecTrainConfig::new();
         let (s1, s2) = (gr_model::SpecGrPpTrainConfig::stage1(), gr_model::SpecGrPpTrainConfig::stage2());
         let rqvae = semid::RqVaeTrainConfig::new();
-        let cases: [(&[&str], &str, String); 13] = [
+        let cases: [(&[&str], &str, String); 15] = [
             (&["train", "tiger"], "epochs", tiger.max_epochs.to_string()),
             (&["train", "tiger"], "batch_size", tiger.batch_size.to_string()),
             (&["train", "tiger"], "eval_every", tiger.eval_every.to_string()),
@@ -214,6 +214,8 @@ mod tests {
             (&["train", "tiger"], "weight_decay", tiger.weight_decay.to_string()),
             (&["train", "unisrec"], "epochs", unisrec.max_epochs.to_string()),
             (&["train", "unisrec"], "batch_size", unisrec.batch_size.to_string()),
+            (&["train", "unisrec"], "patience", unisrec.patience.to_string()),
+            (&["train", "unisrec"], "checkpoint_minutes", unisrec.checkpoint_minutes.to_string()),
             (&["train", "specgr++"], "stage1_epochs", s1.max_epochs.to_string()),
             (&["train", "specgr++"], "stage2_epochs", s2.max_epochs.to_string()),
             (&["train", "specgr++"], "emb_batch_size", s1.emb_batch_size.to_string()),

@@ -272,3 +272,65 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
             .unwrap();
     assert_eq!((report.epochs, weights(&again)), (4, weights(&whole)));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `checkpoint_minutes`: a run killed in the middle of an epoch (no checkpoint at the
+/// kill) resumes from its last time-based checkpoint to the weights of a run that was
+/// never checkpointed, with another cadence and from a state written before the field
+/// existed; the checkpoints themselves change nothing.
+#[test]
+fn a_killed_run_resumes_from_its_last_time_based_checkpoint() {
+    let _guard = rng_lock();
+    let t = task();
+    let table = EmbeddingTable::from_rows(D_TEXT, &t.text).unwrap();
+    let in_sample = ids(0..N as u32);
+    let data = UniSRecData { text: &table, in_sample: &in_sample, train: &t.train, valid: &t.valid };
+    let train = UniSRecTrainConfig::new().with_batch_size(64).with_learning_rate(1e-2).with_max_epochs(3).with_patience(8).with_seed(SEED);
+    let device = Default::default();
+    let go = |_: &drafters::unisrec::TrainProgress| ControlFlow::Continue(());
+    let (plain, plain_report) = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, None, &mut { go }).unwrap();
+
+    // A checkpoint after (almost) every step; at the 15th step's report, the last one
+    // written is that of step 14 (epoch 2, batch 4): copy the directory as a kill
+    // there would leave it.
+    let often = train.clone().with_checkpoint_minutes(1e-9);
+    let dir = tempfile::tempdir().unwrap();
+    let killed = tempfile::tempdir().unwrap();
+    let mut steps = 0;
+    let (checkpointed, report) = train_unisrec::<TrainBackend>(&tiny_config(), &often, data, &device, Some(dir.path()), &mut |p| {
+        steps += usize::from(p.valid.is_none());
+        if steps == 15 {
+            copy_dir(dir.path(), killed.path());
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(!report.stopped);
+    assert_eq!(weights(&checkpointed), weights(&plain), "checkpoints change the training");
+
+    let state_path = killed.path().join("last").join("state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    assert_eq!((state["epochs_done"].as_u64(), state["batches_done"].as_u64()), (Some(1), Some(4)));
+    // A run written before `checkpoint_minutes` existed reads as one checkpointed at
+    // epoch ends only, and resumes with any cadence.
+    state["train"].as_object_mut().unwrap().remove("checkpoint_minutes").unwrap();
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let (resumed, report) =
+        train_unisrec::<TrainBackend>(&tiny_config(), &train.clone().with_checkpoint_minutes(5.0), data, &device, Some(killed.path()), &mut { go })
+            .unwrap();
+    assert!(!report.stopped);
+    assert_eq!(report.best_epoch, plain_report.best_epoch);
+    assert_eq!(weights(&resumed), weights(&plain), "the resumed run's best model");
+}

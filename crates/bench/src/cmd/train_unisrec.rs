@@ -32,6 +32,14 @@ pub struct UniSRecArgs {
     /// not the first N) [default: 5000].
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub valid_limit: Option<usize>,
+    /// Epochs without a better validation NDCG@10 before stopping [default: 10; the
+    /// reference's is 40].
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub patience: Option<usize>,
+    /// Also checkpoint within an epoch every this many minutes, so a kill loses at most
+    /// that much (0: at epoch ends only); a run resumes with any value [default: 0].
+    #[arg(long, value_parser = crate::cmd::args::non_negative_f64)]
+    pub checkpoint_minutes: Option<f64>,
     /// The wall-time budget.
     #[command(flatten)]
     pub budget: crate::cmd::BudgetArgs,
@@ -63,6 +71,12 @@ fn train_config(args: &UniSRecArgs) -> UniSRecTrainConfig {
     }
     if let Some(n) = args.valid_limit {
         config = config.with_max_eval_examples(n);
+    }
+    if let Some(p) = args.patience {
+        config = config.with_patience(p);
+    }
+    if let Some(m) = args.checkpoint_minutes {
+        config = config.with_checkpoint_minutes(m);
     }
     config
 }

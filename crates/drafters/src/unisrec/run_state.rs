@@ -21,6 +21,7 @@ pub struct UniSRecState {
     /// Model config of the run.
     pub model: UniSRecConfig,
     /// Training config of the run.
+    #[serde(deserialize_with = "train_config_with_defaults")]
     pub train: UniSRecTrainConfig,
     /// Fingerprint of what the run trains on (the usable examples and the softmax
     /// classes): a run is resumed only with the same inputs.
@@ -83,6 +84,7 @@ pub(crate) fn resume<B: AutodiffBackend, O: Optimizer<UniSRecModel<B>, B>>(
         let stem = stem(state.epochs_done, state.batches_done);
         let (model, optim) = last.load::<B, _, _>(model, optim, &stem, device).map_err(checkpoint)?;
         tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming UniSRec training");
+        let state = UniSRecState { train: fresh.train.clone(), ..state };
         return Ok(Resumed::At(state, model, optim));
     }
     if state.finished() {
@@ -98,10 +100,23 @@ pub(crate) fn resume<B: AutodiffBackend, O: Optimizer<UniSRecModel<B>, B>>(
     )))
 }
 
-/// `field: run's value, now value` for each setting in which a saved run differs.
+/// Reads a run's training config, giving fields added since it was written the value
+/// that reproduces how it was trained (`checkpoint_minutes`: 0, at epoch ends only).
+/// Burn's `Config` derive has no serde defaults of its own.
+fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UniSRecTrainConfig, D::Error> {
+    let mut value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    if let Some(map) = value.as_object_mut() {
+        map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
+
+/// `field: run's value, now value` for each setting in which a saved run differs
+/// (`checkpoint_minutes` is not one: a run resumes with any checkpoint cadence).
 fn settings_differences(run: &UniSRecState, now: &UniSRecState) -> String {
     let mut out = config_differences(&run.model, &now.model);
-    out.extend(config_differences(&run.train, &now.train));
+    let run_train = UniSRecTrainConfig { checkpoint_minutes: now.train.checkpoint_minutes, ..run.train.clone() };
+    out.extend(config_differences(&run_train, &now.train));
     if run.inputs != now.inputs {
         out.push("the training examples or in-sample items".into());
     }

@@ -45,6 +45,11 @@ pub struct UniSRecTrainConfig {
     /// Validate on at most this many examples (evenly strided; 0 = all).
     #[config(default = 5000)]
     pub max_eval_examples: usize,
+    /// Also checkpoint `last/` within an epoch each time this many minutes have passed,
+    /// so that a kill loses at most that much (0: at epoch ends only). Not part of the
+    /// run's identity: a run resumes with any value.
+    #[config(default = 0.0)]
+    pub checkpoint_minutes: f64,
 }
 
 /// What training reads.
@@ -265,7 +270,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
         if state.batches_done == 0 {
             state.epoch_loss = 0.0;
         }
-        let mut cadence = Cadence::every_minutes(0.0);
+        let mut cadence = Cadence::every_minutes(train.checkpoint_minutes);
         let mut stop_after_epoch = false;
         for (step, idx) in batches.iter().enumerate().skip(state.batches_done) {
             let idx = order.batch(*idx, train.batch_size);
@@ -300,7 +305,14 @@ pub fn train_unisrec<B: AutodiffBackend>(
             }
             let asked = progress(&TrainProgress { epoch, step: step + 1, steps, loss: loss_value, valid: None }).is_break();
             match cadence.after_step(asked, step, steps) {
-                AfterStep::Continue | AfterStep::Checkpoint => {}
+                AfterStep::Continue => {}
+                AfterStep::Checkpoint => {
+                    if let Some(last) = &last {
+                        state.rng_state = model.rng.state();
+                        save_last(last, &model, &optim, &state)?;
+                    }
+                    cadence.checkpointed();
+                }
                 AfterStep::StopAtEpochEnd => stop_after_epoch = true,
                 AfterStep::StopHere => {
                     if let Some(last) = &last {
