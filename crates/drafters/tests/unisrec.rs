@@ -255,6 +255,12 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     let (resumed, report) =
         train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut { go }).unwrap();
     assert!(!report.stopped);
+    // Every validation of the run is in its state (the learning curve), resumptions
+    // included: one after each epoch, at the examples seen by then.
+    let curve: Vec<(usize, u64)> = state().validations.iter().map(|v| (v.epoch, v.samples_seen)).collect();
+    assert_eq!(curve, [(1, 600), (2, 1200), (3, 1800), (4, 2400)]);
+    let best = state().validations[report.best_epoch - 1].metrics;
+    assert!((best.ndcg_10 - report.best_valid.ndcg_10).abs() < 1e-12, "{best:?} vs {:?}", report.best_valid);
     // Numbers that went through `state.json` may come back one unit in the last place
     // off (serde_json parses floats without its `float_roundtrip` feature); the
     // weights, which the model files carry, must be equal.

@@ -1,5 +1,5 @@
-//! `specgr plot curve`: TIGER learning curves, from the `last/state.json` that
-//! training keeps in each run directory.
+//! `specgr plot curve`: TIGER and UniSRec learning curves, from the `last/state.json`
+//! that training keeps in each run directory.
 //!
 //! The x axis is training examples seen (millions), the quantity published TIGER
 //! budgets are given in; the left panel is validation Recall@K, the right NDCG@K, one
@@ -19,7 +19,7 @@ use recdata::fsio::write_atomic;
 /// `specgr plot curve` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CurveArgs {
-    /// TIGER run directories (each holding `last/state.json`).
+    /// TIGER or UniSRec run directories (each holding `last/state.json`).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// A label per run, comma-separated [default: the directory names].
@@ -98,8 +98,14 @@ pub fn run(args: &CurveArgs) -> anyhow::Result<()> {
 pub fn read_curve(dir: &Path, label: String) -> anyhow::Result<Curve> {
     let path = dir.join("last").join("state.json");
     let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {} (is {} a TIGER run directory?)", path.display(), dir.display()))?;
-    let state: TrainState = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        .with_context(|| format!("reading {} (is {} a TIGER or UniSRec run directory?)", path.display(), dir.display()))?;
+    let state: TrainState = match serde_json::from_str(&text) {
+        Ok(state) => state,
+        Err(tiger) => match serde_json::from_str::<drafters::unisrec::UniSRecState>(&text) {
+            Ok(state) => return Ok(unisrec_curve(&state, label)),
+            Err(_) => return Err(tiger).with_context(|| format!("parsing {} (as a TIGER run's state)", path.display())),
+        },
+    };
     let recorded = state.validation_samples.len() == state.validations.len();
     let per_epoch = (state.epochs_done > 0)
         .then(|| (state.samples_seen - state.epoch_progress.1 as u64) / state.epochs_done as u64)
@@ -126,6 +132,25 @@ pub fn read_curve(dir: &Path, label: String) -> anyhow::Result<Curve> {
         })
         .collect();
     Ok(Curve { label, points, best_epoch: state.best.map(|b| b.1), samples_seen: state.samples_seen })
+}
+
+/// A UniSRec run's curve: its validations at K = 10 (the metric its early stopping
+/// watches is NDCG@10), epochs counted from 0 as TIGER's are.
+fn unisrec_curve(state: &drafters::unisrec::UniSRecState, label: String) -> Curve {
+    let points = state
+        .validations
+        .iter()
+        .map(|v| CurvePoint {
+            epoch: v.epoch.saturating_sub(1),
+            samples: v.samples_seen,
+            loss: state.epoch_losses.get(v.epoch.saturating_sub(1)).copied(),
+            recall: v.metrics.recall_10,
+            ndcg: v.metrics.ndcg_10,
+            k: 10,
+            examples: v.metrics.examples,
+        })
+        .collect();
+    Curve { label, points, best_epoch: state.best.map(|b| b.1.saturating_sub(1)), samples_seen: state.samples_seen }
 }
 
 /// The curves' table: one row per validation.
@@ -221,5 +246,44 @@ mod tests {
         }
         let err = read_curve(Path::new("/nonexistent-run"), "x".into()).unwrap_err();
         assert!(format!("{err:#}").contains("/nonexistent-run/last/state.json"), "{err:#}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("last")).unwrap();
+        std::fs::write(dir.path().join("last/state.json"), r#"{"epochs_done": 1}"#).unwrap();
+        let err = read_curve(dir.path(), "x".into()).unwrap_err();
+        assert!(format!("{err:#}").contains("as a TIGER run's state"), "{err:#}");
+    }
+
+    /// A UniSRec run's validations (epochs from 1 there) read as a curve at K = 10.
+    #[test]
+    fn reads_a_unisrec_curve() {
+        use drafters::unisrec::{EvalMetrics, UniSRecState, UniSRecValidation};
+        let metrics = |r: f64| EvalMetrics { examples: 100, recall_10: r, ndcg_10: r / 2.0, recall_50: 3.0 * r, ndcg_50: r };
+        let state = UniSRecState {
+            model: drafters::UniSRecConfig::new(16),
+            train: drafters::UniSRecTrainConfig::new(),
+            inputs: 7,
+            epochs_done: 2,
+            batches_done: 0,
+            epoch_loss: 0.0,
+            rng_state: 1,
+            best: Some((0.02, 2)),
+            best_valid: metrics(0.04),
+            since_best: 0,
+            stopped_early: false,
+            epoch_losses: vec![9.0, 8.5],
+            train_secs: 10.0,
+            samples_seen: 240,
+            validations: vec![
+                UniSRecValidation { epoch: 1, samples_seen: 120, metrics: metrics(0.03) },
+                UniSRecValidation { epoch: 2, samples_seen: 240, metrics: metrics(0.04) },
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("last")).unwrap();
+        std::fs::write(dir.path().join("last/state.json"), serde_json::to_string(&state).unwrap()).unwrap();
+        let c = read_curve(dir.path(), "UniSRec".into()).unwrap();
+        assert_eq!(c.points.iter().map(|p| (p.epoch, p.samples)).collect::<Vec<_>>(), [(0, 120), (1, 240)]);
+        assert_eq!((c.points[1].loss, c.points[1].recall, c.points[1].k, c.best_epoch), (Some(8.5), 0.04, 10, Some(1)));
+        assert!(markdown(&[c]).contains("| 1 | 240 | 8.5000 | 0.0400 | 0.0200 | 100 | ✓ |"));
     }
 }

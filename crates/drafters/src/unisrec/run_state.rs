@@ -49,6 +49,21 @@ pub struct UniSRecState {
     pub train_secs: f64,
     /// Training examples seen over the whole run.
     pub samples_seen: u64,
+    /// Every validation so far, in order: the learning curve (`specgr plot curve`).
+    /// Empty in states written before it was recorded.
+    #[serde(default)]
+    pub validations: Vec<UniSRecValidation>,
+}
+
+/// One validation of a UniSRec run.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UniSRecValidation {
+    /// The epoch it followed (from 1).
+    pub epoch: usize,
+    /// Training examples seen before it.
+    pub samples_seen: u64,
+    /// Its metrics.
+    pub metrics: EvalMetrics,
 }
 
 impl UniSRecState {

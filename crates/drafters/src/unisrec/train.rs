@@ -225,6 +225,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
         epoch_losses: Vec::new(),
         train_secs: 0.0,
         samples_seen: 0,
+        validations: Vec::new(),
     };
     let (mut state, mut best_model) = match resume(last.as_ref(), &fresh, model, optim, device)? {
         Resumed::Fresh(m, o) => {
@@ -339,6 +340,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
             let metrics = EvalMetrics::from_ranks(&evaluate(&drafter, &valid)?);
             let mean_loss = state.epoch_losses[epoch - 1];
             tracing::info!(epoch, loss = mean_loss, ndcg_10 = metrics.ndcg_10, recall_50 = metrics.recall_50, "validated");
+            state.validations.push(super::run_state::UniSRecValidation { epoch, samples_seen: state.samples_seen, metrics });
             let asked = progress(&TrainProgress { epoch, step: steps, steps, loss: mean_loss, valid: Some(metrics) }).is_break();
             stop_after_epoch |= asked;
             let verdict = stopping.observe(&mut state.best, &mut state.since_best, metrics.ndcg_10, epoch);
