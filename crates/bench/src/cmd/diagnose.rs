@@ -5,6 +5,9 @@
 //! command scores each example's target under the trained TIGER and reports, for
 //! in-sample and unseen targets separately, the score quantiles and the share of
 //! targets that would pass each γ — the ceiling on what verification can accept.
+//! It also shows where the scores part: the median log-probability of each digit, and
+//! for unseen targets how long a code prefix they share with some in-sample item (a
+//! code combination TIGER never saw in training is what it scores lowest).
 
 
 use anyhow::Context;
@@ -46,6 +49,28 @@ fn quantile(sorted: &[f32], q: f64) -> f32 {
     sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
 }
 
+/// The in-sample items' code prefixes of every length, to find how much of an unseen
+/// item's code TIGER has seen in training.
+struct SeenPrefixes(Vec<std::collections::HashSet<Vec<u32>>>);
+
+impl SeenPrefixes {
+    /// The prefixes of 1..=`levels` code digits of the `in_sample` items' codes.
+    fn new<'a>(levels: usize, in_sample: impl IntoIterator<Item = &'a [u32]>) -> Self {
+        let mut sets = vec![std::collections::HashSet::new(); levels];
+        for codes in in_sample {
+            for (len, set) in sets.iter_mut().enumerate() {
+                set.insert(codes[..=len].to_vec());
+            }
+        }
+        Self(sets)
+    }
+
+    /// The number of leading code digits of `codes` that some in-sample item shares.
+    fn shared(&self, codes: &[u32]) -> usize {
+        self.0.iter().enumerate().take_while(|(len, set)| set.contains(&codes[..=*len])).count()
+    }
+}
+
 /// Runs a `specgr diagnose` subcommand.
 pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
     let DiagnoseCommand::Scores(args) = command;
@@ -71,8 +96,14 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
     let digits = layout.num_digits();
     let tiger_dir = run_dir.tiger_best(&args.run.ids.name(), args.run.preset.name());
     let model = Tiger::<B>::load(&tiger_dir, device).with_context(|| format!("loading {}", tiger_dir.display()))?;
-    // [in-sample, unseen] scores.
+    let levels = layout.levels();
+    let in_sample = split.in_sample_items();
+    let seen = SeenPrefixes::new(levels, in_sample.iter().map(|i| &ids.codes(i.0)[..levels]));
+    // [in-sample, unseen] scores, and each digit's log-probabilities.
     let mut scores: [Vec<f32>; 2] = Default::default();
+    let mut per_digit: [Vec<Vec<f32>>; 2] = [vec![Vec::new(); digits], vec![Vec::new(); digits]];
+    // Unseen targets' scores by the number of code digits they share with an in-sample item.
+    let mut by_shared: Vec<Vec<f32>> = vec![Vec::new(); levels + 1];
     for chunk in examples.chunks(args.batch_size.max(1)) {
         let histories: Vec<Vec<u32>> = chunk.iter().map(|e| e.history.iter().map(|i| i.0).collect()).collect();
         let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
@@ -83,10 +114,17 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
             let unseen = !split.is_in_sample(e.target);
             // The verification score: the identification digit is left out for unseen items.
             let n = if unseen { digits - 1 } else { digits };
-            scores[usize::from(unseen)].push(s.mean(q, 0, n));
+            let score = s.mean(q, 0, n);
+            scores[usize::from(unseen)].push(score);
+            for (d, &lp) in s.log_probs[q][0].iter().enumerate() {
+                per_digit[usize::from(unseen)][d].push(lp);
+            }
+            if unseen {
+                by_shared[seen.shared(&ids.codes(e.target.0)[..levels])].push(score);
+            }
         }
     }
-    for s in &mut scores {
+    for s in scores.iter_mut().chain(per_digit.iter_mut().flatten()).chain(&mut by_shared) {
         s.sort_by(f32::total_cmp);
     }
     println!("verification scores of the {} targets of {} examples of `{}`", args.part, examples.len(), resolved.dataset.name);
@@ -104,7 +142,7 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
     }
     println!("share of targets scoring above γ:");
     print!("{:<10}", "γ");
-    let grid = [-1.0f32, -1.2, -1.4, -1.6, -1.8, -2.0, -2.5, -3.0];
+    let grid = [-1.0f32, -1.2, -1.4, -1.6, -1.8, -2.0, -2.5, -3.0, -4.0, -5.0, -6.0, -8.0];
     for g in grid {
         print!(" {g:>6.1}");
     }
@@ -117,5 +155,49 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
         }
         println!();
     }
+    println!("median log-probability of each digit (digit {digits} identifies the item; unseen scores leave it out):");
+    print!("{:<10}", "subset");
+    for d in 1..=digits {
+        print!(" {:>8}", format!("digit {d}"));
+    }
+    println!();
+    for (name, lps) in ["in-sample", "unseen"].iter().zip(&per_digit) {
+        print!("{name:<10}");
+        for lp in lps {
+            print!(" {:>8.3}", quantile(lp, 0.5));
+        }
+        println!();
+    }
+    println!("unseen targets by the code digits they share with some in-sample item:");
+    println!("{:<14} {:>6} {:>7} {:>8}", "shared digits", "n", "share", "median");
+    let unseen = scores[1].len().max(1) as f64;
+    for (shared, s) in by_shared.iter().enumerate() {
+        println!("{shared:<14} {:>6} {:>6.1}% {:>8.3}", s.len(), 100.0 * s.len() as f64 / unseen, quantile(s, 0.5));
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_prefix_counts_the_leading_digits_some_in_sample_item_has() {
+        let in_sample: [&[u32]; 2] = [&[1, 2, 3], &[1, 5, 6]];
+        let seen = SeenPrefixes::new(3, in_sample);
+        assert_eq!(seen.shared(&[1, 2, 3]), 3);
+        // The combination (2, 6) never occurs, though each digit does somewhere.
+        assert_eq!(seen.shared(&[1, 2, 6]), 2);
+        assert_eq!(seen.shared(&[1, 6, 3]), 1);
+        assert_eq!(seen.shared(&[7, 2, 3]), 0);
+    }
+
+    #[test]
+    fn quantile_of_sorted_values() {
+        let v = [1.0f32, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 1.0), 5.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
 }
