@@ -12,7 +12,7 @@
 
 use anyhow::Context;
 use gr_model::Tiger;
-use semid::SemanticIdModel;
+use semid::{PrefixTrie, SemanticIdModel};
 
 use burn::tensor::backend::Backend;
 
@@ -49,26 +49,9 @@ fn quantile(sorted: &[f32], q: f64) -> f32 {
     sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
 }
 
-/// The in-sample items' code prefixes of every length, to find how much of an unseen
-/// item's code TIGER has seen in training.
-struct SeenPrefixes(Vec<std::collections::HashSet<Vec<u32>>>);
-
-impl SeenPrefixes {
-    /// The prefixes of 1..=`levels` code digits of the `in_sample` items' codes.
-    fn new<'a>(levels: usize, in_sample: impl IntoIterator<Item = &'a [u32]>) -> Self {
-        let mut sets = vec![std::collections::HashSet::new(); levels];
-        for codes in in_sample {
-            for (len, set) in sets.iter_mut().enumerate() {
-                set.insert(codes[..=len].to_vec());
-            }
-        }
-        Self(sets)
-    }
-
-    /// The number of leading code digits of `codes` that some in-sample item shares.
-    fn shared(&self, codes: &[u32]) -> usize {
-        self.0.iter().enumerate().take_while(|(len, set)| set.contains(&codes[..=*len])).count()
-    }
+/// The number of leading digits of `codes` that some item of `trie` shares.
+fn shared_prefix(trie: &PrefixTrie, codes: &[u32]) -> usize {
+    (1..=codes.len()).take_while(|&len| trie.contains_prefix(&codes[..len])).count()
 }
 
 /// Runs a `specgr diagnose` subcommand.
@@ -98,7 +81,7 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
     let model = Tiger::<B>::load(&tiger_dir, device).with_context(|| format!("loading {}", tiger_dir.display()))?;
     let levels = layout.levels();
     let in_sample = split.in_sample_items();
-    let seen = SeenPrefixes::new(levels, in_sample.iter().map(|i| &ids.codes(i.0)[..levels]));
+    let seen = PrefixTrie::build(levels, in_sample.iter().map(|i| (i.0, &ids.codes(i.0)[..levels])))?;
     // [in-sample, unseen] scores, and each digit's log-probabilities.
     let mut scores: [Vec<f32>; 2] = Default::default();
     let mut per_digit: [Vec<Vec<f32>>; 2] = [vec![Vec::new(); digits], vec![Vec::new(); digits]];
@@ -120,7 +103,7 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
                 per_digit[usize::from(unseen)][d].push(lp);
             }
             if unseen {
-                by_shared[seen.shared(&ids.codes(e.target.0)[..levels])].push(score);
+                by_shared[shared_prefix(&seen, &ids.codes(e.target.0)[..levels])].push(score);
             }
         }
     }
@@ -183,13 +166,13 @@ mod tests {
 
     #[test]
     fn shared_prefix_counts_the_leading_digits_some_in_sample_item_has() {
-        let in_sample: [&[u32]; 2] = [&[1, 2, 3], &[1, 5, 6]];
-        let seen = SeenPrefixes::new(3, in_sample);
-        assert_eq!(seen.shared(&[1, 2, 3]), 3);
+        let in_sample: [(u32, &[u32]); 2] = [(0, &[1, 2, 3]), (1, &[1, 5, 6])];
+        let seen = PrefixTrie::build(3, in_sample).unwrap();
+        assert_eq!(shared_prefix(&seen, &[1, 2, 3]), 3);
         // The combination (2, 6) never occurs, though each digit does somewhere.
-        assert_eq!(seen.shared(&[1, 2, 6]), 2);
-        assert_eq!(seen.shared(&[1, 6, 3]), 1);
-        assert_eq!(seen.shared(&[7, 2, 3]), 0);
+        assert_eq!(shared_prefix(&seen, &[1, 2, 6]), 2);
+        assert_eq!(shared_prefix(&seen, &[1, 6, 3]), 1);
+        assert_eq!(shared_prefix(&seen, &[7, 2, 3]), 0);
     }
 
     #[test]
