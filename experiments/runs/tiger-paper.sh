@@ -46,9 +46,8 @@ S=${SPECGR_BIN:-./target/release/specgr}
 # float sums then run in another order (close, not bit-identical, numbers).
 DEVICE=${DEVICE:-cpu}
 if [ "$DEVICE" = tch ]; then
-  TORCH_LIB="$(${PYTHON:-python3} -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-  export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+  . experiments/runs/torch-env.sh
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"

@@ -40,9 +40,8 @@ PYTHON=${PYTHON:-python3}
 S=${SPECGR_BIN:-./target/release/specgr}
 [ -x "$S" ] || cargo build --release -p bench --features avx512
 if [ "$DEVICE" = tch ]; then
-  TORCH_LIB="$($PYTHON -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-  export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+  . experiments/runs/torch-env.sh
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 SWEEP=runs/$DATASET/sweep

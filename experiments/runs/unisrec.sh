@@ -27,9 +27,8 @@ S=${SPECGR_BIN:-./target/release/specgr}
 DEVICE=${DEVICE:-cpu}
 export RAYON_NUM_THREADS=${THREADS:-1}
 if [ "$DEVICE" = tch ]; then
-  TORCH_LIB="$(${PYTHON:-python3} -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-  export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export OMP_NUM_THREADS=${THREADS:-1} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+  . experiments/runs/torch-env.sh
+  export OMP_NUM_THREADS=${THREADS:-1}
 fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 mkdir -p "runs/$DATASET/logs"

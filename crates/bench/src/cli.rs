@@ -206,7 +206,7 @@ mod tests {
         let unisrec = drafters::unisrec::UniSRecTrainConfig::new();
         let (s1, s2) = (gr_model::SpecGrPpTrainConfig::stage1(), gr_model::SpecGrPpTrainConfig::stage2());
         let rqvae = semid::RqVaeTrainConfig::new();
-        let cases: [(&[&str], &str, String); 15] = [
+        let cases: [(&[&str], &str, String); 17] = [
             (&["train", "tiger"], "epochs", tiger.max_epochs.to_string()),
             (&["train", "tiger"], "batch_size", tiger.batch_size.to_string()),
             (&["train", "tiger"], "eval_every", tiger.eval_every.to_string()),
@@ -221,6 +221,8 @@ mod tests {
             (&["train", "specgr++"], "emb_batch_size", s1.emb_batch_size.to_string()),
             (&["train", "specgr++"], "gen_batch_size", s1.gen_batch_size.to_string()),
             (&["train", "specgr++"], "stage1_lr", format!("{:e}", s1.lr)),
+            (&["train", "specgr++"], "micro_batch", s1.micro_batch.to_string()),
+            (&["train", "specgr++"], "checkpoint_minutes", s1.checkpoint_minutes.to_string()),
             (&["semid", "fit"], "epochs", rqvae.epochs.to_string()),
         ];
         let root = Cli::command();

@@ -40,7 +40,7 @@ pub use specgr_pp::{
     ItemEmbeddings, SpecGrPp, evaluate_retrieval, retrieval_loss, unique_targets,
 };
 pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
-pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, train_specgr_pp};
+pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, in_sample_table, specgr_pp_losses, train_specgr_pp};
 pub use schedule::LrDecay;
 pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train, train_on_devices};
 

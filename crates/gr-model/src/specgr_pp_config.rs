@@ -69,6 +69,20 @@ pub struct SpecGrPpTrainConfig {
     /// Histories (and items) embedded per batch during validation.
     #[config(default = 256)]
     pub eval_batch_size: usize,
+    /// Encode each training batch in length-sorted micro-batches of at most this many
+    /// rows, each padded only to its own longest history (0: the whole batch at once,
+    /// padded to its longest). Both losses are means over rows (InfoNCE, the softmax
+    /// over in-sample items) or over tokens of equal-length rows (generation), so the
+    /// losses and gradients are the whole batch's, up to rounding and dropout draws;
+    /// the encoder skips most of the padding of a shuffled batch (two thirds of the
+    /// tokens on Beauty). Not part of a run's identity: a run resumes with any value.
+    #[config(default = 128)]
+    pub micro_batch: usize,
+    /// Also checkpoint `last/` within an epoch once this many minutes have passed since
+    /// the last checkpoint (0: only at the end of each epoch). A resumed run continues
+    /// from that batch with the same numbers. Not part of a run's identity.
+    #[config(default = 0.0)]
+    pub checkpoint_minutes: f64,
     /// Validate on at most this many validation examples (the first ones; 0: all).
     #[config(default = 0)]
     pub eval_limit: usize,
@@ -147,6 +161,7 @@ pub struct SpecGrPpState {
     /// Head config of the run.
     pub head: ProjectionConfig,
     /// Training config of the run.
+    #[serde(deserialize_with = "train_config_with_defaults")]
     pub train: SpecGrPpTrainConfig,
     /// Epochs completed.
     pub epochs_done: usize,
@@ -175,4 +190,26 @@ pub struct SpecGrPpState {
     pub epoch_losses: Vec<(f64, f64)>,
     /// Mean training throughput (embedding-batch examples per second) of each completed epoch.
     pub samples_per_sec: Vec<f64>,
+}
+
+impl SpecGrPpTrainConfig {
+    /// Whether a run started with `self` may be resumed with `other`: every field but
+    /// the ones that change how, not what, it trains (`micro_batch`,
+    /// `checkpoint_minutes`) must be equal.
+    pub fn same_run(&self, other: &Self) -> bool {
+        let how = Self { micro_batch: other.micro_batch, checkpoint_minutes: other.checkpoint_minutes, ..self.clone() };
+        &how == other
+    }
+}
+
+/// Reads a run's training config, giving fields added since it was written the value
+/// that reproduces how it was trained (`micro_batch` 0: the whole batch at once;
+/// `checkpoint_minutes` 0). Burn's `Config` derive has no serde defaults of its own.
+fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SpecGrPpTrainConfig, D::Error> {
+    let mut value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    if let Some(map) = value.as_object_mut() {
+        map.entry("micro_batch").or_insert(serde_json::json!(0));
+        map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }

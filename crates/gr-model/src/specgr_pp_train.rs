@@ -103,14 +103,16 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
     let head_config =
         ProjectionConfig::new(init.model.d_model).with_proj_dim(model.head.proj_dim());
     let mut state = match last.read_state::<SpecGrPpState>()? {
-        Some(state) => {
+        Some(mut state) => {
             check_same_config(last.dir(), &state.model, init.model)?;
-            if &state.train != config || state.head != head_config {
+            if !state.train.same_run(config) || state.head != head_config {
                 return Err(TigerError::InvalidConfig(format!(
                     "{}: run was started with another training or head config; use a new run directory",
                     last.dir().display()
                 )));
             }
+            // How it trains from here (micro-batches, checkpoint cadence) is the caller's.
+            state.train = config.clone();
             (model, optim) = last.load::<B, _, _>(model, optim, &stem(state.epochs_done, state.batches_done), device)?;
             tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming SpecGR++ training");
             state
@@ -170,11 +172,11 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
         let batches = order.len().div_ceil(batch_size);
         let started = Instant::now();
         let mut seen_now = 0usize;
-        let mut cadence = Cadence::every_minutes(0.0);
+        let mut cadence = Cadence::every_minutes(config.checkpoint_minutes);
         for (b, chunk) in order.chunks(batch_size).enumerate().skip(resume_at) {
             let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &data.train[i]).collect();
             let (emb, generation) =
-                step_losses(&model, &examples, ids, config, rank_table.as_ref(), device)?;
+                specgr_pp_losses(&model, &examples, ids, config, rank_table.as_ref(), device)?;
             let emb_value = emb.clone().into_scalar().elem::<f32>();
             let gen_value = generation
                 .as_ref()
@@ -202,7 +204,16 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
                 samples_per_sec: seen_now as f64 / started.elapsed().as_secs_f64().max(1e-9),
             };
             match cadence.after_step(on_event(&event).is_break(), b, batches) {
-                AfterStep::Continue | AfterStep::Checkpoint => {}
+                AfterStep::Continue => {}
+                AfterStep::Checkpoint => {
+                    state.dropout_state = model.tiger.dropout.rng.state();
+                    save_last(&model, &optim, &state, &last)?;
+                    cadence.checkpointed();
+                    let event = SpecGrPpEvent::PartialCheckpoint { epoch, batches: b + 1 };
+                    if on_event(&event).is_break() {
+                        return Ok(state);
+                    }
+                }
                 AfterStep::StopAtEpochEnd => {
                     stop_after_epoch = true;
                     break;
@@ -282,8 +293,12 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
 }
 
 /// The embedding loss of one batch and, when `gen_batch_size > 0` and `lambda_gen > 0`,
-/// the generation loss of its first rows, from one encoder pass.
-fn step_losses<B: Backend>(
+/// the generation loss of its first rows, from one encoder pass (in
+/// [`SpecGrPpTrainConfig::micro_batch`]-row parts): the losses of one training step,
+/// unweighted. `rank_table` is stage 2's frozen in-sample item table and each item's
+/// row in it (`None`: stage 1, in-batch negatives). Public for `specgr bench
+/// specgr-pp`.
+pub fn specgr_pp_losses<B: Backend>(
     model: &SpecGrPp<B>,
     examples: &[&TrainExample],
     ids: &SemanticIds,
@@ -297,10 +312,49 @@ fn step_losses<B: Backend>(
         .enumerate()
         .map(|(i, e)| history_tokens(&e.history, ids, tiger.config.max_history, i))
         .collect::<Result<Vec<_>, _>>()?;
-    let (tokens, lengths) = pad_rows::<B>(&rows, device);
-    let hidden = tiger.encode_states(tokens, &lengths); // [batch, src_len, d_model]
-    let queries = model.head.embed_states(hidden.clone(), &lengths); // [batch, proj_dim]
-    let targets: Vec<u32> = examples.iter().map(|e| e.target).collect();
+    let g = if config.lambda_gen == 0.0 { 0 } else { config.gen_batch_size.min(examples.len()) };
+    // The rows in the order they are encoded: by length within micro-batches, so each
+    // is padded only to its own longest history. Both losses are means (over rows, or
+    // over the equal-length decoder rows), so the order changes nothing but rounding.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let chunk = match config.micro_batch {
+        0 => rows.len().max(1),
+        m => {
+            order.sort_by_key(|&r| rows[r].len());
+            m
+        }
+    };
+    let mut queries = Vec::new();
+    // Each micro-batch's share of the generation loss: (its mean, its rows).
+    let mut generation = Vec::new();
+    for part in order.chunks(chunk) {
+        let part_rows: Vec<Vec<u32>> = part.iter().map(|&r| rows[r].clone()).collect();
+        let (tokens, lengths) = pad_rows::<B>(&part_rows, device);
+        let hidden = tiger.encode_states(tokens, &lengths); // [part, src_len, d_model]
+        queries.push(model.head.embed_states(hidden.clone(), &lengths)); // [part, proj_dim]
+        // The generation loss feeds on the first `g` rows of the batch.
+        let gen_rows: Vec<usize> = (0..part.len()).filter(|&p| part[p] < g).collect();
+        if gen_rows.is_empty() {
+            continue;
+        }
+        let hidden = if gen_rows.len() == part.len() {
+            hidden
+        } else {
+            let index = gen_rows.iter().map(|&p| p as i64).collect::<Vec<_>>();
+            let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [gen_rows.len()]), device);
+            hidden.select(0, index)
+        };
+        let encoded = EncoderOutput {
+            memory: tiger.memory(hidden.clone()),
+            hidden,
+            lengths: gen_rows.iter().map(|&p| lengths[p]).collect(),
+        };
+        let targets: Vec<u32> = gen_rows.iter().map(|&p| examples[part[p]].target).collect();
+        let (input, labels) = decoder_rows::<B>(&targets, ids, device);
+        generation.push((tiger.generation_loss(&encoded, input, labels), gen_rows.len()));
+    }
+    let queries = Tensor::cat(queries, 0); // [batch, proj_dim], rows in `order`
+    let targets: Vec<u32> = order.iter().map(|&r| examples[r].target).collect();
     let emb = match rank_table {
         None => {
             let (items, labels) = unique_targets(&targets);
@@ -313,10 +367,10 @@ fn step_losses<B: Backend>(
             )
         }
         Some((table, position)) => {
-            let labels = targets
+            let labels = order
                 .iter()
-                .enumerate()
-                .map(|(i, &t)| {
+                .zip(&targets)
+                .map(|(&i, &t)| {
                     position.get(t as usize).copied().flatten().map(|p| p as i64).ok_or_else(|| {
                         TigerError::Data(format!(
                             "training example {i} of a batch: target item {t} is not in-sample, so stage 2's softmax has no row for it"
@@ -332,19 +386,15 @@ fn step_losses<B: Backend>(
             )
         }
     };
-    let g = config.gen_batch_size.min(examples.len());
-    if g == 0 || config.lambda_gen == 0.0 {
+    if g == 0 {
         return Ok((emb, None));
     }
-    let [_, src_len, d_model] = hidden.dims();
-    let hidden = hidden.slice([0..g, 0..src_len, 0..d_model]);
-    let encoded = EncoderOutput {
-        memory: tiger.memory(hidden.clone()),
-        hidden,
-        lengths: lengths[..g].to_vec(),
-    };
-    let (input, labels) = decoder_rows::<B>(&targets[..g], ids, device);
-    Ok((emb, Some(tiger.generation_loss(&encoded, input, labels))))
+    // The mean over all `g` rows' tokens, from the micro-batches' means.
+    let generation = generation
+        .into_iter()
+        .map(|(loss, n)| loss.mul_scalar(n as f64 / g as f64))
+        .reduce(|a, b| a + b);
+    Ok((emb, generation))
 }
 
 /// Decoder inputs `[PAD d1 .. dn]` and labels `[d1 .. dn EOS]` of the targets.
@@ -370,9 +420,10 @@ fn decoder_rows<B: Backend>(
     )
 }
 
-/// The in-sample rows of `items` as a constant tensor, and each item's row in it.
+/// The in-sample rows of `items` as a constant tensor, and each item's row in it:
+/// stage 2's softmax table ([`specgr_pp_losses`]' `rank_table`).
 #[allow(clippy::type_complexity)]
-fn in_sample_table<B: Backend>(
+pub fn in_sample_table<B: Backend>(
     items: &ItemEmbeddings,
     in_sample: &[u32],
     device: &B::Device,
@@ -394,4 +445,69 @@ fn in_sample_table<B: Backend>(
     }
     let table = Tensor::from_data(TensorData::new(rows, [in_sample.len(), items.dim]), device);
     Ok((table, position))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::{Autodiff, Flex};
+    use semid::TokenLayout;
+
+    use super::*;
+    use crate::TigerPreset;
+
+    type Ad = Autodiff<Flex>;
+
+    /// The losses and the gradients of one step: the whole batch at once against
+    /// length-sorted micro-batches of 3 rows (no dropout, so only rounding differs).
+    /// Histories of 1 to 6 items, so each micro-batch pads to another length, and a
+    /// generation batch of 5 of the 8 rows, so some micro-batches feed it only in part.
+    #[test]
+    fn micro_batches_give_the_whole_batch_losses_and_gradients() {
+        let device = Default::default();
+        let layout = TokenLayout::new(2, 4).unwrap();
+        let codes: Vec<u32> = (0..12u32).flat_map(|i| [i % 4, (i / 4) % 4]).collect();
+        let ids = SemanticIds::from_codes(layout, &codes).unwrap();
+        let config = TigerConfig::preset(TigerPreset::Tiny, ids.layout().vocab_size()).with_dropout(0.0);
+        Ad::seed(&device, 3);
+        let model = SpecGrPp::<Ad> {
+            tiger: config.init::<Ad>(&device).unwrap(),
+            head: ProjectionConfig::new(config.d_model).with_proj_dim(8).init(&device).unwrap(),
+        };
+        let lengths = [6, 1, 4, 2, 6, 3, 1, 5];
+        let examples: Vec<TrainExample> = lengths
+            .iter()
+            .enumerate()
+            .map(|(r, &n)| TrainExample {
+                history: (0..n).map(|k| ((r * 5 + k * 7) % 12) as u32).collect(),
+                target: ((r * 7 + 2) % 12) as u32,
+            })
+            .collect();
+        let refs: Vec<&TrainExample> = examples.iter().collect();
+        let in_sample: Vec<u32> = (0..12).collect();
+        let items = model.valid().embed_all_items(&ids, 16, &device).unwrap();
+        let table = in_sample_table::<Ad>(&items, &in_sample, &device).unwrap();
+        for (stage, rank) in [(SpecGrPpTrainConfig::stage1(), None), (SpecGrPpTrainConfig::stage2(), Some(&table))] {
+            let stage = stage.with_gen_batch_size(5);
+            let run = |micro: usize| {
+                let config = stage.clone().with_micro_batch(micro);
+                let (emb, generation) = specgr_pp_losses(&model, &refs, &ids, &config, rank, &device).unwrap();
+                let generation = generation.unwrap();
+                let values = [emb.clone().into_scalar().elem::<f32>(), generation.clone().into_scalar().elem::<f32>()];
+                let grads = (emb.mul_scalar(config.lambda_emb) + generation).backward();
+                let grad = |t: Tensor<Ad, 2>| t.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap();
+                let mut all = grad(model.tiger.shared.weight.val());
+                all.extend(grad(model.head.linear.weight.val()));
+                (values, all)
+            };
+            let (whole, whole_grads) = run(0);
+            let (micro, micro_grads) = run(3);
+            for (a, b) in whole.iter().zip(&micro) {
+                assert!((a - b).abs() < 1e-5, "{:?}: losses {whole:?} vs {micro:?}", stage.stage);
+            }
+            let scale = whole_grads.iter().fold(0f32, |m, g| m.max(g.abs()));
+            assert!(scale > 0.0);
+            let diff = whole_grads.iter().zip(&micro_grads).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff < 1e-4 * scale, "{:?}: gradients differ by {diff} (largest {scale})", stage.stage);
+        }
+    }
 }

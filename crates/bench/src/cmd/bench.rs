@@ -20,6 +20,10 @@ pub enum BenchCommand {
     /// Training samples/s of TIGER's real step on real data, configurations side by
     /// side in interleaved rounds (preset, shuffled or length-sorted batches, shards).
     Train(crate::cmd::bench_train::BenchTrainArgs),
+    /// Training samples/s of SpecGR++'s real step (stage 1 or 2) on real data, encoder
+    /// micro-batch sizes side by side in interleaved rounds.
+    #[command(name = "specgr-pp")]
+    SpecGrPp(crate::cmd::bench_specgr_pp::BenchSpecGrPpArgs),
 }
 
 /// One measurement of `bench data`.
@@ -39,6 +43,7 @@ struct DataBench {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Train(args) => crate::cmd::bench_train::run(args),
+        BenchCommand::SpecGrPp(args) => crate::cmd::bench_specgr_pp::run(args),
         BenchCommand::Data { dataset, repeat } => {
             let (mut load_s, mut split_s) = (Vec::new(), Vec::new());
             let mut last = None;

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod backend;
 pub mod bench;
+pub mod bench_specgr_pp;
 pub mod bench_train;
 pub mod chart;
 pub mod curve;

@@ -27,7 +27,8 @@ pub struct SpecGrPpArgs {
     /// Which dataset.
     #[command(flatten)]
     pub dataset: DatasetArgs,
-    /// Model size: `tiny`, `small`, `games`, `office`, `phones`.
+    /// Model size: `tiny`, `small`, `games`, `paper` (4+4 layers, d_model 128, 6 heads of
+    /// 64, d_ff 1024), `office`, `phones`; `--init`'s TIGER must have this size.
     #[arg(long, default_value = "small")]
     pub preset: TigerPreset,
     /// Which semantic IDs (from `specgr semid fit --method ...`).
@@ -59,6 +60,16 @@ pub struct SpecGrPpArgs {
     /// Stage-2 learning rate [default: 3e-5, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage2_lr: Option<f64>,
+    /// Encode each batch in length-sorted micro-batches of at most this many rows, each
+    /// padded only to its own longest history; 0: the whole batch at once [default: 128].
+    /// The losses and gradients are the whole batch's (up to rounding and dropout
+    /// draws); a run resumes with any value.
+    #[arg(long)]
+    pub micro_batch: Option<usize>,
+    /// Also checkpoint within an epoch every this many minutes, so a kill loses at most
+    /// that much (0: at epoch ends only); a run resumes with any value [default: 0].
+    #[arg(long, value_parser = crate::cmd::args::non_negative_f64)]
+    pub checkpoint_minutes: Option<f64>,
     /// Embedding width (reference V2: 128).
     #[arg(long, default_value_t = 128, value_parser = crate::cmd::args::positive)]
     pub proj_dim: usize,
@@ -142,6 +153,14 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     }
     if let Some(lr) = args.stage2_lr {
         stage2 = stage2.with_lr(lr);
+    }
+    for stage in [&mut stage1, &mut stage2] {
+        if let Some(m) = args.micro_batch {
+            stage.micro_batch = m;
+        }
+        if let Some(m) = args.checkpoint_minutes {
+            stage.checkpoint_minutes = m;
+        }
     }
     let stage1_dir = out.join("stage1");
     // Each stage's `best/` carries what it was trained on, as TIGER's does (`eval`

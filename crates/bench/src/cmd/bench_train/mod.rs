@@ -44,7 +44,8 @@ pub use measure::{timed_batches, train_flops};
 
 use export::export_batches;
 use measure::{matmul_rates, padded_tokens};
-use report::{Report, RunReport, median, print_table};
+pub(crate) use report::median;
+use report::{Report, RunReport, print_table};
 
 use crate::cmd::DatasetArgs;
 use crate::cmd::backend::DeviceKind;
