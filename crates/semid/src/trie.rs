@@ -147,6 +147,25 @@ impl PrefixTrie {
             .is_some_and(|n| self.nodes[n as usize].end > self.nodes[n as usize].start)
     }
 
+    /// How many leading codes of `codes` some item's sequence starts with: the length
+    /// of the longest prefix of `codes` for which [`PrefixTrie::contains_prefix`] holds
+    /// (0 when none; at most the trie's depth). The verifier scores an unseen item over
+    /// the prefix it shares with in-sample items, and `specgr diagnose` counts them.
+    pub fn shared_prefix_len(&self, codes: &[u32]) -> usize {
+        let mut node = 0u32;
+        let mut shared = 0;
+        for &code in codes.iter().take(self.depth) {
+            match self.child(node, code) {
+                Ok(next) if self.nodes[next as usize].end > self.nodes[next as usize].start => {
+                    node = next;
+                    shared += 1;
+                }
+                _ => break,
+            }
+        }
+        shared
+    }
+
     /// The items whose sequence starts with `prefix`, sorted by sequence and then
     /// by insertion order; empty when there are none.
     pub fn items_with_prefix(&self, prefix: &[u32]) -> &[u32] {

@@ -52,6 +52,9 @@ fn check(trie: &PrefixTrie, rows: &[(u32, Vec<u32>)], k: u32) {
             "next codes after {q:?}"
         );
         assert_eq!(trie.contains_prefix(q), !want.is_empty(), "contains {q:?}");
+        let shared = (0..=q.len()).rev().find(|&l| rows.iter().any(|(_, r)| r.starts_with(&q[..l]))).unwrap_or(0);
+        let shared = if rows.is_empty() { 0 } else { shared };
+        assert_eq!(trie.shared_prefix_len(q), shared, "shared prefix of {q:?}");
     }
 }
 
@@ -108,4 +111,17 @@ fn trie_from_semantic_ids() {
         .map(|i| (i, ids.codes(i).to_vec()))
         .collect();
     check(&trie, &rows, 20);
+}
+
+#[test]
+fn shared_prefix_counts_the_leading_codes_some_item_has() {
+    let in_sample: [(u32, &[u32]); 2] = [(0, &[1, 2, 3]), (1, &[1, 5, 6])];
+    let seen = PrefixTrie::build(3, in_sample).unwrap();
+    assert_eq!(seen.shared_prefix_len(&[1, 2, 3]), 3);
+    // The combination (2, 6) never occurs, though each code does somewhere.
+    assert_eq!(seen.shared_prefix_len(&[1, 2, 6]), 2);
+    assert_eq!(seen.shared_prefix_len(&[1, 6, 3]), 1);
+    assert_eq!(seen.shared_prefix_len(&[7, 2, 3]), 0);
+    // Longer than the trie's depth: at most the depth.
+    assert_eq!(seen.shared_prefix_len(&[1, 2, 3, 4]), 3);
 }

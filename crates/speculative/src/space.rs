@@ -124,10 +124,7 @@ impl<'a> ItemSpace<'a> {
             UnseenDigits::DropIdentification => levels.max(1),
             UnseenDigits::SharedPrefix { min } => {
                 let codes = self.ids.codes(item.0);
-                let shared = (1..=levels)
-                    .rev()
-                    .find(|&l| self.in_sample_trie.contains_prefix(&codes[..l]))
-                    .unwrap_or(0);
+                let shared = self.in_sample_trie.shared_prefix_len(&codes[..levels]);
                 shared.clamp(min.min(levels).max(1), levels.max(1))
             }
         }

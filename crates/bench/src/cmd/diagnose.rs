@@ -49,11 +49,6 @@ fn quantile(sorted: &[f32], q: f64) -> f32 {
     sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
 }
 
-/// The number of leading digits of `codes` that some item of `trie` shares.
-fn shared_prefix(trie: &PrefixTrie, codes: &[u32]) -> usize {
-    (1..=codes.len()).take_while(|&len| trie.contains_prefix(&codes[..len])).count()
-}
-
 /// Runs a `specgr diagnose` subcommand.
 pub fn run(command: DiagnoseCommand) -> anyhow::Result<()> {
     let DiagnoseCommand::Scores(args) = command;
@@ -103,7 +98,7 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
                 per_digit[usize::from(unseen)][d].push(lp);
             }
             if unseen {
-                by_shared[shared_prefix(&seen, &ids.codes(e.target.0)[..levels])].push(score);
+                by_shared[seen.shared_prefix_len(&ids.codes(e.target.0)[..levels])].push(score);
             }
         }
     }
@@ -163,17 +158,6 @@ fn scores_on<B: Backend>(args: &ScoresArgs, device: &B::Device) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_prefix_counts_the_leading_digits_some_in_sample_item_has() {
-        let in_sample: [(u32, &[u32]); 2] = [(0, &[1, 2, 3]), (1, &[1, 5, 6])];
-        let seen = PrefixTrie::build(3, in_sample).unwrap();
-        assert_eq!(shared_prefix(&seen, &[1, 2, 3]), 3);
-        // The combination (2, 6) never occurs, though each digit does somewhere.
-        assert_eq!(shared_prefix(&seen, &[1, 2, 6]), 2);
-        assert_eq!(shared_prefix(&seen, &[1, 6, 3]), 1);
-        assert_eq!(shared_prefix(&seen, &[7, 2, 3]), 0);
-    }
 
     #[test]
     fn quantile_of_sorted_values() {
