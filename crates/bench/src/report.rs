@@ -14,17 +14,45 @@ pub fn provenance(seed: u64, config: serde_json::Value) -> Provenance {
 
 /// `$SPECGR_GIT_REVISION` (what a driver script records when it builds the binary),
 /// else the git revision of the working directory (`git describe --always --dirty`),
-/// else, outside a checkout, the commit the binary was built from (`<commit> (built)`,
-/// embedded by `build.rs`).
+/// naming also the commit the binary was built from when that is another one (a
+/// binary kept aside and run in a later checkout), else, outside a checkout, the
+/// commit the binary was built from (`<commit> (built)`, embedded by `build.rs`).
 pub fn git_revision() -> String {
     if let Ok(rev) = std::env::var("SPECGR_GIT_REVISION") {
         return rev;
     }
-    std::process::Command::new("git")
+    let checkout = std::process::Command::new("git")
         .args(["describe", "--always", "--dirty"])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| env!("SPECGR_BUILD_REVISION").to_owned())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    describe_revision(checkout.as_deref(), env!("SPECGR_BUILD_REVISION"))
+}
+
+/// The revision a report names, from the checkout's `git describe` (if any) and the
+/// build's `<commit> (built)`.
+fn describe_revision(checkout: Option<&str>, built: &str) -> String {
+    let commit = built.split_whitespace().next().unwrap_or("");
+    match checkout {
+        None => built.to_owned(),
+        Some(rev) if commit.is_empty() || commit == "unknown" || rev.starts_with(commit) => rev.to_owned(),
+        Some(rev) => format!("{rev} (checkout; binary built from {commit})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_revision;
+
+    #[test]
+    fn a_binary_built_from_another_commit_says_so() {
+        assert_eq!(describe_revision(Some("973edb7-dirty"), "973edb7 (built)"), "973edb7-dirty");
+        assert_eq!(
+            describe_revision(Some("a1b2c3d"), "973edb7 (built)"),
+            "a1b2c3d (checkout; binary built from 973edb7)"
+        );
+        assert_eq!(describe_revision(None, "973edb7 (built)"), "973edb7 (built)");
+        assert_eq!(describe_revision(Some("a1b2c3d"), "unknown"), "a1b2c3d");
+    }
 }
