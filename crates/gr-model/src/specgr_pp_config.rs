@@ -190,6 +190,19 @@ pub struct SpecGrPpState {
     pub epoch_losses: Vec<(f64, f64)>,
     /// Mean training throughput (embedding-batch examples per second) of each completed epoch.
     pub samples_per_sec: Vec<f64>,
+    /// Training examples an epoch (so a validation after epoch `e` follows `(e + 1)`
+    /// times as many examples seen). `None` in states written before it was kept; a
+    /// resumed run fills it in.
+    #[serde(default)]
+    pub train_examples: Option<usize>,
+}
+
+impl SpecGrPpState {
+    /// Training examples seen before the validation after `epoch` (from 0), when the
+    /// state knows the epoch's size.
+    pub fn samples_at_epoch_end(&self, epoch: usize) -> Option<u64> {
+        self.train_examples.map(|n| (n as u64) * (epoch as u64 + 1))
+    }
 }
 
 impl SpecGrPpTrainConfig {

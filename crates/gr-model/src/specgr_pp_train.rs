@@ -132,8 +132,11 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             stopped_early: false,
             epoch_losses: Vec::new(),
             samples_per_sec: Vec::new(),
+            train_examples: Some(data.train.len()),
         },
     };
+    // States written before the epoch's size was kept: the run's own examples.
+    state.train_examples.get_or_insert(data.train.len());
     // Stage 2's item vectors: computed once from the starting model, then frozen.
     let frozen = match config.stage {
         Stage::Contrastive => None,

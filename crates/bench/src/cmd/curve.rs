@@ -1,5 +1,5 @@
-//! `specgr plot curve`: TIGER and UniSRec learning curves, from the `last/state.json`
-//! that training keeps in each run directory.
+//! `specgr plot curve`: TIGER, UniSRec and SpecGR++ (one stage's directory) learning
+//! curves, from the `last/state.json` that training keeps in each run directory.
 //!
 //! The x axis is training examples seen (millions), the quantity published TIGER
 //! budgets are given in; the left panel is validation Recall@K, the right NDCG@K, one
@@ -19,7 +19,8 @@ use recdata::fsio::write_atomic;
 /// `specgr plot curve` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CurveArgs {
-    /// TIGER or UniSRec run directories (each holding `last/state.json`).
+    /// TIGER, UniSRec or SpecGR++ stage run directories (each holding `last/state.json`;
+    /// for SpecGR++ `<run>/stage1` or `<run>/stage2`, the encoder's retrieval metrics).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// A label per run, comma-separated [default: the directory names].
@@ -98,13 +99,18 @@ pub fn run(args: &CurveArgs) -> anyhow::Result<()> {
 pub fn read_curve(dir: &Path, label: String) -> anyhow::Result<Curve> {
     let path = dir.join("last").join("state.json");
     let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {} (is {} a TIGER or UniSRec run directory?)", path.display(), dir.display()))?;
+        .with_context(|| format!("reading {} (is {} a TIGER, UniSRec or SpecGR++ stage run directory?)", path.display(), dir.display()))?;
     let state: TrainState = match serde_json::from_str(&text) {
         Ok(state) => state,
-        Err(tiger) => match serde_json::from_str::<drafters::unisrec::UniSRecState>(&text) {
-            Ok(state) => return Ok(unisrec_curve(&state, label)),
-            Err(_) => return Err(tiger).with_context(|| format!("parsing {} (as a TIGER run's state)", path.display())),
-        },
+        Err(tiger) => {
+            if let Ok(state) = serde_json::from_str::<drafters::unisrec::UniSRecState>(&text) {
+                return Ok(unisrec_curve(&state, label));
+            }
+            if let Ok(state) = serde_json::from_str::<gr_model::SpecGrPpState>(&text) {
+                return specgr_pp_curve(&state, label, &path);
+            }
+            return Err(tiger).with_context(|| format!("parsing {} (as a TIGER run's state)", path.display()));
+        }
     };
     let recorded = state.validation_samples.len() == state.validations.len();
     let per_epoch = (state.epochs_done > 0)
@@ -151,6 +157,33 @@ fn unisrec_curve(state: &drafters::unisrec::UniSRecState, label: String) -> Curv
         })
         .collect();
     Curve { label, points, best_epoch: state.best.map(|b| b.1.saturating_sub(1)), samples_seen: state.samples_seen }
+}
+
+/// A SpecGR++ stage's curve: the encoder's retrieval Recall and NDCG at the stage's
+/// `eval_k` over all items, the epoch's mean embedding loss as the loss.
+fn specgr_pp_curve(state: &gr_model::SpecGrPpState, label: String, path: &Path) -> anyhow::Result<Curve> {
+    let Some(per_epoch) = state.train_examples else {
+        bail!(
+            "{}: a SpecGR++ state written before the examples an epoch were kept; resume the run once \
+             (the same `specgr train specgr++` command) to fill them in",
+            path.display()
+        );
+    };
+    let points = state
+        .validations
+        .iter()
+        .map(|(epoch, m)| CurvePoint {
+            epoch: *epoch,
+            samples: state.samples_at_epoch_end(*epoch).unwrap_or(0),
+            loss: state.epoch_losses.get(*epoch).map(|l| l.0),
+            recall: m.recall,
+            ndcg: m.ndcg,
+            k: m.k,
+            examples: m.examples,
+        })
+        .collect();
+    let samples_seen = (per_epoch * state.epochs_done + state.epoch_progress.2) as u64;
+    Ok(Curve { label, points, best_epoch: state.best.map(|b| b.1), samples_seen })
 }
 
 /// The curves' table: one row per validation.
@@ -285,5 +318,43 @@ mod tests {
         assert_eq!(c.points.iter().map(|p| (p.epoch, p.samples)).collect::<Vec<_>>(), [(0, 120), (1, 240)]);
         assert_eq!((c.points[1].loss, c.points[1].recall, c.points[1].k, c.best_epoch), (Some(8.5), 0.04, 10, Some(1)));
         assert!(markdown(&[c]).contains("| 1 | 240 | 8.5000 | 0.0400 | 0.0200 | 100 | ✓ |"));
+    }
+    /// A SpecGR++ stage's validations read as a curve at its `eval_k`; a state written
+    /// before the epoch's size was kept is refused with what to do.
+    #[test]
+    fn reads_a_specgr_pp_curve() {
+        let metrics = |r: f64| gr_model::RankingMetrics { k: 50, recall: r, ndcg: r / 4.0, examples: 2000, recall_se: None, ndcg_se: None };
+        let mut state = gr_model::SpecGrPpState {
+            model: gr_model::TigerConfig::new(10),
+            head: gr_model::ProjectionConfig::new(8),
+            train: gr_model::SpecGrPpTrainConfig::stage1(),
+            epochs_done: 2,
+            batches_done: 3,
+            epoch_progress: (0.0, 0.0, 300),
+            dropout_state: 0,
+            steps_done: 9,
+            best: Some((0.04, 1)),
+            since_best: 0,
+            validations: vec![(0, metrics(0.03)), (1, metrics(0.04))],
+            stopped_early: false,
+            epoch_losses: vec![(6.5, 1.9), (6.1, 1.8)],
+            samples_per_sec: vec![40.0, 41.0],
+            train_examples: Some(1000),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("last")).unwrap();
+        std::fs::write(dir.path().join("last/state.json"), serde_json::to_string(&state).unwrap()).unwrap();
+        let c = read_curve(dir.path(), "SpecGR++ stage 1".into()).unwrap();
+        assert_eq!(c.points.iter().map(|p| (p.epoch, p.samples)).collect::<Vec<_>>(), [(0, 1000), (1, 2000)]);
+        assert_eq!((c.points[1].loss, c.points[1].recall, c.points[1].k, c.best_epoch), (Some(6.1), 0.04, 50, Some(1)));
+        assert_eq!(c.samples_seen, 2300);
+        assert!(markdown(&[c]).contains("| 1 | 2000 | 6.1000 | 0.0400 | 0.0100 | 2000 | ✓ |"));
+        // Written before `train_examples` existed: the field is absent.
+        state.train_examples = None;
+        let mut old = serde_json::to_value(&state).unwrap();
+        old.as_object_mut().unwrap().remove("train_examples");
+        std::fs::write(dir.path().join("last/state.json"), old.to_string()).unwrap();
+        let err = read_curve(dir.path(), "x".into()).unwrap_err();
+        assert!(format!("{err:#}").contains("resume the run once"), "{err:#}");
     }
 }
