@@ -16,7 +16,7 @@
 # from the last checkpoint:
 #
 #   DEVICE=tch SPECGR_BIN=... nohup experiments/runs/specgr-pp.sh beauty-2014 runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best \
-#     >> runs/pp-ts/logs/specgr-pp.log 2>&1 &
+#     >> runs/pp-beauty-2014/logs/specgr-pp.log 2>&1 &
 #
 # RUNS (default runs/pp-<dataset>) is the run directory: the TIGER's semantic IDs are
 # linked into it from runs/<dataset>/semid, and the model lands in
