@@ -20,7 +20,6 @@ use burn::tensor::ElementConversion;
 use burn::tensor::backend::Backend;
 use gr_model::schedule::shuffled;
 use gr_model::{ProjectionConfig, SpecGrPp, SpecGrPpTrainConfig, Stage, TigerConfig, TigerPreset, TrainExample};
-use semid::SemanticIdModel;
 
 use crate::cmd::DatasetArgs;
 use crate::cmd::backend::DeviceKind;
@@ -117,19 +116,11 @@ pub fn run(args: BenchSpecGrPpArgs) -> anyhow::Result<()> {
 fn run_on<B: Backend>(args: &BenchSpecGrPpArgs, device: &B::Device) -> anyhow::Result<()> {
     type Ad<B> = burn::backend::Autodiff<B>;
     let micro_batches = if args.micro_batches.is_empty() { vec![0, 128] } else { args.micro_batches.clone() };
-    let resolved = args.dataset.load()?;
+    let (resolved, semid) = crate::cmd::load_ids::<B>(&args.dataset, args.ids, &args.runs, device)?;
     let split = resolved.dataset.split(&resolved.split)?;
     let max_history = resolved.split.max_history();
-    let semid_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name).semid(&args.ids.name());
-    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
-    })?;
     let ids = semid.ids();
-    let train: Vec<TrainExample> = split
-        .train
-        .iter()
-        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
-        .collect();
+    let train: Vec<TrainExample> = crate::cmd::train::examples(&split.train);
     let mut stage = match args.stage {
         1 => SpecGrPpTrainConfig::stage1(),
         _ => SpecGrPpTrainConfig::stage2(),

@@ -24,6 +24,8 @@ pub mod tune;
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+
 /// The CPU backend the binary runs on (Burn's Flex).
 pub type CpuBackend = burn::backend::Flex;
 
@@ -176,6 +178,21 @@ pub struct RunArgs {
     /// The run directory.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
+}
+
+/// The dataset and the semantic IDs a model was trained on (`<runs>/<dataset>/semid/<ids>/`).
+pub(crate) fn load_ids<B: burn::tensor::backend::Backend>(
+    dataset: &DatasetArgs,
+    ids: crate::cmd::IdsName,
+    runs: &std::path::Path,
+    device: &B::Device,
+) -> anyhow::Result<(recdata::Resolved, ::semid::SemanticIdModel<B>)> {
+    let resolved = dataset.load()?;
+    let semid_dir = recdata::RunDir::new(runs, &resolved.dataset.name).semid(&ids.name());
+    let semid = ::semid::SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
+        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), ids.fit_args())
+    })?;
+    Ok((resolved, semid))
 }
 
 /// Where a dataset comes from, shared by every subcommand that reads one.

@@ -34,7 +34,6 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ElementConversion;
 use gr_model::schedule::{interleave_for_shards, length_sorted_batches, shuffled};
 use gr_model::{Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample, sharded_grads};
-use semid::SemanticIdModel;
 
 mod export;
 mod measure;
@@ -218,19 +217,11 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
         "nothing to do: give at least one --config (or --export-batches)"
     );
     anyhow::ensure!(args.batch_size > 0 && args.steps > 0, "--batch-size and --steps must be positive");
-    let resolved = args.dataset.load()?;
+    let (resolved, semid) = crate::cmd::load_ids::<B>(&args.dataset, args.ids, &args.runs, device)?;
     let split = resolved.dataset.split(&resolved.split)?;
     let max_history = resolved.split.max_history();
-    let semid_dir = recdata::RunDir::new(&args.runs, &resolved.dataset.name).semid(&args.ids.name());
-    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
-    })?;
     let ids = semid.ids();
-    let train: Vec<TrainExample> = split
-        .train
-        .iter()
-        .map(|e| TrainExample { history: e.history.iter().map(|i| i.0).collect(), target: e.target.0 })
-        .collect();
+    let train: Vec<TrainExample> = crate::cmd::train::examples(&split.train);
     let digits = ids.layout().num_digits();
     let src_len = |i: usize| 2 + train[i].history.len().min(max_history) * digits;
     let epoch_batches = |batching: Batching| -> Vec<Vec<usize>> {

@@ -17,7 +17,7 @@ use gr_model::{Tiger, TigerConfig, TrainBatch, TrainConfig, TrainEvent, TrainExa
 use semid::SemanticIds;
 
 use crate::cmd::backend::DeviceKind;
-use crate::cmd::tiger::valid::load_ids;
+use crate::cmd::load_ids;
 use crate::cmd::train::{TigerArgs, tiger_configs, tiger_examples, tiger_run_dir};
 
 /// `specgr tiger trace` arguments: every `specgr train tiger` argument, plus where to

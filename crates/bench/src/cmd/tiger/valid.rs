@@ -1,15 +1,14 @@
 //! `specgr tiger valid`: a checkpoint's Recall@K and NDCG@K on validation (or test)
 //! examples, with exactly the trainer's evaluation code and settings.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use burn::tensor::backend::Backend;
 use gr_model::{Tiger, TrainConfig};
-use semid::{PrefixTrie, SemanticIdModel};
+use semid::PrefixTrie;
 
-use crate::cmd::DatasetArgs;
+use crate::cmd::{DatasetArgs, load_ids};
 use crate::cmd::backend::DeviceKind;
 use crate::cmd::train::examples;
 
@@ -58,21 +57,6 @@ pub struct ValidArgs {
     /// The run directory holding `<dataset>/semid/<ids>/`.
     #[arg(long, default_value = "runs")]
     pub runs: PathBuf,
-}
-
-/// The dataset and the semantic IDs a model was trained on.
-pub(super) fn load_ids<B: Backend>(
-    dataset: &DatasetArgs,
-    ids: crate::cmd::IdsName,
-    runs: &Path,
-    device: &B::Device,
-) -> anyhow::Result<(recdata::Resolved, SemanticIdModel<B>)> {
-    let resolved = dataset.load()?;
-    let semid_dir = recdata::RunDir::new(runs, &resolved.dataset.name).semid(&ids.name());
-    let semid = SemanticIdModel::<B>::load(&semid_dir, device).with_context(|| {
-        format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), ids.fit_args())
-    })?;
-    Ok((resolved, semid))
 }
 
 /// Runs `specgr tiger valid` on backend `B`.
