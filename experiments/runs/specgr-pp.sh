@@ -28,15 +28,7 @@ cd "$(dirname "$0")/../.."
 DATASET=${1:?usage: specgr-pp.sh DATASET TIGER_CHECKPOINT [specgr train specgr++ options]}
 INIT=${2:?usage: specgr-pp.sh DATASET TIGER_CHECKPOINT [specgr train specgr++ options]}
 shift 2
-S=${SPECGR_BIN:-./target/release/specgr}
-[ -x "$S" ] || cargo build --release -p bench --features avx512
-DEVICE=${DEVICE:-cpu}
-export RAYON_NUM_THREADS=${THREADS:-1}
-if [ "$DEVICE" = tch ]; then
-  . experiments/runs/torch-env.sh
-  export OMP_NUM_THREADS=${THREADS:-1}
-fi
-export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+. experiments/runs/one-thread-env.sh
 RUNS=${RUNS:-runs/pp-$DATASET}
 mkdir -p "$RUNS/$DATASET" "$RUNS/logs"
 # The TIGER's semantic IDs (the run checks that --init was trained on them).

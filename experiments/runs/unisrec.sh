@@ -22,15 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATASET=${1:?usage: unisrec.sh DATASET [specgr train unisrec options]}
 shift
-S=${SPECGR_BIN:-./target/release/specgr}
-[ -x "$S" ] || cargo build --release -p bench --features avx512
-DEVICE=${DEVICE:-cpu}
-export RAYON_NUM_THREADS=${THREADS:-1}
-if [ "$DEVICE" = tch ]; then
-  . experiments/runs/torch-env.sh
-  export OMP_NUM_THREADS=${THREADS:-1}
-fi
-export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+. experiments/runs/one-thread-env.sh
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (${THREADS:-1} threads): UniSRec on $DATASET, $DEVICE ($S)"
 exec "$S" train unisrec --dataset "$DATASET" --epochs 300 --batch-size 2048 --patience 40 \
