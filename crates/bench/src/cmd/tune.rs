@@ -65,6 +65,7 @@ impl TuneArgs {
             subset_size: None,
             score_chunk: 1000,
             ensemble_weight: 0.5,
+            popularity_days: None,
             epsilon: 0.1,
             repeat: 1,
             sample: (self.sample > 0).then_some(self.sample),

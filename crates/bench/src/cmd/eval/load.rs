@@ -90,6 +90,9 @@ pub struct Resources<B: Backend> {
     pub unisrec: Option<drafters::UniSRec<B>>,
     /// The SpecGR++ model and its drafter, when needed.
     pub specgr_pp: Option<SpecGrPpEval<B>>,
+    /// The popularity counts, when needed: `specgr eval` counts them for the part it
+    /// evaluates ([`super::Prepared::load`]); other loaders leave them out.
+    pub popularity: Option<drafters::Popularity>,
     /// Where the models live.
     pub device: B::Device,
     /// Items taken out of the catalog (`specgr items remove`): no method's space
@@ -155,7 +158,7 @@ impl<B: Backend> Resources<B> {
             true => Some(SpecGrPpEval::<B>::load(run_dir, at.ids, at.preset, (data, &ids_sha256), semid.ids(), device)?),
             false => None,
         };
-        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, device: device.clone(), removed: ItemSet::new(), inputs })
+        Ok(Self { semid, in_sample, tiger, knn, unisrec, specgr_pp, popularity: None, device: device.clone(), removed: ItemSet::new(), inputs })
     }
 
     /// The semantic IDs of every item.
@@ -181,6 +184,11 @@ impl<B: Backend> Resources<B> {
     /// The UniSRec drafter.
     pub fn unisrec(&self) -> anyhow::Result<&drafters::UniSRec<B>> {
         self.unisrec.as_ref().context("UniSRec was not loaded (a method's needs do not name it)")
+    }
+
+    /// The popularity counts.
+    pub fn popularity(&self) -> anyhow::Result<&drafters::Popularity> {
+        self.popularity.as_ref().context("the popularity counts were not made (only `specgr eval` makes them)")
     }
 
     /// The SpecGR++ model.

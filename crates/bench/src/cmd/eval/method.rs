@@ -47,6 +47,10 @@ pub enum MethodId {
     /// 2-Stage ensemble (Table A5): UniSRec's top K re-ranked by TIGER.
     #[value(name = "ensemble-2stage")]
     Ensemble2Stage,
+    /// Popularity (not in the paper): the same list for every user, the items most
+    /// interacted with before the evaluated part starts (`--popularity-days`).
+    #[value(name = "popularity")]
+    Popularity,
 }
 
 /// What a method needs loaded besides the semantic IDs and the item embeddings.
@@ -60,6 +64,8 @@ pub struct Needs {
     pub unisrec: bool,
     /// The SpecGR++ checkpoint (`specgr-pp-<ids>-<preset>/best`).
     pub specgr_pp: bool,
+    /// The popularity counts of the interactions before the evaluated part.
+    pub popularity: bool,
 }
 
 impl Needs {
@@ -70,6 +76,7 @@ impl Needs {
             knn: self.knn || b.knn,
             unisrec: self.unisrec || b.unisrec,
             specgr_pp: self.specgr_pp || b.specgr_pp,
+            popularity: self.popularity || b.popularity,
         }
     }
 
@@ -94,6 +101,7 @@ impl MethodId {
             Self::EnsembleScore => "ensemble-score",
             Self::EnsembleRank => "ensemble-rank",
             Self::Ensemble2Stage => "ensemble-2stage",
+            Self::Popularity => "popularity",
         }
     }
 
@@ -111,6 +119,7 @@ impl MethodId {
             Self::EnsembleScore => "Score-based Ensemble",
             Self::EnsembleRank => "Ranking-based Ensemble",
             Self::Ensemble2Stage => "2-Stage Ensemble",
+            Self::Popularity => "Popularity",
         }
     }
 
@@ -126,6 +135,7 @@ impl MethodId {
                 Needs { unisrec: true, ..tiger }
             }
             Self::SpecgrPp => Needs { specgr_pp: true, ..Needs::default() },
+            Self::Popularity => Needs { popularity: true, ..Needs::default() },
         }
     }
 

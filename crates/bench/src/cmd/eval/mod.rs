@@ -73,6 +73,13 @@ pub struct EvalArgs {
     /// The score-based ensemble's weight on TIGER's score.
     #[arg(long, default_value_t = 0.5, value_parser = crate::cmd::args::unit_f32, allow_hyphen_values = true)]
     pub ensemble_weight: f32,
+    /// Popularity: count only the interactions of the last N days before the
+    /// evaluated part starts (its chronological cut-off; under leave-one-out, the
+    /// latest counted interaction) [default: every earlier interaction]. The counts are
+    /// the targets of the earlier parts' examples: `train` for `valid`, `train` and
+    /// `valid` for `test`.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub popularity_days: Option<usize>,
     /// TIGER_C: the largest share ε of the list given to unseen items.
     #[arg(long, default_value_t = 0.1, value_parser = crate::cmd::args::unit_f64, allow_hyphen_values = true)]
     pub epsilon: f64,
@@ -290,10 +297,16 @@ impl Prepared {
         Ok(Self { resolved, split, examples, ks, run_dir })
     }
 
-    /// Loads what `methods` need, checked against this dataset.
+    /// Loads what `methods` need, checked against this dataset (the popularity counts
+    /// of the interactions before `args.part`).
     pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
         let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.run.ids, preset: args.run.preset };
-        load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, Needs::of(methods), device)
+        let needs = Needs::of(methods);
+        let mut resources = load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, needs, device)?;
+        if needs.popularity {
+            resources.popularity = Some(popularity_before(&self.split, &args.part, args.popularity_days)?);
+        }
+        Ok(resources)
     }
 
     /// Where `specgr tune` keeps the tuned γ of `args`' TIGER model.
@@ -348,6 +361,29 @@ pub fn requests<'a>(examples: &'a [recdata::Example], subsets: Option<&'a [ItemS
             None => Request::new(&e.history),
         })
         .collect()
+}
+
+/// The popularity counts known when `part` starts: the targets of the earlier parts'
+/// examples, within the last `days` days before the part's start (its chronological
+/// cut-off; without one, just after the latest counted interaction).
+pub fn popularity_before(split: &recdata::Split, part: &str, days: Option<usize>) -> anyhow::Result<drafters::Popularity> {
+    let (earlier, cutoff): (Vec<&recdata::Example>, Option<i64>) = match part {
+        "valid" => (split.train.iter().collect(), split.cutoffs_ms.map(|c| c.0)),
+        "test" => (split.train.iter().chain(&split.valid).collect(), split.cutoffs_ms.map(|c| c.1)),
+        other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
+    };
+    let until = match cutoff {
+        Some(t) => t,
+        None => earlier.iter().map(|e| e.timestamp_ms).max().map_or(i64::MAX, |t| t.saturating_add(1)),
+    };
+    let from = days.map_or(i64::MIN, |d| until.saturating_sub(d as i64 * 86_400_000));
+    let counts = drafters::Popularity::count(earlier.iter().map(|e| (e.target, e.timestamp_ms)), from, until);
+    anyhow::ensure!(
+        !counts.is_empty(),
+        "Popularity: no interaction before the `{part}` part{}, so it would recommend nothing",
+        days.map(|d| format!(" in the last {d} days (--popularity-days)")).unwrap_or_default()
+    );
+    Ok(counts)
 }
 
 /// Runs `specgr eval`.
@@ -422,8 +458,41 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
 
 #[cfg(test)]
 mod tests {
-    use super::cutoffs;
-    use recdata::SplitConfig;
+    use super::{cutoffs, popularity_before};
+    use recdata::{Example, ItemId, Split, SplitConfig};
+
+    const DAY: i64 = 86_400_000;
+
+    fn example(target: u32, day: i64) -> Example {
+        Example { user: 0, history: vec![ItemId(0)], target: ItemId(target), timestamp_ms: day * DAY }
+    }
+
+    /// Valid counts the training targets only; test counts train and valid; the
+    /// window ends at the part's cut-off (or after the latest counted target without
+    /// one) and reaches back `days` days; the part's own targets never count.
+    #[test]
+    fn popularity_counts_what_was_known_before_the_part() {
+        let mut split = Split {
+            train: vec![example(1, 1), example(1, 2), example(2, 8), example(3, 9)],
+            valid: vec![example(4, 10), example(4, 11), example(4, 12)],
+            test: vec![example(5, 20), example(5, 21)],
+            in_sample: vec![true; 6],
+            cutoffs_ms: Some((10 * DAY, 20 * DAY)),
+            stats: Default::default(),
+        };
+        let items = |p: &drafters::Popularity| p.top(10, None).into_iter().map(|(i, c)| (i.0, c as u32)).collect::<Vec<_>>();
+        assert_eq!(items(&popularity_before(&split, "valid", None).unwrap()), [(1, 2), (2, 1), (3, 1)]);
+        assert_eq!(items(&popularity_before(&split, "valid", Some(2)).unwrap()), [(2, 1), (3, 1)], "days 8 and 9 of [8, 10)");
+        assert_eq!(items(&popularity_before(&split, "test", None).unwrap()), [(4, 3), (1, 2), (2, 1), (3, 1)]);
+        assert_eq!(items(&popularity_before(&split, "test", Some(9)).unwrap()), [(4, 2)], "[11, 20): days 11 and 12");
+        let err = popularity_before(&split, "test", Some(5)).unwrap_err().to_string();
+        assert!(err.contains("last 5 days") && err.contains("nothing"), "{err}");
+        assert!(popularity_before(&split, "train", None).is_err());
+        // Without cut-offs (leave-one-out), the window ends after the latest counted target.
+        split.cutoffs_ms = None;
+        assert_eq!(items(&popularity_before(&split, "valid", Some(2)).unwrap()), [(2, 1), (3, 1)], "(7, 9]");
+        assert_eq!(items(&popularity_before(&split, "test", Some(2)).unwrap()), [(4, 2)], "(10, 12]");
+    }
 
     #[test]
     fn only_cut_offs_within_the_list_length_are_computed() {

@@ -146,7 +146,7 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
                 "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
                 "ids": args.run.ids.name(), "preset": args.run.preset.name(),
                 "subset_size": args.subset_size, "score_chunk": args.score_chunk,
-                "ensemble_weight": args.ensemble_weight,
+                "ensemble_weight": args.ensemble_weight, "popularity_days": args.popularity_days,
                 "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
                 "inputs": info.inputs,
             }),

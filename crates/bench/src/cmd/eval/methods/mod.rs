@@ -5,6 +5,7 @@
 //! [`MethodId`] (its id, name and needs), and an arm in [`build`].
 
 mod ensemble;
+mod popularity;
 mod retrieval;
 mod specgr;
 mod tiger;
@@ -37,5 +38,6 @@ pub fn build<'a, B: Backend>(
         MethodId::EnsembleScore | MethodId::EnsembleRank | MethodId::Ensemble2Stage => {
             Box::new(ensemble::Ensemble::new(id, resources, args)?)
         }
+        MethodId::Popularity => Box::new(popularity::PopularityList::new(resources.popularity()?, args.spec.k)),
     })
 }
