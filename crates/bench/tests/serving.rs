@@ -165,7 +165,7 @@ fn an_item_added_online_gets_the_id_and_index_entries_of_a_batch_rebuild() {
     let tmp = copy_of_run();
     let runs = tmp.path().to_path_buf();
     let device = Default::default();
-    let needs = Needs { tiger: false, knn: true, unisrec: true, specgr_pp: true };
+    let needs = Needs { tiger: false, knn: true, unisrec: true, specgr_pp: true, popularity: false };
     let open = || {
         Served::<B>::open(&dataset_args(), &runs, ids(), gr_model::TigerPreset::Tiny, needs, &device).unwrap()
     };
