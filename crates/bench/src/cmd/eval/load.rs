@@ -45,7 +45,14 @@ impl Run {
         needs: Needs,
         device: &B::Device,
     ) -> anyhow::Result<Resources<B>> {
-        load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset }, dataset, needs, device)
+        let mut resources =
+            load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset }, dataset, needs, device)?;
+        if needs.popularity {
+            // Serving and `specgr items`: every interaction the dataset holds counts.
+            let all = self.split.train.iter().chain(&self.split.valid).chain(&self.split.test);
+            resources.popularity = Some(drafters::Popularity::count(all.map(|e| (e.target, e.timestamp_ms)), i64::MIN, i64::MAX));
+        }
+        Ok(resources)
     }
 }
 
@@ -90,8 +97,9 @@ pub struct Resources<B: Backend> {
     pub unisrec: Option<drafters::UniSRec<B>>,
     /// The SpecGR++ model and its drafter, when needed.
     pub specgr_pp: Option<SpecGrPpEval<B>>,
-    /// The popularity counts, when needed: `specgr eval` counts them for the part it
-    /// evaluates ([`super::Prepared::load`]); other loaders leave them out.
+    /// The popularity counts, when needed: `specgr eval` counts those before the part
+    /// it evaluates ([`super::Prepared::load`]), [`Run::load`] (serving) every
+    /// interaction of the dataset.
     pub popularity: Option<drafters::Popularity>,
     /// Where the models live.
     pub device: B::Device,
@@ -188,7 +196,7 @@ impl<B: Backend> Resources<B> {
 
     /// The popularity counts.
     pub fn popularity(&self) -> anyhow::Result<&drafters::Popularity> {
-        self.popularity.as_ref().context("the popularity counts were not made (only `specgr eval` makes them)")
+        self.popularity.as_ref().context("the popularity counts were not made (a method's needs do not name them)")
     }
 
     /// The SpecGR++ model.
