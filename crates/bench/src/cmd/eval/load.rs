@@ -48,7 +48,8 @@ impl Run {
         let mut resources =
             load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset }, dataset, needs, device)?;
         if needs.popularity {
-            // Serving and `specgr items`: every interaction the dataset holds counts.
+            // Serving: the target of every example of every part counts (as
+            // `popularity_before`, a user's first interaction is no example's target).
             let all = self.split.train.iter().chain(&self.split.valid).chain(&self.split.test);
             resources.popularity = Some(drafters::Popularity::count(all.map(|e| (e.target, e.timestamp_ms)), i64::MIN, i64::MAX));
         }
@@ -98,8 +99,8 @@ pub struct Resources<B: Backend> {
     /// The SpecGR++ model and its drafter, when needed.
     pub specgr_pp: Option<SpecGrPpEval<B>>,
     /// The popularity counts, when needed: `specgr eval` counts those before the part
-    /// it evaluates ([`super::Prepared::load`]), [`Run::load`] (serving) every
-    /// interaction of the dataset.
+    /// it evaluates ([`super::Prepared::load`]), [`Run::load`] (serving) those of
+    /// every part.
     pub popularity: Option<drafters::Popularity>,
     /// Where the models live.
     pub device: B::Device,
