@@ -304,7 +304,7 @@ fn added_items_are_recommended_at_once_and_removed_ones_never() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no item `nope` in the catalog; nothing was removed"));
     let out = remove(&["fresh", &keys[4]]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for method in ["semantic-knn", "specgr-knn", "unisrec", "tiger", "tiger-c", "specgr-aux", "specgr-pp"] {
+    for method in ["semantic-knn", "specgr-knn", "unisrec", "tiger", "tiger-c", "specgr-aux", "specgr-pp", "specgr-pp-drafter"] {
         let listed = items(&recommend_args(&runs, method, "5"));
         assert!(!listed.contains(&"fresh".to_string()) && !listed.contains(&keys[4]), "{method}: {listed:?}");
         // TIGER's beams are constrained to the live items: still K of them (before,
@@ -344,4 +344,40 @@ fn added_items_are_recommended_at_once_and_removed_ones_never() {
     let out = specgr(&knn, "");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("overlay.json extends embeddings with SHA-256") && err.contains("Move it aside"), "{err}");
+}
+
+/// `--method specgr-pp-drafter` (the SpecGR++ drafter alone) lists exactly the items a
+/// brute-force cosine ranking gives: every item's vector recomputed from the model
+/// (`embed_all_items`, not the checkpoint's saved table), the history's vector from
+/// the encoder and head, all pairs scored, the best K taken.
+#[test]
+fn the_specgr_pp_drafter_alone_is_the_brute_force_cosine_top_k() {
+    let runs = trained_run();
+    let device = Default::default();
+    let needs = Needs { specgr_pp: true, ..Needs::default() };
+    let served = Served::<B>::open(&dataset_args(), runs, ids(), gr_model::TigerPreset::Tiny, needs, &device).unwrap();
+    let pp_best = bench::cmd::specgr_pp::best_checkpoint(&recdata::RunDir::new(runs, "synthetic"), ids(), gr_model::TigerPreset::Tiny);
+    let pp = gr_model::SpecGrPp::<B>::load(&pp_best, &device).unwrap();
+    let all = pp.embed_all_items(served.resources.ids(), 64, &device).unwrap();
+    let keys = dataset().catalog.keys().to_vec();
+    let runs_text = runs.display().to_string();
+    let k = 7;
+    for history in [vec![0usize, 1], vec![5], vec![2, 3, 4, 9, 11]] {
+        let history_ids: Vec<u32> = history.iter().map(|&i| served.item(&keys[i]).unwrap().0).collect();
+        let encoded = pp.tiger.encode(&[history_ids.as_slice()], served.resources.ids(), &device).unwrap();
+        let query = normalised(&pp.query_vectors(&encoded).unwrap()[0]);
+        let mut scored: Vec<(u32, f32)> = (0..all.num_items as u32)
+            .map(|item| (item, normalised(all.row(item as usize)).iter().zip(&query).map(|(a, b)| a * b).sum()))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let line = serde_json::json!({"history": history.iter().map(|&i| &keys[i]).collect::<Vec<_>>()}).to_string();
+        let answer = json_lines(&ok(&recommend_args(&runs_text, "specgr-pp-drafter", &k.to_string()), &line));
+        let listed = answer[0]["items"].as_array().unwrap();
+        assert_eq!(listed.len(), k, "{answer:?}");
+        for (rank, (got, (item, score))) in listed.iter().zip(&scored).enumerate() {
+            assert_eq!(got["item"].as_str().unwrap(), served.key(ItemId(*item)), "rank {rank} for history {history:?}");
+            let got_score = got["score"].as_f64().unwrap() as f32;
+            assert!((got_score - score).abs() < 1e-4, "rank {rank}: score {got_score} vs brute force {score}");
+        }
+    }
 }

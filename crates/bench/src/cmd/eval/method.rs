@@ -34,6 +34,10 @@ pub enum MethodId {
     /// SpecGR++: the SpecGR++ model's encoder drafts (`specgr train specgr++`), its TIGER verifies.
     #[value(name = "specgr-pp", alias = "specgr++")]
     SpecgrPp,
+    /// The SpecGR++ drafter alone: the SpecGR++ encoder's K nearest items to the
+    /// history (what SpecGR++ drafts from; the drafter-alone baseline beside it).
+    #[value(name = "specgr-pp-drafter")]
+    SpecgrPpDrafter,
     /// TIGER-BS, TIGER by batch scoring: every allowed item scored, `--score-chunk` per
     /// pass (subset ranking's "BS").
     #[value(name = "tiger-bs")]
@@ -97,6 +101,7 @@ impl MethodId {
             Self::SpecgrKnn => "specgr-knn",
             Self::SpecgrAux => "specgr-aux",
             Self::SpecgrPp => "specgr-pp",
+            Self::SpecgrPpDrafter => "specgr-pp-drafter",
             Self::TigerBs => "tiger-bs",
             Self::EnsembleScore => "ensemble-score",
             Self::EnsembleRank => "ensemble-rank",
@@ -115,6 +120,7 @@ impl MethodId {
             Self::SpecgrKnn => "SpecGR-KNN",
             Self::SpecgrAux => "SpecGR_Aux",
             Self::SpecgrPp => "SpecGR++",
+            Self::SpecgrPpDrafter => "SpecGR++ drafter",
             Self::TigerBs => "TIGER-BS",
             Self::EnsembleScore => "Score-based Ensemble",
             Self::EnsembleRank => "Ranking-based Ensemble",
@@ -134,7 +140,7 @@ impl MethodId {
             Self::SpecgrAux | Self::EnsembleScore | Self::EnsembleRank | Self::Ensemble2Stage => {
                 Needs { unisrec: true, ..tiger }
             }
-            Self::SpecgrPp => Needs { specgr_pp: true, ..Needs::default() },
+            Self::SpecgrPp | Self::SpecgrPpDrafter => Needs { specgr_pp: true, ..Needs::default() },
             Self::Popularity => Needs { popularity: true, ..Needs::default() },
         }
     }

@@ -32,6 +32,7 @@ pub fn build<'a, B: Backend>(
         MethodId::TigerBs => Box::new(tiger_bs::TigerBs::new(resources, args)?),
         MethodId::SemanticKnn => Box::new(retrieval::Retrieval::new(id, resources.knn()?, args.spec.k, args.spec.batch_size)),
         MethodId::Unisrec => Box::new(retrieval::Retrieval::new(id, resources.unisrec()?, args.spec.k, args.spec.batch_size)),
+        MethodId::SpecgrPpDrafter => Box::new(retrieval::EncoderRetrieval::new(resources, args.spec.k, args.spec.batch_size)?),
         MethodId::SpecgrKnn | MethodId::SpecgrAux | MethodId::SpecgrPp => {
             Box::new(specgr::SpecGrMethod::new(id, resources, args, gamma)?)
         }
