@@ -59,14 +59,16 @@ case "${1:-}" in
     saved_inputs=" "
     for run in "$@"; do
       run=${run%/}
-      case "$run" in runs/*/*) ;; *) echo "carry: $run: give a run directory under runs/<dataset>/" >&2; exit 2;; esac
+      case "$run" in runs/*/*) ;; *) echo "carry: $run: give a run directory under runs/ (runs/<dataset>/<run>)" >&2; exit 2;; esac
       [ -f "$run/last/state.json" ] || { echo "carry: $run: no last/state.json (not a started run)" >&2; exit 1; }
-      dataset=$(echo "$run" | cut -d/ -f2)
-      case "$saved_inputs" in *" $dataset "*) ;; *)
-        for input in "runs/$dataset/embeddings" "runs/$dataset/semid"; do
+      # The inputs live beside the run: runs/<dataset>/ (or runs/<name>/<dataset>/ for
+      # a run under RUNS=runs/<name>, as specgr-pp.sh writes).
+      dataset_dir=$(dirname "$run")
+      case "$saved_inputs" in *" $dataset_dir "*) ;; *)
+        for input in "$dataset_dir/embeddings" "$dataset_dir/semid"; do
           [ -d "$input" ] && save_dir "$input"
         done
-        saved_inputs="$saved_inputs$dataset "
+        saved_inputs="$saved_inputs$dataset_dir "
       esac
       # Only the resumable state and the best model; validation reports and logs are
       # recorded under experiments/results/ when they matter.

@@ -50,6 +50,9 @@ if [ "$DEVICE" = tch ]; then
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 fi
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+# On a new machine, a run carried over from the last one (experiments/runs/carry.sh) is
+# put back first, so that this command resumes it; a no-op where runs/ has it.
+experiments/runs/carry.sh restore
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (OMP_NUM_THREADS ${OMP_NUM_THREADS:-unset}, ${SHARDS:-1} shards): $DATASET on $DEVICE ($S)"
 # BATCH (default 256) and WARMUP (steps, default 500) are the recipe of the runs recorded

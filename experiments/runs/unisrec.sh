@@ -23,6 +23,9 @@ cd "$(dirname "$0")/../.."
 DATASET=${1:?usage: unisrec.sh DATASET [specgr train unisrec options]}
 shift
 . experiments/runs/one-thread-env.sh
+# On a new machine, a run carried over from the last one (experiments/runs/carry.sh) is
+# put back first, so that this command resumes it; a no-op where runs/ has it.
+experiments/runs/carry.sh restore
 mkdir -p "runs/$DATASET/logs"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (${THREADS:-1} threads): UniSRec on $DATASET, $DEVICE ($S)"
 exec "$S" train unisrec --dataset "$DATASET" --epochs 300 --batch-size 2048 --patience 40 \
