@@ -75,6 +75,18 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
         .map(|m| m["k"].as_u64().unwrap())
         .collect();
     assert_eq!(cut_offs, [10], "{json}");
+
+    // `--overlap`: one line per pair of methods, at each reported cut-off, in the
+    // table and the report's notes; nothing without the flag.
+    assert!(!table.contains("list overlap"), "{table}");
+    let report = tmp.path().join("report");
+    let report_s = report.display().to_string();
+    let pair = ["eval", "--ids", "rqkmeans", "--methods", "semantic-knn,popularity", "--limit", "40", "--k", "10"];
+    let table = specgr(&[&pair[..], &["--overlap", "--report", &report_s]].concat());
+    let line = table.lines().find(|l| l.starts_with("list overlap SemanticKNN ~ Popularity: @10 ")).expect(&table);
+    let share: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((0.0..=1.0).contains(&share), "{line}");
+    assert!(std::fs::read_to_string(report.join("results.md")).unwrap().contains(line), "the report's notes say it too");
 }
 
 /// `--devices` (data-parallel TIGER training): a shard count other than the device

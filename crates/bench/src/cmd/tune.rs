@@ -72,6 +72,7 @@ impl TuneArgs {
             seed: self.seed,
             report: None,
             json: false,
+            overlap: false,
         }
     }
 }
@@ -127,7 +128,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
             });
         }
         let gammas = Gammas::resolve(&eval_g, &dir)?;
-        let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas, inputs: &resources.inputs };
+        let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas, inputs: &resources.inputs, overlaps: &[] };
         let report = crate::cmd::eval::output::report(&info, &results);
         report.write(&dir.join(format!("gamma={g}")))?;
         let scores: BTreeMap<String, f64> = args

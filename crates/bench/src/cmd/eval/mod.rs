@@ -100,6 +100,11 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also say, for each pair of methods, the mean share of one's top K that the
+    /// other's top K holds too (at each reported cut-off): e.g. whether a drafter ranks
+    /// what `popularity` ranks.
+    #[arg(long)]
+    pub overlap: bool,
 }
 
 /// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
@@ -429,9 +434,20 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             }
         }
     }
+    let runs = runs
+        .into_iter()
+        .zip(&methods)
+        .map(|(run, method)| run.ok_or_else(|| anyhow::anyhow!("{} did not run", method.id())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let overlaps = match args.overlap {
+        true => output::overlaps(
+            &methods.iter().zip(&runs).map(|(m, out)| (m.id(), out.lists.as_slice())).collect::<Vec<_>>(),
+            &p.ks,
+        ),
+        false => Vec::new(),
+    };
     let mut results = Vec::new();
-    for ((method, run), mut seconds_all) in methods.iter().zip(runs).zip(times) {
-        let out = run.ok_or_else(|| anyhow::anyhow!("{} did not run", method.id()))?;
+    for ((method, out), mut seconds_all) in methods.iter().zip(runs).zip(times) {
         seconds_all.sort_by(f64::total_cmp);
         results.push(output::MethodResult {
             method: method.id(),
@@ -449,6 +465,7 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         examples: p.examples.len(),
         gammas: &gammas,
         inputs: &resources.inputs,
+        overlaps: &overlaps,
     };
     if let Some(dir) = &args.report {
         output::report(&info, &results).write(dir)?;

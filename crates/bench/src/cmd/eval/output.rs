@@ -39,6 +39,39 @@ pub struct RunInfo<'a> {
     /// What was evaluated: the dataset's fingerprint, the IDs' hash, each model's files,
     /// identity and samples seen.
     pub inputs: &'a serde_json::Value,
+    /// How alike the methods' lists are, one line per pair ([`overlaps`]).
+    pub overlaps: &'a [String],
+}
+
+/// The overlap of two methods' lists at cut-off `k`: the mean over requests of the
+/// share of the first `k` items of `a`'s list that are also among the first `k` of
+/// `b`'s (divided by `k`, so a short list counts its missing places as misses).
+pub fn list_overlap(a: &[Vec<recdata::ItemId>], b: &[Vec<recdata::ItemId>], k: usize) -> f64 {
+    if a.is_empty() || k == 0 {
+        return 0.0;
+    }
+    let total: usize = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let y: std::collections::HashSet<_> = y.iter().take(k).collect();
+            x.iter().take(k).filter(|i| y.contains(i)).count()
+        })
+        .sum();
+    total as f64 / (a.len() * k) as f64
+}
+
+/// One line per pair of methods: the [`list_overlap`] of their lists at each cut-off,
+/// e.g. whether a drafter ranks what popularity ranks.
+pub fn overlaps(lists: &[(MethodId, &[Vec<recdata::ItemId>])], ks: &[usize]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (i, (a, la)) in lists.iter().enumerate() {
+        for (b, lb) in &lists[i + 1..] {
+            let shares: Vec<String> = ks.iter().map(|&k| format!("@{k} {:.3}", list_overlap(la, lb, k))).collect();
+            lines.push(format!("list overlap {} ~ {}: {}", a.name(), b.name(), shares.join(", ")));
+        }
+    }
+    lines
 }
 
 impl RunInfo<'_> {
@@ -131,6 +164,10 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
         notes: std::iter::once(settings)
             .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
             .chain(results.iter().filter_map(|r| r.stats.as_ref().map(|s| describe_stats(r.method, s, r.seconds))))
+            .chain((!info.overlaps.is_empty()).then(|| {
+                "list overlap: the mean share of one method's top K that the other's top K holds too".to_owned()
+            }))
+            .chain(info.overlaps.iter().cloned())
             .collect(),
         provenance: crate::report::provenance(
             args.seed,
@@ -197,5 +234,43 @@ pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()>
             println!("{}", describe_stats(r.method, s, r.seconds));
         }
     }
+    for line in info.overlaps {
+        println!("{line}");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use recdata::ItemId;
+
+    use super::{list_overlap, overlaps};
+    use crate::cmd::eval::MethodId;
+
+    fn lists(rows: &[&[u32]]) -> Vec<Vec<ItemId>> {
+        rows.iter().map(|r| r.iter().map(|&i| ItemId(i)).collect()).collect()
+    }
+
+    /// Shares counted by hand: order within the cut-off does not matter, items beyond it
+    /// do not count, and a short list's missing places are misses.
+    #[test]
+    fn list_overlap_is_the_mean_share_of_common_items_within_the_cut_off() {
+        let a = lists(&[&[1, 2, 3, 4], &[5, 6, 7, 8], &[9]]);
+        let b = lists(&[&[4, 3, 9, 1], &[8, 0, 0, 5], &[9, 1]]);
+        // @2: {1,2} vs {4,3}: 0; {5,6} vs {8,0}: 0; {9} vs {9,1}: 1 -> 1 / 6.
+        assert!((list_overlap(&a, &b, 2) - 1.0 / 6.0).abs() < 1e-12);
+        // @4: 3 of 4, 2 of 4, 1 of 4 -> 6 / 12.
+        assert!((list_overlap(&a, &b, 4) - 0.5).abs() < 1e-12);
+        assert_eq!(list_overlap(&a, &a[..], 1), 1.0);
+        assert_eq!(list_overlap(&[], &[], 10), 0.0);
+        let lines = overlaps(&[(MethodId::Popularity, &a), (MethodId::SpecgrPpDrafter, &b), (MethodId::Tiger, &a)], &[2, 4]);
+        assert_eq!(
+            lines,
+            [
+                "list overlap Popularity ~ SpecGR++ drafter: @2 0.167, @4 0.500",
+                "list overlap Popularity ~ TIGER: @2 0.833, @4 0.750", // a list with itself: the short third list misses places
+                "list overlap SpecGR++ drafter ~ TIGER: @2 0.167, @4 0.500",
+            ]
+        );
+    }
 }
