@@ -87,7 +87,7 @@ case "${1:-}" in
       [ -d "$CARRY/$run" ] && mv "$CARRY/$run" "$CARRY/$run.old"
       mv "$CARRY/$run.new" "$CARRY/$run"
       rm -rf "$CARRY/$run.old"
-      echo "carry: saved $run ($(du -sh "$CARRY/$run" | cut -f1)): $(tr -d ' \n' < "$run/last/state.json" | grep -o '"\(samples_seen\|epochs_done\)":[0-9]*' | tr '\n' ' ')"
+      echo "carry: saved $run ($(du -sh "$CARRY/$run" | cut -f1)): $(tr -d ' \n' < "$run/last/state.json" | grep -o '"\(samples_seen\|epochs_done\)":[0-9]*' | awk -F: '!seen[$1]++' | tr '\n' ' ')"
     done
     ;;
   restore)
