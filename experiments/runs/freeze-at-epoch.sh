@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Wait until a TIGER run's `last/` is the checkpoint at the end of epoch EPOCH, stop the
+# run there, and freeze a copy of that checkpoint as FROZEN, for a fork such as the
+# cool-down of the recipe (`tiger-paper.sh ... --init-from FROZEN --out NEW_RUN`):
+#
+#   experiments/runs/freeze-at-epoch.sh runs/beauty-2014/tiger-rqvae-paper 8 \
+#     runs/beauty-2014/frozen/tiger-rqvae-paper-e8-b0
+#
+# The run writes `last/` at the end of each epoch and every few minutes within one; the
+# copy is taken only from an epoch boundary (`batches_done` 0), after the run's process
+# (the PID in RUN/.lock) has exited, so that nothing changes under it. It fails, and
+# leaves the run alone, if the run is already past that boundary, or stops without
+# reaching it. The copy is written beside FROZEN and renamed, so FROZEN is whole or
+# absent. Exits 0 at once if FROZEN exists.
+set -euo pipefail
+RUN=${1:?usage: freeze-at-epoch.sh RUN_DIR EPOCH FROZEN_DIR}
+EPOCH=${2:?usage: freeze-at-epoch.sh RUN_DIR EPOCH FROZEN_DIR}
+FROZEN=${3:?usage: freeze-at-epoch.sh RUN_DIR EPOCH FROZEN_DIR}
+POLL=${POLL:-20}
+[ -d "$FROZEN" ] && { echo "freeze: $FROZEN exists; nothing to do"; exit 0; }
+state=$RUN/last/state.json
+# "EPOCHS BATCHES" of the checkpoint in last/, or nothing while it is being replaced.
+progress() {
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["epochs_done"], s["batches_done"])' "$state" 2>/dev/null || true
+}
+pid_of_run() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$RUN/.lock" 2>/dev/null || true
+}
+running() { local pid; pid=$(pid_of_run); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+while :; do
+  read -r e b <<<"$(progress)" || true
+  if [ -n "${e:-}" ]; then
+    if [ "$e" -gt "$EPOCH" ] || { [ "$e" -eq "$EPOCH" ] && [ "$b" -gt 0 ]; }; then
+      echo "freeze: $RUN is already at epoch $e batch $b, past the end of epoch $EPOCH; not stopped" >&2
+      exit 1
+    fi
+    if [ "$e" -eq "$EPOCH" ] && [ "$b" -eq 0 ]; then
+      pid=$(pid_of_run)
+      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        echo "freeze: $(date -u +%FT%TZ) $RUN reached the end of epoch $EPOCH; stopping PID $pid"
+        kill -TERM "$pid"
+        while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+      fi
+      read -r e b <<<"$(progress)"
+      if [ "$e" -ne "$EPOCH" ] || [ "$b" -ne 0 ]; then
+        echo "freeze: $RUN wrote a checkpoint at epoch $e batch $b before it stopped; not frozen" >&2
+        exit 1
+      fi
+      mkdir -p "$(dirname "$FROZEN")"
+      rm -rf "$FROZEN.partial"
+      cp -r "$RUN/last" "$FROZEN.partial"
+      mv "$FROZEN.partial" "$FROZEN"
+      echo "freeze: $(date -u +%FT%TZ) $RUN/last (epoch $EPOCH, batch 0) frozen as $FROZEN"
+      exit 0
+    fi
+  fi
+  if ! running && [ -n "${e:-}" ]; then
+    # Checked again after a pause: the run may have exited just after its checkpoint.
+    sleep "$POLL"
+    read -r e2 b2 <<<"$(progress)" || true
+    if [ "${e2:-}" = "$EPOCH" ] && [ "${b2:-}" = 0 ]; then continue; fi
+    echo "freeze: $RUN is not running and stopped at epoch ${e2:-?} batch ${b2:-?}, before the end of epoch $EPOCH" >&2
+    exit 1
+  fi
+  sleep "$POLL"
+done
