@@ -2,9 +2,11 @@
 # Full beauty-2014 time-split test, one process: UniSRec alone (trained to its
 # early-stopping point), TIGER_C, SpecGR_Aux at the γ tuned on valid (GAMMA), and the
 # rank and 2-stage ensembles of TIGER and UniSRec. TIGER = the cool-down fork's best
-# (1,378,640 examples). TIGER and SemanticKNN alone on the same examples are
-# ../tiger-paper-bs128/test-cool2-1.38m/, SpecGR-KNN ../specgr-knn-ts/test-g-10/ (same
-# view; TIGER's beams are deterministic).
+# (1,378,640 examples; since 2026-12-06 the rerun's, ../tiger-paper-bs128/ "Rerun").
+# TIGER, SemanticKNN and Popularity alone on the same examples are
+# ../tiger-paper-bs128/rerun-2026-12-06/test-cool2-1.38m/ (same view; TIGER's beams are
+# deterministic). The lost model's were ../tiger-paper-bs128/test-cool2-1.38m/ and
+# ../specgr-knn-ts/test-g-10/.
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 . experiments/runs/torch-env.sh
