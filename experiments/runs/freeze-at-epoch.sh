@@ -8,7 +8,7 @@
 #
 # The run writes `last/` at the end of each epoch and every few minutes within one; the
 # copy is taken only from an epoch boundary (`batches_done` 0), after the run's process
-# (the PID in RUN/.lock) has exited, so that nothing changes under it. It fails, and
+# (the PID in RUN/.lock) has exited and released the run's lock, so that nothing changes under it. It fails, and
 # leaves the run alone, if the run is already past that boundary, or stops without
 # reaching it. The copy is written beside FROZEN and renamed, so FROZEN is whole or
 # absent. Exits 0 at once if FROZEN exists.
@@ -23,10 +23,8 @@ state=$RUN/last/state.json
 progress() {
   python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["epochs_done"], s["batches_done"])' "$state" 2>/dev/null || true
 }
-pid_of_run() {
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$RUN/.lock" 2>/dev/null || true
-}
-running() { local pid; pid=$(pid_of_run); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+. "$(dirname "$0")/run-lock.sh"
+running() { run_held "$RUN"; }
 while :; do
   read -r e b <<<"$(progress)" || true
   if [ -n "${e:-}" ]; then
@@ -35,11 +33,11 @@ while :; do
       exit 1
     fi
     if [ "$e" -eq "$EPOCH" ] && [ "$b" -eq 0 ]; then
-      pid=$(pid_of_run)
-      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      if running; then
+        pid=$(run_pid "$RUN")
         echo "freeze: $(date -u +%FT%TZ) $RUN reached the end of epoch $EPOCH; stopping PID $pid"
         kill -TERM "$pid"
-        while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+        while running; do sleep 1; done
       fi
       read -r e b <<<"$(progress)"
       if [ "$e" -ne "$EPOCH" ] || [ "$b" -ne 0 ]; then

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SpecGR_Aux's γ on valid as soon as UniSRec's run (../unisrec-converged/, "Rerun") has
 # reached its early stop, unattended: wait until `runs/beauty-2014/unisrec` holds a
-# finished model (its identity stamp names the embeddings instead of "unfinished") and the
-# process in its lock has exited, link it into the time-split view (runs/eval-view/ts-cool2-e8, made by
+# finished model (its identity stamp names the embeddings instead of "unfinished") and its
+# lock is free (experiments/runs/run-lock.sh), link it into the time-split view (runs/eval-view/ts-cool2-e8, made by
 # ../tiger-paper-bs128/rerun-2026-12-06/chain.sh), run tune.sh over the grid, and widen
 # the grid while the best overall NDCG@50 sits at its edge (down to γ −20, up to −0.6).
 # Prints the γ to give test.sh. Each γ's report is kept, so the same command resumes:
@@ -16,13 +16,8 @@ U=runs/beauty-2014/unisrec
 view=runs/eval-view/ts-cool2-e8/beauty-2014
 [ -e $view/tiger-rqvae-paper ] || { echo "no view $view (run the TIGER rerun's chain.sh first)" >&2; exit 1; }
 finished() { [ -f $U/inputs-stamp.json ] && ! grep -q '"unfinished"' $U/inputs-stamp.json; }
-# The process that holds the run's lock, if it still runs.
-training() {
-  local pid
-  pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' $U/.lock 2>/dev/null) || return 1
-  kill -0 "$pid" 2>/dev/null
-}
-until finished && ! training; do sleep 60; done
+. experiments/runs/run-lock.sh
+until finished && ! run_held $U; do sleep 60; done
 echo "== $(date -u +%FT%TZ) UniSRec finished: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"])' $U/last/state.json)"
 [ -e $view/unisrec ] || ln -s "$PWD/$U" $view/unisrec
 grid="-3 -1.4 -6 -10"
