@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The rest of the time-split TIGER rerun's recipe, unattended: stop the constant-rate
-# run at the end of epoch 8 and freeze that checkpoint, run the 2-epoch cosine cool-down fork from it, then the full test of the
-# fork's best beside SemanticKNN and Popularity (last 14 days) in one process, the γ grid
-# of SpecGR-KNN on valid with it (../../specgr-knn-ts/tune.sh), and then SpecGR++ from a
-# frozen copy of the fork's best (experiments/runs/specgr-pp.sh, embedding batch 256,
-# as ../../specgr-pp-ts/). Each step
+# run at the end of epoch 8 and freeze that checkpoint, run the 2-epoch cosine cool-down
+# fork from it, then the full test of the fork's best beside SemanticKNN and Popularity
+# (last 14 days) in one process, the γ grid of SpecGR-KNN on valid with it
+# (../../specgr-knn-ts/tune.sh), and then SpecGR++ from a frozen copy of the fork's best
+# (experiments/runs/specgr-pp.sh, embedding batch 256, as ../../specgr-pp-ts/). Each step
 # is skipped when its output exists, so the same command resumes after a kill. SHARDS
 # (default 1) is the cool-down's: 2 while UniSRec's rerun is paused (SIGSTOP), 1 beside
 # it; after the cool-down a paused UniSRec is continued (SIGCONT).
