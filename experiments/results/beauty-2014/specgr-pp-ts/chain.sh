@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SpecGR++'s γ on valid as soon as its training (the batch-256 run, README.md here) has
+# finished both stages, unattended, and then the freed core to the leave-one-out TIGER.
+#
+# 1. Wait until stage 2's `last/state.json` says the stage is done (all its epochs, or
+#    stopped early) and the run's lock is free (experiments/runs/run-lock.sh).
+# 2. Link the model into the time-split view (runs/eval-view/ts-cool2-e8, made by
+#    ../tiger-paper-bs128/rerun-2026-12-06/chain.sh) and search γ on a seeded random
+#    2,000 valid examples (K = 50, δ = 50, β = 50) with experiments/runs/gamma-search.sh;
+#    the first γ also runs the SpecGR++ encoder alone as a drafter (specgr-pp-drafter).
+#    TIGER and SemanticKNN alone on the same examples: ../specgr-knn-ts/valid-tune/.
+# 3. exec the leave-one-out TIGER from zero (../../beauty-2014-loo/tiger-paper-bs256/),
+#    which resumes from its last checkpoint if it has one.
+#
+# Each γ's report is kept and the TIGER run resumes, so the same command resumes:
+#
+#   SPECGR_BIN=/work/bins/specgr-tch-11aac0f nohup experiments/results/beauty-2014/specgr-pp-ts/chain.sh \
+#     >> runs/beauty-2014/logs/specgr-pp-chain.log 2>&1 &
+set -euo pipefail
+cd "$(dirname "$0")/../../../.."
+export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1
+P=runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper
+view=runs/eval-view/ts-cool2-e8/beauty-2014
+[ -e $view/tiger-rqvae-paper ] || { echo "no view $view (run the TIGER rerun's chain.sh first)" >&2; exit 1; }
+finished() {
+  python3 - $P/stage2/last/state.json <<'EOF' 2>/dev/null
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)
+EOF
+}
+. experiments/runs/run-lock.sh
+until finished && ! run_held $P; do sleep 60; done
+echo "== $(date -u +%FT%TZ) SpecGR++ finished: $(python3 -c 'import json,sys
+for st in sys.argv[1:]:
+    s = json.load(open(st)); print(st.split("/")[-3], "epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"], end="; ")' $P/stage1/last/state.json $P/stage2/last/state.json)"
+[ -e $view/specgr-pp-rqvae-paper ] || ln -s "$PWD/$P" $view/specgr-pp-rqvae-paper
+mkdir -p runs/evals/ts-specgr-pp
+FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
+  experiments/runs/gamma-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g \
+  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
+  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-pp/search.log
+echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log)"
+mkdir -p runs/beauty-2014-loo/logs
+echo "== $(date -u +%FT%TZ) the leave-one-out TIGER (log: runs/beauty-2014-loo/logs/tiger-paper-bs256.log)"
+VALID_SAMPLE=2000 DEVICE=tch SHARDS=${SHARDS:-1} OMP_NUM_THREADS=1 exec experiments/runs/tiger-paper.sh beauty-2014-loo \
+  --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1
