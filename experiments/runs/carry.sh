@@ -5,8 +5,12 @@
 # `restore` puts them back into `runs/` on a new machine, refusing to overwrite
 # anything already there and checking every sum first.
 #
-#   experiments/runs/carry.sh save runs/beauty-2014-loo/tiger-rqvae-paper-bs256 runs/beauty-2014/unisrec
+#   experiments/runs/carry.sh save runs/beauty-2014-loo/tiger-rqvae-paper-bs256 runs/beauty-2014/unisrec \
+#     runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper
 #   experiments/runs/carry.sh restore
+#
+# A SpecGR++ run directory (`stage1/`, `stage2/`, each a resumable run of its own) is
+# saved stage by stage; its inputs are those of the dataset directory above it.
 #
 # Why the inputs travel too: the MiniLM embeddings' float sums differ between CPUs
 # (AVX-512 vs AVX2), the RQ-VAE IDs fitted on them differ with them, and a TIGER
@@ -56,14 +60,27 @@ case "${1:-}" in
   save)
     shift
     [ $# -gt 0 ] || { echo "usage: carry.sh save RUN_DIR..." >&2; exit 2; }
-    saved_inputs=" "
+    runs=()
     for run in "$@"; do
       run=${run%/}
       case "$run" in runs/*/*) ;; *) echo "carry: $run: give a run directory under runs/ (runs/<dataset>/<run>)" >&2; exit 2;; esac
-      [ -f "$run/last/state.json" ] || { echo "carry: $run: no last/state.json (not a started run)" >&2; exit 1; }
+      if [ -f "$run/last/state.json" ]; then
+        runs+=("$run")
+      elif [ -f "$run/stage1/last/state.json" ]; then
+        for stage in "$run"/stage*; do [ -f "$stage/last/state.json" ] && runs+=("$stage"); done
+      else
+        echo "carry: $run: no last/state.json nor stage1/last/state.json (not a started run)" >&2; exit 1
+      fi
+    done
+    saved_inputs=" "
+    for run in "${runs[@]}"; do
       # The inputs live beside the run: runs/<dataset>/ (or runs/<name>/<dataset>/ for
-      # a run under RUNS=runs/<name>, as specgr-pp.sh writes).
+      # a run under RUNS=runs/<name>, as specgr-pp.sh writes; a SpecGR++ stage's are
+      # one level further up, beside the SpecGR++ run directory).
       dataset_dir=$(dirname "$run")
+      while [ "$dataset_dir" != runs ] && [ ! -e "$dataset_dir/semid" ] && [ ! -e "$dataset_dir/embeddings" ]; do
+        dataset_dir=$(dirname "$dataset_dir")
+      done
       case "$saved_inputs" in *" $dataset_dir "*) ;; *)
         for input in "$dataset_dir/embeddings" "$dataset_dir/semid"; do
           [ -d "$input" ] && save_dir "$input"
