@@ -6,7 +6,7 @@
 # ../tiger-paper-bs128/rerun-2026-12-06/chain.sh), and search γ on a seeded random 2,000
 # valid examples (K = 50, δ = 50, β = 50) with experiments/runs/gamma-search.sh (its grid
 # widens while the best overall NDCG@50 sits at its edge, down to γ −20, up to −0.6).
-# Prints the γ to give test.sh. Each γ's report is kept, so the same command resumes:
+# Its last line is read by ../table1-ts/chain.sh. Each γ's report is kept, so the same command resumes:
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-5c6eecf nohup experiments/results/beauty-2014/specgr-aux-ts/chain.sh \
 #     >> runs/beauty-2014/logs/specgr-aux-chain.log 2>&1 &
@@ -28,5 +28,4 @@ FIRST_METHODS=unisrec,tiger-c OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../sh
   experiments/runs/gamma-search.sh specgr-aux runs/evals/ts-specgr-aux/valid-g \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
   --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-aux/search.log
-gamma=$(tail -n 1 runs/evals/ts-specgr-aux/search.log | sed 's/^GAMMA=\([^ ]*\).*/\1/')
-echo "== $(date -u +%FT%TZ) tuned: GAMMA=$gamma experiments/results/beauty-2014/specgr-aux-ts/test.sh"
+echo "== $(date -u +%FT%TZ) tuned: SpecGR_Aux $(tail -n 1 runs/evals/ts-specgr-aux/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"

@@ -40,7 +40,7 @@ FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../
   experiments/runs/gamma-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
   --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-pp/search.log
-echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log)"
+echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
 mkdir -p runs/beauty-2014-loo/logs
 echo "== $(date -u +%FT%TZ) the leave-one-out TIGER (log: runs/beauty-2014-loo/logs/tiger-paper-bs256.log)"
 VALID_SAMPLE=2000 DEVICE=tch SHARDS=${SHARDS:-1} OMP_NUM_THREADS=1 exec experiments/runs/tiger-paper.sh beauty-2014-loo \
