@@ -121,6 +121,10 @@ mod tests {
             ("eval --method-threshold specgr-knn=NaN", "--method-threshold", "finite"),
             ("eval --method-threshold tiger=-2", "--method-threshold", "only specgr-knn, specgr-aux, specgr-pp"),
             ("eval --methods specgr-unisrecc", "--methods", "specgr-aux"),
+            ("eval --method-beam-size specgr-pp=0", "--method-beam-size", "at least 1"),
+            ("eval --method-beam-size tiger=20", "--method-beam-size", "has no beam size: only specgr-knn"),
+            ("eval --method-draft-size specgr-aux=-1", "--method-draft-size", "whole number"),
+            ("eval --method-draft-size specgr-aux", "--method-draft-size", "expected METHOD=δ"),
             ("tune --gammas=-1,NaN", "--gammas", "finite"),
             ("tune --limit 0", "--limit", "at least 1"),
             ("tune --k 0", "--k", "at least 1"),
@@ -188,6 +192,7 @@ mod tests {
     fn meaningful_values_still_parse() {
         accepted("eval --k 10 --epsilon 0 --threshold -2.5 --subset-size 100 --limit 5 --sample 3 --ensemble-weight 1");
         accepted("eval --draft-size 0 --method-threshold specgr-knn=-3");
+        accepted("eval --method-draft-size specgr-aux=20,specgr-pp=0 --method-beam-size specgr-unisrec=100");
         // The old id of SpecGR_Aux still works, on the command line and in --method-threshold.
         accepted("eval --methods specgr-unisrec,specgr-aux,specgr++ --method-threshold specgr-unisrec=-3");
         accepted("tune --gammas=-1.5,-3 --methods specgr-aux --sample 0 --metric recall@10");

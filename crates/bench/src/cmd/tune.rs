@@ -61,6 +61,8 @@ impl TuneArgs {
             spec: self.spec.clone(),
             threshold,
             method_threshold: Vec::new(),
+            method_draft_size: Vec::new(),
+            method_beam_size: Vec::new(),
             tiger_beams: TigerBeams::All,
             subset_size: None,
             score_chunk: 1000,

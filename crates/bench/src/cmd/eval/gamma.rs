@@ -41,7 +41,8 @@ pub struct TuneSettings {
 }
 
 impl TuneSettings {
-    /// The settings of an evaluation.
+    /// The settings of an evaluation (δ and β: the run's, `--draft-size` and
+    /// `--beam-size`; [`TuneSettings::of_method`] for one method's own).
     pub fn of(args: &EvalArgs) -> Self {
         use clap::ValueEnum;
         let name = |v: Option<clap::builder::PossibleValue>| v.map_or_else(String::new, |p| p.get_name().to_owned());
@@ -53,6 +54,12 @@ impl TuneSettings {
             draft_size: args.spec.draft_size,
             beam_size: args.spec.beam_size,
         }
+    }
+
+    /// The settings `method` runs under in an evaluation: its own δ and β
+    /// (`--method-draft-size`, `--method-beam-size`) where given.
+    pub fn of_method(args: &EvalArgs, method: MethodId) -> Self {
+        Self { draft_size: args.draft_size(method), beam_size: args.beam_size(method), ..Self::of(args) }
     }
 
     /// The settings that differ from those `tuned` was tuned with, as
@@ -170,7 +177,7 @@ impl Gammas {
             } else {
                 let (g, source) = match &tuned {
                     None => (DEFAULT_GAMMA, Source::Default(format!("not tuned (no {}; `specgr tune` writes it)", path.display()))),
-                    Some(t) => match (t.gammas.get(m.id()), TuneSettings::of(args).differences(&t.settings)) {
+                    Some(t) => match (t.gammas.get(m.id()), TuneSettings::of_method(args, m).differences(&t.settings)) {
                         (None, _) => (DEFAULT_GAMMA, Source::Default(format!("{} holds no γ for {m}", path.display()))),
                         (Some(&g), d) if d.is_empty() => (g, Source::Tuned(path.clone())),
                         (Some(_), d) => (
@@ -258,9 +265,24 @@ mod tests {
         check(d, "--method-threshold specgr-unisrec=-4", [(-2.2, "tuned on valid"), (-4.0, "--method-threshold")]);
         check(d, "--k 20", [(DEFAULT_GAMMA, "--k 20 (tuned with 50)"), (DEFAULT_GAMMA, "other settings")]);
         check(d, "--reference v1", [(DEFAULT_GAMMA, "--reference v1 (tuned with v2)"), (DEFAULT_GAMMA, "v1")]);
+        // A method's own δ or β is a setting of its own: only its tuned γ lapses.
+        check(d, "--method-draft-size specgr-aux=20", [(-2.2, "tuned on valid"), (DEFAULT_GAMMA, "--draft-size 20 (tuned with 50)")]);
+        check(d, "--method-beam-size specgr-knn=20", [(DEFAULT_GAMMA, "--beam-size 20 (tuned with 50)"), (-5.0, "tuned on valid")]);
         let gammas = Gammas::resolve(&eval_args(""), d).unwrap();
         assert_eq!(gammas.describe(), format!("SpecGR-KNN -2.2, SpecGR_Aux -5 (tuned on valid, {})", d.join(TUNED_FILE).display()));
         assert_eq!(gammas.by_id()["specgr-knn"], -2.2, "printed as given");
+    }
+
+    #[test]
+    fn each_specgr_method_runs_with_its_own_draft_and_beam_size_where_given() {
+        let args = eval_args("--draft-size 30 --beam-size 40 --method-draft-size specgr-aux=20,specgr-aux=10 --method-beam-size specgr-knn=5");
+        let config = |m| crate::cmd::eval::methods::spec_config(&args, m, -2.0);
+        let (aux, knn, pp) = (config(MethodId::SpecgrAux), config(MethodId::SpecgrKnn), config(MethodId::SpecgrPp));
+        assert_eq!((aux.draft_size, aux.beam_size), (10, 40), "the last value given for a method wins");
+        assert_eq!((knn.draft_size, knn.beam_size), (30, 5));
+        assert_eq!((pp.draft_size, pp.beam_size), (30, 40), "no own setting: the run's");
+        assert_eq!(args.own_settings_text(), "SpecGR_Aux δ 10, SpecGR-KNN β 5");
+        assert_eq!(eval_args("").own_settings_text(), "");
     }
 
     #[test]

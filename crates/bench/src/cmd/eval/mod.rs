@@ -56,6 +56,16 @@ pub struct EvalArgs {
     /// `specgr-knn=-2.5` (repeat the flag or separate pairs with commas).
     #[arg(long, value_delimiter = ',', value_parser = parse_method_threshold, allow_hyphen_values = true)]
     pub method_threshold: Vec<(MethodId, f32)>,
+    /// A SpecGR method's own draft size δ, overriding `--draft-size` for it:
+    /// `specgr-aux=20` (repeat the flag or separate pairs with commas). With
+    /// `--method-beam-size` and `--method-threshold`, each SpecGR method of one run can
+    /// have the settings tuned for it.
+    #[arg(long, value_delimiter = ',', value_parser = parse_method_draft_size)]
+    pub method_draft_size: Vec<(MethodId, usize)>,
+    /// A SpecGR method's own beam size β, overriding `--beam-size` for it (the TIGER
+    /// baselines and the ensembles keep `--beam-size`): `specgr-pp=20`.
+    #[arg(long, value_delimiter = ',', value_parser = parse_method_beam_size)]
+    pub method_beam_size: Vec<(MethodId, usize)>,
     /// Which semantic IDs the TIGER and TIGER_C baselines' beams may spell: `all`
     /// catalog items, only `in-sample` items (what TIGER was trained to emit), or
     /// `free` (any tokens, as the reference code; sequences that are no item are dropped).
@@ -191,16 +201,68 @@ fn parse_subset_size(s: &str) -> Result<usize, String> {
 
 /// Parses `method=γ` for `--method-threshold`.
 fn parse_method_threshold(s: &str) -> Result<(MethodId, f32), String> {
-    let (m, g) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}`: expected METHOD=γ, e.g. specgr-knn=-2.5"))?;
+    parse_method_value(s, "threshold", "γ, e.g. specgr-knn=-2.5", crate::cmd::args::finite_f32)
+}
+
+/// Parses `method=δ` for `--method-draft-size` (δ = 0 is drafting switched off, as
+/// `--draft-size 0`).
+fn parse_method_draft_size(s: &str) -> Result<(MethodId, usize), String> {
+    parse_method_value(s, "draft size", "δ, e.g. specgr-aux=20", crate::cmd::args::whole)
+}
+
+/// Parses `method=β` for `--method-beam-size`.
+fn parse_method_beam_size(s: &str) -> Result<(MethodId, usize), String> {
+    parse_method_value(s, "beam size", "β, e.g. specgr-pp=20", crate::cmd::args::positive)
+}
+
+/// Parses `method=value` for a SpecGR method's own setting (`what`, e.g. "threshold").
+fn parse_method_value<T>(
+    s: &str,
+    what: &str,
+    expected: &str,
+    value: impl Fn(&str) -> Result<T, String>,
+) -> Result<(MethodId, T), String> {
+    let (m, v) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected METHOD={expected}"))?;
     let method = <MethodId as clap::ValueEnum>::from_str(m.trim(), true)
         .map_err(|_| format!("`{m}` is not a method (expected one of {})", MethodId::ids_text(|_| true)))?;
     if !method.has_threshold() {
-        return Err(format!("`{m}` has no threshold: only {} do", MethodId::ids_text(MethodId::has_threshold)));
+        return Err(format!("`{m}` has no {what}: only {} do", MethodId::ids_text(MethodId::has_threshold)));
     }
-    let gamma = crate::cmd::args::finite_f32(g).map_err(|e| format!("`{g}` (in `{s}`): {e}"))?;
-    Ok((method, gamma))
+    let v = value(v).map_err(|e| format!("`{v}` (in `{s}`): {e}"))?;
+    Ok((method, v))
+}
+
+impl EvalArgs {
+    /// The draft size δ of `method`: its `--method-draft-size`, else `--draft-size`.
+    pub fn draft_size(&self, method: MethodId) -> usize {
+        own(&self.method_draft_size, method).unwrap_or(self.spec.draft_size)
+    }
+
+    /// The beam size β of `method`: its `--method-beam-size`, else `--beam-size`.
+    pub fn beam_size(&self, method: MethodId) -> usize {
+        own(&self.method_beam_size, method).unwrap_or(self.spec.beam_size)
+    }
+
+    /// The per-method δ and β given, as `SpecGR_Aux δ 20, SpecGR++ β 20` (empty when none).
+    pub fn own_settings_text(&self) -> String {
+        let each = |flag: &[(MethodId, usize)], sym: &str| {
+            let mut seen: Vec<MethodId> = Vec::new();
+            for &(m, _) in flag {
+                if !seen.contains(&m) {
+                    seen.push(m);
+                }
+            }
+            seen.into_iter().filter_map(|m| own(flag, m).map(|v| format!("{} {sym} {v}", m.name()))).collect::<Vec<_>>()
+        };
+        let mut parts = each(&self.method_draft_size, "δ");
+        parts.extend(each(&self.method_beam_size, "β"));
+        parts.join(", ")
+    }
+}
+
+/// The value a per-method flag gives `method` (the last one given wins).
+fn own<T: Copy>(flag: &[(MethodId, T)], method: MethodId) -> Option<T> {
+    flag.iter().rev().find(|(m, _)| *m == method).map(|&(_, v)| v)
 }
 
 /// The IDs the TIGER baselines' beam search may spell.

@@ -122,16 +122,25 @@ pub fn describe_stats(method: MethodId, s: &StepStats, seconds: f64) -> String {
     )
 }
 
+/// `; SpecGR_Aux δ 20` when methods have their own δ or β, else nothing.
+fn own_settings(args: &super::EvalArgs) -> String {
+    match args.own_settings_text() {
+        t if t.is_empty() => t,
+        t => format!("; {t}"),
+    }
+}
+
 /// The report of a run: the table, the settings and each SpecGR method's counters.
 pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Report {
     let args = info.args;
     let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or_else(String::new, |p| p.get_name().to_owned());
     use clap::ValueEnum;
     let settings = format!(
-        "K = {}, δ = {}, β = {}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {}; SpecGR as {}{}, without [{}]{}",
+        "K = {}, δ = {}, β = {}{}, γ = {}, ε = {}, batch {}; TIGER `{}` on {} IDs, baseline beams: {}; SpecGR as {}{}, without [{}]{}",
         args.spec.k,
         args.spec.draft_size,
         args.spec.beam_size,
+        own_settings(args),
         info.gamma_text(),
         args.epsilon,
         args.spec.batch_size,
@@ -177,6 +186,8 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
                 "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
                 "gammas": info.gammas.by_id(), "gamma_source": info.gammas.describe(),
                 "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m}={g}")).collect::<Vec<_>>(),
+                "method_draft_size": args.method_draft_size.iter().map(|(m, d)| format!("{m}={d}")).collect::<Vec<_>>(),
+                "method_beam_size": args.method_beam_size.iter().map(|(m, b)| format!("{m}={b}")).collect::<Vec<_>>(),
                 "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
                 "reference": name(&|| args.spec.reference.to_possible_value()),
                 "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
@@ -199,13 +210,14 @@ pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()>
         return Ok(());
     }
     println!(
-        "{} {} examples of `{}` (K = {}, δ = {}, β = {}, γ = {})",
+        "{} {} examples of `{}` (K = {}, δ = {}, β = {}{}, γ = {})",
         info.examples,
         args.part,
         info.dataset,
         args.spec.k,
         args.spec.draft_size,
         args.spec.beam_size,
+        own_settings(args),
         info.gamma_text()
     );
     println!(

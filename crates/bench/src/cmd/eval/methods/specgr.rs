@@ -11,10 +11,11 @@ use super::super::{Component, EvalArgs, Reference, UnseenScoring};
 use super::Resources;
 use crate::cmd::specgr_pp::SpecGrPpEval;
 
-/// The SpecGR settings of `args` for `method` at threshold `gamma`; SpecGR++'s V2
-/// unseen prefix is 3 digits, another drafter's 2.
+/// The SpecGR settings of `args` for `method` at threshold `gamma` (δ and β: the
+/// method's own, else the run's); SpecGR++'s V2 unseen prefix is 3 digits, another
+/// drafter's 2.
 pub fn spec_config(args: &EvalArgs, method: MethodId, gamma: f32) -> SpecGrConfig {
-    let mut c = SpecGrConfig::new(args.spec.k, args.spec.draft_size, args.spec.beam_size, gamma);
+    let mut c = SpecGrConfig::new(args.spec.k, args.draft_size(method), args.beam_size(method), gamma);
     let min_shared = if method == MethodId::SpecgrPp { 3 } else { 2 };
     if args.spec.reference == Reference::V2 {
         c = c.with_v2_choices(min_shared);
