@@ -7,7 +7,8 @@
 # 2. Link the model into the time-split view (runs/eval-view/ts-cool2-e8, made by
 #    ../tiger-paper-bs128/rerun-2026-12-06/chain.sh) and search γ on a seeded random
 #    2,000 valid examples (K = 50, δ = 50, β = 50) with experiments/runs/gamma-search.sh;
-#    the first γ also runs the SpecGR++ encoder alone as a drafter (specgr-pp-drafter).
+#    the first γ also runs the SpecGR++ encoder alone as a drafter (specgr-pp-drafter);
+#    then δ and β at that γ with experiments/runs/delta-beta-search.sh.
 #    TIGER and SemanticKNN alone on the same examples: ../specgr-knn-ts/valid-tune/.
 # 3. exec the leave-one-out TIGER from zero (../../beauty-2014-loo/tiger-paper-bs256/),
 #    which resumes from its last checkpoint if it has one.
@@ -40,6 +41,13 @@ FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../
   experiments/runs/gamma-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
   --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-pp/search.log
+# Then δ and β at that γ (experiments/runs/delta-beta-search.sh); its last line,
+# `TUNED gamma=… delta=… beta=…`, is what ../table1-ts/chain.sh reads.
+gamma=$(tail -n 1 runs/evals/ts-specgr-pp/search.log | sed -n 's/^GAMMA=\([^ ]*\).*/\1/p')
+OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
+  experiments/runs/delta-beta-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g "$gamma" \
+  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
+  --sample 2000 --seed 42 --k 50 | tee -a runs/evals/ts-specgr-pp/search.log
 echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
 mkdir -p runs/beauty-2014-loo/logs
 echo "== $(date -u +%FT%TZ) the leave-one-out TIGER (log: runs/beauty-2014-loo/logs/tiger-paper-bs256.log)"
