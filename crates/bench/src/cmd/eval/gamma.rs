@@ -63,12 +63,13 @@ impl TuneSettings {
     }
 
     /// The settings that differ from those `tuned` was tuned with, as
-    /// `--k 20 (tuned with 50)`.
-    fn differences(&self, tuned: &Self) -> Vec<String> {
+    /// `--k 20 (tuned with 50)`; `flag` names the flag each came from (a method's own δ
+    /// is `--method-draft-size specgr-aux=20`, not `--draft-size 20`).
+    fn differences(&self, tuned: &Self, flag: impl Fn(&'static str, &str) -> String) -> Vec<String> {
         let mut d = Vec::new();
-        let mut check = |name: &str, a: String, b: String| {
+        let mut check = |name: &'static str, a: String, b: String| {
             if a != b {
-                d.push(format!("{name} {a} (tuned with {b})"));
+                d.push(format!("{} (tuned with {b})", flag(name, &a)));
             }
         };
         check("--reference", self.reference.clone(), tuned.reference.clone());
@@ -129,6 +130,22 @@ impl Tuned {
     }
 }
 
+/// How a setting of `method` is named in words: `--draft-size 20`, or
+/// `--method-draft-size specgr-aux=20` where the method has its own.
+fn own_flag(args: &EvalArgs, method: MethodId) -> impl Fn(&'static str, &str) -> String + '_ {
+    move |flag, value| {
+        let own = match flag {
+            "--draft-size" => args.method_draft_size.iter().any(|(m, _)| *m == method).then_some("--method-draft-size"),
+            "--beam-size" => args.method_beam_size.iter().any(|(m, _)| *m == method).then_some("--method-beam-size"),
+            _ => None,
+        };
+        match own {
+            Some(own) => format!("{own} {method}={value}"),
+            None => format!("{flag} {value}"),
+        }
+    }
+}
+
 /// Where a method's γ came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -177,7 +194,7 @@ impl Gammas {
             } else {
                 let (g, source) = match &tuned {
                     None => (DEFAULT_GAMMA, Source::Default(format!("not tuned (no {}; `specgr tune` writes it)", path.display()))),
-                    Some(t) => match (t.gammas.get(m.id()), TuneSettings::of_method(args, m).differences(&t.settings)) {
+                    Some(t) => match (t.gammas.get(m.id()), TuneSettings::of_method(args, m).differences(&t.settings, own_flag(args, m))) {
                         (None, _) => (DEFAULT_GAMMA, Source::Default(format!("{} holds no γ for {m}", path.display()))),
                         (Some(&g), d) if d.is_empty() => (g, Source::Tuned(path.clone())),
                         (Some(_), d) => (
@@ -266,8 +283,9 @@ mod tests {
         check(d, "--k 20", [(DEFAULT_GAMMA, "--k 20 (tuned with 50)"), (DEFAULT_GAMMA, "other settings")]);
         check(d, "--reference v1", [(DEFAULT_GAMMA, "--reference v1 (tuned with v2)"), (DEFAULT_GAMMA, "v1")]);
         // A method's own δ or β is a setting of its own: only its tuned γ lapses.
-        check(d, "--method-draft-size specgr-aux=20", [(-2.2, "tuned on valid"), (DEFAULT_GAMMA, "--draft-size 20 (tuned with 50)")]);
-        check(d, "--method-beam-size specgr-knn=20", [(DEFAULT_GAMMA, "--beam-size 20 (tuned with 50)"), (-5.0, "tuned on valid")]);
+        check(d, "--method-draft-size specgr-aux=20", [(-2.2, "tuned on valid"), (DEFAULT_GAMMA, "--method-draft-size specgr-aux=20 (tuned with 50)")]);
+        check(d, "--method-beam-size specgr-knn=20", [(DEFAULT_GAMMA, "--method-beam-size specgr-knn=20 (tuned with 50)"), (-5.0, "tuned on valid")]);
+        check(d, "--draft-size 20", [(DEFAULT_GAMMA, "--draft-size 20 (tuned with 50)"), (DEFAULT_GAMMA, "--draft-size 20")]);
         let gammas = Gammas::resolve(&eval_args(""), d).unwrap();
         assert_eq!(gammas.describe(), format!("SpecGR-KNN -2.2, SpecGR_Aux -5 (tuned on valid, {})", d.join(TUNED_FILE).display()));
         assert_eq!(gammas.by_id()["specgr-knn"], -2.2, "printed as given");
@@ -283,6 +301,11 @@ mod tests {
         assert_eq!((pp.draft_size, pp.beam_size), (30, 40), "no own setting: the run's");
         assert_eq!(args.own_settings_text(), "SpecGR_Aux δ 10, SpecGR-KNN β 5");
         assert_eq!(eval_args("").own_settings_text(), "");
+        assert!(args.unused_own_settings().is_empty());
+        // A setting for a method that does not run is named (eval warns), not shown as used.
+        let typo = eval_args("--method-draft-size specgr-pp=20 --method-threshold specgr-pp=-2,specgr-knn=-3");
+        assert_eq!(typo.own_settings_text(), "");
+        assert_eq!(typo.unused_own_settings(), [("--method-threshold", "specgr-pp"), ("--method-draft-size", "specgr-pp")]);
     }
 
     #[test]

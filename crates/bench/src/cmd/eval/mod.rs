@@ -243,12 +243,13 @@ impl EvalArgs {
         own(&self.method_beam_size, method).unwrap_or(self.spec.beam_size)
     }
 
-    /// The per-method δ and β given, as `SpecGR_Aux δ 20, SpecGR++ β 20` (empty when none).
+    /// The per-method δ and β of the methods that run, as `SpecGR_Aux δ 20, SpecGR++ β
+    /// 20` (empty when none).
     pub fn own_settings_text(&self) -> String {
         let each = |flag: &[(MethodId, usize)], sym: &str| {
             let mut seen: Vec<MethodId> = Vec::new();
             for &(m, _) in flag {
-                if !seen.contains(&m) {
+                if !seen.contains(&m) && self.methods.contains(&m) {
                     seen.push(m);
                 }
             }
@@ -257,6 +258,22 @@ impl EvalArgs {
         let mut parts = each(&self.method_draft_size, "δ");
         parts.extend(each(&self.method_beam_size, "β"));
         parts.join(", ")
+    }
+
+    /// Each per-method flag's methods that do not run (`--method-threshold`,
+    /// `--method-draft-size`, `--method-beam-size`), as (flag, method id): most likely a
+    /// typo for a method that does, whose setting then silently stays the run's.
+    pub fn unused_own_settings(&self) -> Vec<(&'static str, &'static str)> {
+        let thresholds = self.method_threshold.iter().map(|&(m, _)| ("--method-threshold", m));
+        let drafts = self.method_draft_size.iter().map(|&(m, _)| ("--method-draft-size", m));
+        let beams = self.method_beam_size.iter().map(|&(m, _)| ("--method-beam-size", m));
+        let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+        for (flag, m) in thresholds.chain(drafts).chain(beams) {
+            if !self.methods.contains(&m) && !out.contains(&(flag, m.id())) {
+                out.push((flag, m.id()));
+            }
+        }
+        out
     }
 }
 
@@ -469,6 +486,9 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     // Taken first, so that a report directory another run is writing fails at once.
     let _lock = args.report.as_deref().map(crate::cmd::lock_run_dir).transpose()?;
     let p = Prepared::new(&args)?;
+    for (flag, named) in args.unused_own_settings() {
+        tracing::warn!("{flag} names {named}, which is not among --methods: ignored");
+    }
     let gammas = gamma::Gammas::resolve(&args, &p.tune_dir(&args))?;
     if !args.json && !gammas.describe().is_empty() {
         eprintln!("γ: {}", gammas.describe());
