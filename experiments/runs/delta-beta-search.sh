@@ -32,9 +32,10 @@ run() { # δ β [specgr eval options]
   out=$(report "$d" "$b")
   [ -f "$out/results.json" ] && return 0
   echo "== $(date -u +%FT%TZ) $method γ $gamma δ $d β $b"
+  rm -rf "$out.partial"
+  # pipefail: the eval's status, not the filter's (which fails when it passes nothing).
   "$S" eval "$@" --methods "$method" --threshold="$gamma" --draft-size "$d" --beam-size "$b" --report "$out.partial" 2>&1 \
-    | grep -v ' WARN \|elapsed' || true
-  [ -f "$out.partial/results.json" ] || { echo "$method: δ $d β $b wrote no report" >&2; exit 1; }
+    | { grep -v ' WARN \|elapsed' || true; }
   rm -rf "$out" && mv "$out.partial" "$out"
 }
 # Best value over the reports and the next value to add: `best edge next`.
@@ -45,7 +46,10 @@ method, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 pairs = [a.split("=", 1) for a in sys.argv[4:]]
 def row(d):
     r = json.load(open(f"{d}/results.json"))
-    return next(x for x in r["rows"] if x["id"] == method and x["subset"] == "overall")
+    x = next(x for x in r["rows"] if x["id"] == method and x["subset"] == "overall")
+    if x["ndcg@50"] is None:
+        sys.exit(f"{d}: no overall NDCG@50 for {method} (--k below 50?)")
+    return x
 vs = sorted((int(v), row(d)) for v, d in pairs)
 best = max(vs, key=lambda p: (p[1]["ndcg@50"], p[0] == 50, -p[1]["seconds_per_query"]))[0]
 values = [v for v, _ in vs]
@@ -63,7 +67,9 @@ deltas=${DELTAS:-10 20 50 100}
 while :; do
   pairs=()
   for d in $deltas; do run "$d" 50 "$@"; pairs+=("$d=$(report "$d" 50)"); done
-  read -r delta edge next <<<"$(pick 1 400 "${pairs[@]}")"
+  picked=$(pick 1 400 "${pairs[@]}")  # a plain assignment: a failing picker stops the search
+  read -r delta edge next <<<"$picked"
+  [ -n "$delta" ] || { echo "delta-beta-search: no δ picked" >&2; exit 1; }
   echo "== $method: best δ $delta ($edge) over: $deltas"
   [ "$edge" != inside ] && [ "$next" != - ] || break
   deltas="$deltas $next"
@@ -77,7 +83,9 @@ else
   while :; do
     pairs=()
     for b in $betas; do run "$delta" "$b" "$@"; pairs+=("$b=$(report "$delta" "$b")"); done
-    read -r beta edge next <<<"$(pick 5 200 "${pairs[@]}")"
+    picked=$(pick 5 200 "${pairs[@]}")
+    read -r beta edge next <<<"$picked"
+    [ -n "$beta" ] || { echo "delta-beta-search: no β picked" >&2; exit 1; }
     echo "== $method: best β $beta ($edge) at δ $delta over: $betas"
     [ "$edge" != inside ] && [ "$next" != - ] || break
     betas="$betas $next"

@@ -23,34 +23,46 @@ S=${SPECGR_BIN:?the specgr binary}
 grid=${GRID:--3 -1.4 -6 -10}
 first=${FIRST_METHODS:+$FIRST_METHODS,}
 while :; do
+  # Only the first report of the search carries FIRST_METHODS: none of the grid's yet.
+  fresh=1
+  for g in $grid; do [ -f "$prefix$g/results.json" ] && fresh=; done
   for g in $grid; do
     out=$prefix$g
     [ -f "$out/results.json" ] && continue
     methods=$method
-    # Only the very first report of the search carries the methods alone.
-    [ -n "$first" ] && ! compgen -G "$prefix*/results.json" >/dev/null && methods=$first$method
+    [ -n "$first" ] && [ -n "$fresh" ] && methods=$first$method
+    fresh=
     echo "== $(date -u +%FT%TZ) $method γ $g"
+    rm -rf "$out.partial"
     "$S" eval "$@" --methods "$methods" --threshold="$g" --report "$out.partial"
     rm -rf "$out" && mv "$out.partial" "$out"
   done
-  read -r best edge next <<<"$(python3 - "$method" "$prefix" "${LOW:--20}" "${HIGH:--0.6}" $grid <<'EOF'
+  # A plain assignment, so that a failing picker stops the search (set -e).
+  picked=$(python3 - "$method" "$prefix" "${LOW:--20}" "${HIGH:--0.6}" $grid <<'EOF'
 import json, sys
 method, prefix, low, high = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-gs = sorted(set(float(g) for g in sys.argv[5:]))
-def n50(g):
-    r = json.load(open(f"{prefix}{g:g}/results.json"))
-    return next(x["ndcg@50"] for x in r["rows"] if x["id"] == method and x["subset"] == "overall")
+# Each γ as spelled in the grid (its report's name) and as a number.
+gs = sorted({float(g): g for g in sys.argv[5:]}.items())
+def n50(spelled):
+    r = json.load(open(f"{prefix}{spelled}/results.json"))
+    v = next(x["ndcg@50"] for x in r["rows"] if x["id"] == method and x["subset"] == "overall")
+    if v is None:
+        sys.exit(f"{prefix}{spelled}: no overall NDCG@50 for {method} (--k below 50?)")
+    return v
 mid = (len(gs) - 1) / 2
-best = max(gs, key=lambda g: (n50(g), -abs(gs.index(g) - mid)))
-edge = "low" if best == gs[0] else "high" if best == gs[-1] else "inside"
+i = max(range(len(gs)), key=lambda i: (n50(gs[i][1]), -abs(i - mid)))
+best, spelled = gs[i]
+edge = "low" if i == 0 else "high" if i == len(gs) - 1 else "inside"
 nxt = "-"
 if edge == "low" and best * 1.5 >= low:
     nxt = f"{best * 1.5:g}"
 elif edge == "high" and best / 1.5 <= high:
     nxt = f"{best / 1.5:.2g}"
-print(f"{best:g}", edge, nxt)
+print(spelled, edge, nxt)
 EOF
-)"
+)
+  read -r best edge next <<<"$picked"
+  [ -n "$best" ] || { echo "gamma-search: no γ picked" >&2; exit 1; }
   echo "== $(date -u +%FT%TZ) $method: best γ $best ($edge) over: $grid"
   [ "$edge" != inside ] && [ "$next" != - ] || break
   grid="$grid $next"

@@ -23,15 +23,19 @@ until finished && ! run_held $U; do sleep 60; done
 echo "== $(date -u +%FT%TZ) UniSRec finished: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"])' $U/last/state.json)"
 [ -e $view/unisrec ] || ln -s "$PWD/$U" $view/unisrec
 mkdir -p runs/evals/ts-specgr-aux
+# search.log only grows (an earlier attempt's lines stay above this one's); its last
+# line is the result once the searches below have finished.
+echo "== $(date -u +%FT%TZ) search started" >> runs/evals/ts-specgr-aux/search.log
 # UniSRec and TIGER_C alone on the same examples with the first γ (TIGER and SemanticKNN
 # alone on them: ../specgr-knn-ts/valid-tune/).
 FIRST_METHODS=unisrec,tiger-c OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
   experiments/runs/gamma-search.sh specgr-aux runs/evals/ts-specgr-aux/valid-g \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-aux/search.log
+  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee -a runs/evals/ts-specgr-aux/search.log
 # Then δ and β at that γ (experiments/runs/delta-beta-search.sh); its last line,
 # `TUNED gamma=… delta=… beta=…`, is what ../table1-ts/chain.sh reads.
 gamma=$(tail -n 1 runs/evals/ts-specgr-aux/search.log | sed -n 's/^GAMMA=\([^ ]*\).*/\1/p')
+[ -n "$gamma" ] || { echo "no γ at the end of the γ search" >&2; exit 1; }
 OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
   experiments/runs/delta-beta-search.sh specgr-aux runs/evals/ts-specgr-aux/valid-g "$gamma" \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \

@@ -37,13 +37,17 @@ for st in sys.argv[1:]:
     s = json.load(open(st)); print(st.split("/")[-3], "epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"], end="; ")' $P/stage1/last/state.json $P/stage2/last/state.json)"
 [ -e $view/specgr-pp-rqvae-paper ] || ln -s "$PWD/$P" $view/specgr-pp-rqvae-paper
 mkdir -p runs/evals/ts-specgr-pp
+# search.log only grows (an earlier attempt's lines stay above this one's); its last
+# line is the result once the searches below have finished.
+echo "== $(date -u +%FT%TZ) search started" >> runs/evals/ts-specgr-pp/search.log
 FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
   experiments/runs/gamma-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee runs/evals/ts-specgr-pp/search.log
+  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee -a runs/evals/ts-specgr-pp/search.log
 # Then δ and β at that γ (experiments/runs/delta-beta-search.sh); its last line,
 # `TUNED gamma=… delta=… beta=…`, is what ../table1-ts/chain.sh reads.
 gamma=$(tail -n 1 runs/evals/ts-specgr-pp/search.log | sed -n 's/^GAMMA=\([^ ]*\).*/\1/p')
+[ -n "$gamma" ] || { echo "no γ at the end of the γ search" >&2; exit 1; }
 OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
   experiments/runs/delta-beta-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g "$gamma" \
   --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \

@@ -15,12 +15,12 @@
 #    ensembles of TIGER and UniSRec, and Popularity over the last 14 days, each SpecGR
 #    method at its own γ, δ and β (`--method-draft-size`, `--method-beam-size`; the
 #    others at δ 50, β 50), with the overlap of every pair's top 50 (K = 50, batch 32,
-#    the authors' second code version's choices). It needs a binary of d873388 or later.
+#    the authors' second code version's choices). It needs a binary of ac90c61 or later.
 #
 # The report lands in runs/evals/ts-table1/test (moved there whole when the run ends;
 # a killed run starts over, so the report never mixes two runs). Same command to resume:
 #
-#   SPECGR_BIN=/work/bins/specgr-tch-d873388 nohup experiments/results/beauty-2014/table1-ts/chain.sh \
+#   SPECGR_BIN=/work/bins/specgr-tch-ac90c61 nohup experiments/results/beauty-2014/table1-ts/chain.sh \
 #     >> runs/beauty-2014/logs/table1-chain.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
@@ -29,12 +29,15 @@ export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 tuned() { # `gamma delta beta` of a finished search, or nothing while it runs
   [ -f "$1" ] && tail -n 1 "$1" | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'
 }
-until [ -n "$(tuned runs/evals/ts-specgr-aux/search.log)" ] && [ -n "$(tuned runs/evals/ts-specgr-pp/search.log)" ]; do
+while :; do
+  aux=$(tuned runs/evals/ts-specgr-aux/search.log || true)
+  pp=$(tuned runs/evals/ts-specgr-pp/search.log || true)
+  [ -n "$aux" ] && [ -n "$pp" ] && break
   sleep 60
 done
 g_knn=${GAMMA_KNN:--10}
-read -r g_aux d_aux b_aux <<<"$(tuned runs/evals/ts-specgr-aux/search.log)"
-read -r g_pp d_pp b_pp <<<"$(tuned runs/evals/ts-specgr-pp/search.log)"
+read -r g_aux d_aux b_aux <<<"$aux"
+read -r g_pp d_pp b_pp <<<"$pp"
 out=runs/evals/ts-table1/test
 if [ ! -f $out/results.json ]; then
   echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN γ $g_knn δ 50; SpecGR_Aux γ $g_aux δ $d_aux β $b_aux; SpecGR++ γ $g_pp δ $d_pp β $b_pp ($SPECGR_BIN)"
