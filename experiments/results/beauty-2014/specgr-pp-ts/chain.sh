@@ -11,7 +11,7 @@
 #    then δ and β at that γ with experiments/runs/delta-beta-search.sh.
 #    TIGER and SemanticKNN alone on the same examples: ../specgr-knn-ts/valid-tune/.
 # 3. exec the leave-one-out TIGER from zero (../../beauty-2014-loo/tiger-paper-bs256/),
-#    which resumes from its last checkpoint if it has one.
+#    which resumes from its last checkpoint if it has one, unless it already runs.
 #
 # Each γ's report is kept and the TIGER run resumes, so the same command resumes:
 #
@@ -54,6 +54,11 @@ OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
   --sample 2000 --seed 42 --k 50 | tee -a runs/evals/ts-specgr-pp/search.log
 echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
 mkdir -p runs/beauty-2014-loo/logs
+# It may already run (started by hand on a shared core); then this chain is done.
+if run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then
+  echo "== $(date -u +%FT%TZ) the leave-one-out TIGER already runs (PID $(run_pid runs/beauty-2014-loo/tiger-rqvae-paper-bs256))"
+  exit 0
+fi
 echo "== $(date -u +%FT%TZ) the leave-one-out TIGER (log: runs/beauty-2014-loo/logs/tiger-paper-bs256.log)"
 VALID_SAMPLE=2000 DEVICE=tch SHARDS=${SHARDS:-1} OMP_NUM_THREADS=1 exec experiments/runs/tiger-paper.sh beauty-2014-loo \
   --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1
