@@ -87,6 +87,20 @@ fn eval_with_k_below_50_reports_no_at_50_metrics() {
     let share: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!((0.0..=1.0).contains(&share), "{line}");
     assert!(std::fs::read_to_string(report.join("results.md")).unwrap().contains(line), "the report's notes say it too");
+
+    // `--part train`: the training examples themselves, every target in-sample.
+    let train = specgr(&["eval", "--ids", "rqkmeans", "--methods", "semantic-knn", "--part", "train", "--limit", "40", "--k", "10"]);
+    assert!(train.contains("40 train examples"), "{train}");
+    let unseen = train.lines().find(|l| l.starts_with("SemanticKNN") && l.contains("unseen")).expect(&train);
+    assert!(unseen.contains("0.0000"), "no unseen target among training examples:\n{train}");
+}
+
+/// Popularity counts the interactions before the evaluated part: there are none before
+/// the training examples.
+#[test]
+fn eval_refuses_popularity_on_the_training_examples() {
+    let err = refused(&["eval", "--methods", "popularity", "--part", "train"]);
+    assert!(err.contains("--part train") && err.contains("none come before `train`"), "{err}");
 }
 
 /// `--devices` (data-parallel TIGER training): a shard count other than the device

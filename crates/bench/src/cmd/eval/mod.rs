@@ -37,7 +37,10 @@ pub struct EvalArgs {
         default_value = "tiger,semantic-knn,specgr-knn"
     )]
     pub methods: Vec<MethodId>,
-    /// Evaluate on `valid` or `test`.
+    /// Evaluate on `valid` or `test`; or on `train`, the training examples themselves
+    /// (how well a model fits what it learned from, beside how it generalises; every
+    /// target there is in-sample, and Popularity, which counts what came before the
+    /// part, has nothing to count).
     #[arg(long, default_value = "test")]
     pub part: String,
     /// Use only the first N examples of the part.
@@ -364,7 +367,8 @@ impl Prepared {
         let mut examples = match args.part.as_str() {
             "test" => split.test.clone(),
             "valid" => split.valid.clone(),
-            other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
+            "train" => split.train.clone(),
+            other => anyhow::bail!("--part must be `valid`, `test` or `train`, not `{other}`"),
         };
         if let Some(n) = args.limit {
             examples.truncate(n);
@@ -454,6 +458,7 @@ pub fn popularity_before(split: &recdata::Split, part: &str, days: Option<usize>
     let (earlier, cutoff): (Vec<&recdata::Example>, Option<i64>) = match part {
         "valid" => (split.train.iter().collect(), split.cutoffs_ms.map(|c| c.0)),
         "test" => (split.train.iter().chain(&split.valid).collect(), split.cutoffs_ms.map(|c| c.1)),
+        "train" => anyhow::bail!(POPULARITY_ON_TRAIN),
         other => anyhow::bail!("--part must be `valid` or `test`, not `{other}`"),
     };
     let until = match cutoff {
@@ -470,12 +475,18 @@ pub fn popularity_before(split: &recdata::Split, part: &str, days: Option<usize>
     Ok(counts)
 }
 
+/// Why Popularity cannot rank the training examples.
+const POPULARITY_ON_TRAIN: &str =
+    "Popularity with --part train: it counts the interactions before the evaluated part, and none come before `train`";
+
 /// Runs `specgr eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     crate::with_backend!(args.run.device, |B, device| run_on::<B>(args, &device))
 }
 
 fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> {
+    // Refused before anything loads.
+    anyhow::ensure!(!(args.part == "train" && args.methods.contains(&MethodId::Popularity)), POPULARITY_ON_TRAIN);
     if let Some(n) = args.subset_size {
         anyhow::ensure!(
             n > args.spec.k,
