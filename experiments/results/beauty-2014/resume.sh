@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Starts again whatever of the Beauty campaign is not running: the first command of a
+# session (processes do not outlive one). Each job resumes from its own checkpoints or
+# reports, and one that runs already is left alone (its lock is held, or its script
+# runs), so running this twice starts nothing twice:
+#
+#   experiments/results/beauty-2014/resume.sh
+#
+# The jobs, and the core each one gets:
+# - UniSRec to its early stop (`experiments/runs/unisrec.sh`), nice 0: the longest path
+#   to Tables 1 and 2 (`table1-ts/`).
+# - The time-split TIGER chain (`tiger-paper-bs128/rerun-2026-12-06/chain.sh`): every step
+#   before SpecGR++ is done, so it resumes SpecGR++'s training. nice 5.
+# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), nice 5,
+#   sharing the second core with SpecGR++.
+# - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
+#   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
+#   (`table1-ts/chain.sh`). They sleep until what they need has finished.
+#
+# On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
+# (the run scripts do it too). The binaries default to those the runs were started with,
+# under /work/bins; BIN (one binary for every job) overrides them. Build one with
+# `LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch,avx512` (after
+# `pip install torch==2.9.0`); the training code is the same in all of them.
+# Logs: runs/beauty-2014/logs/ and runs/beauty-2014-loo/logs/.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+. experiments/runs/run-lock.sh
+TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
+EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
+TABLE_BIN=${BIN:-/work/bins/specgr-tch-321d64d}   # Table 1 needs --method-draft-size (ac90c61+)
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN"; do
+  [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
+done
+experiments/runs/carry.sh restore
+mkdir -p runs/beauty-2014/logs runs/beauty-2014-loo/logs
+L=runs/beauty-2014/logs
+
+started() { echo "resume: started $1"; }
+running() { echo "resume: $1 runs already"; }
+script_runs() { pgrep -f "$1" >/dev/null; }
+
+if run_held runs/beauty-2014/unisrec; then running UniSRec; else
+  DEVICE=tch SPECGR_BIN=$TRAIN_BIN nohup experiments/runs/unisrec.sh beauty-2014 >> $L/unisrec.log 2>&1 &
+  started UniSRec
+fi
+if run_held runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper || script_runs rerun-2026-12-06/chain.sh; then
+  running "the time-split TIGER chain (SpecGR++)"
+else
+  SPECGR_BIN=$TRAIN_BIN nohup nice -n 5 experiments/results/beauty-2014/tiger-paper-bs128/rerun-2026-12-06/chain.sh \
+    >> $L/tiger-paper-chain.log 2>&1 &
+  started "the time-split TIGER chain (SpecGR++)"
+fi
+if run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
+  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
+    experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
+    >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
+  started "the leave-one-out TIGER"
+fi
+for chain in specgr-aux-ts specgr-pp-ts table1-ts; do
+  if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
+  bin=$EVAL_BIN
+  [ $chain = table1-ts ] && bin=$TABLE_BIN
+  SPECGR_BIN=$bin nohup experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
+  started "$chain/chain.sh"
+done
