@@ -63,33 +63,33 @@ print(best, edge, nxt)
 EOF
 }
 
-deltas=${DELTAS:-10 20 50 100}
-while :; do
-  pairs=()
-  for d in $deltas; do run "$d" 50 "$@"; pairs+=("$d=$(report "$d" 50)"); done
-  picked=$(pick 1 400 "${pairs[@]}")  # a plain assignment: a failing picker stops the search
-  read -r delta edge next <<<"$picked"
-  [ -n "$delta" ] || { echo "delta-beta-search: no δ picked" >&2; exit 1; }
-  echo "== $method: best δ $delta ($edge) over: $deltas"
-  [ "$edge" != inside ] && [ "$next" != - ] || break
-  deltas="$deltas $next"
-done
-[ "$edge" = inside ] || echo "== $method: the best δ is still at the grid's $edge edge, at the limit of the search"
+# One widening search over NAME (δ or β) from GRID within [LO, HI]; the other setting
+# fixed (β 50 for δ, the best δ for β). Prints the best value last.
+search() { # NAME LO HI GRID [specgr eval options]
+  local name=$1 lo=$2 hi=$3 grid=$4 v picked best edge next pairs
+  shift 4
+  while :; do
+    pairs=()
+    for v in $grid; do
+      if [ "$name" = δ ]; then run "$v" 50 "$@" >&2; pairs+=("$v=$(report "$v" 50)")
+      else run "$delta" "$v" "$@" >&2; pairs+=("$v=$(report "$delta" "$v")"); fi
+    done
+    picked=$(pick "$lo" "$hi" "${pairs[@]}")  # a plain assignment: a failing picker stops the search
+    read -r best edge next <<<"$picked"
+    [ -n "$best" ] || { echo "delta-beta-search: no $name picked" >&2; exit 1; }
+    echo "== $method: best $name $best ($edge) over: $grid" >&2
+    [ "$edge" != inside ] && [ "$next" != - ] || break
+    grid="$grid $next"
+  done
+  [ "$edge" = inside ] || echo "== $method: the best $name is still at the grid's $edge edge, at the limit of the search" >&2
+  echo "$best"
+}
+
+delta=$(search δ 1 400 "${DELTAS:-10 20 50 100}" "$@")
 if grep -q '"[^"]*per query[^"]*; 0 beam steps' "$(report "$delta" 50)/results.json"; then
   beta=50
   echo "== $method: no beam step ran at δ $delta: β has no effect, left at 50"
 else
-  betas=${BETAS:-20 50 100}
-  while :; do
-    pairs=()
-    for b in $betas; do run "$delta" "$b" "$@"; pairs+=("$b=$(report "$delta" "$b")"); done
-    picked=$(pick 5 200 "${pairs[@]}")
-    read -r beta edge next <<<"$picked"
-    [ -n "$beta" ] || { echo "delta-beta-search: no β picked" >&2; exit 1; }
-    echo "== $method: best β $beta ($edge) at δ $delta over: $betas"
-    [ "$edge" != inside ] && [ "$next" != - ] || break
-    betas="$betas $next"
-  done
-  [ "$edge" = inside ] || echo "== $method: the best β is still at the grid's $edge edge, at the limit of the search"
+  beta=$(search β 5 200 "${BETAS:-20 50 100}" "$@")
 fi
 echo "TUNED gamma=$gamma delta=$delta beta=$beta"

@@ -4,9 +4,9 @@
 # finished model (its identity stamp names the embeddings instead of "unfinished") and its
 # lock is free (experiments/runs/run-lock.sh), link it into the time-split view (runs/eval-view/ts-cool2-e8, made by
 # ../tiger-paper-bs128/rerun-2026-12-06/chain.sh), and search γ on a seeded random 2,000
-# valid examples (K = 50, δ = 50, β = 50) with experiments/runs/gamma-search.sh (its grid
-# widens while the best overall NDCG@50 sits at its edge, down to γ −20, up to −0.6),
-# then δ and β at that γ with experiments/runs/delta-beta-search.sh.
+# valid examples with experiments/runs/tune-specgr.sh: γ at δ 50, β 50 (its grid widens
+# while the best overall NDCG@50 sits at its edge, down to γ −20, up to −0.6), then δ and
+# β at that γ; reports and search.log under runs/evals/ts-specgr-aux/.
 # Its last line is read by ../table1-ts/chain.sh. Each γ's report is kept, so the same command resumes:
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-5c6eecf nohup experiments/results/beauty-2014/specgr-aux-ts/chain.sh \
@@ -22,22 +22,7 @@ finished() { [ -f $U/inputs-stamp.json ] && ! grep -q '"unfinished"' $U/inputs-s
 until finished && ! run_held $U; do sleep 60; done
 echo "== $(date -u +%FT%TZ) UniSRec finished: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"])' $U/last/state.json)"
 [ -e $view/unisrec ] || ln -s "$PWD/$U" $view/unisrec
-mkdir -p runs/evals/ts-specgr-aux
-# search.log only grows (an earlier attempt's lines stay above this one's); its last
-# line is the result once the searches below have finished.
-echo "== $(date -u +%FT%TZ) search started" >> runs/evals/ts-specgr-aux/search.log
-# UniSRec and TIGER_C alone on the same examples with the first γ (TIGER and SemanticKNN
-# alone on them: ../specgr-knn-ts/valid-tune/).
 FIRST_METHODS=unisrec,tiger-c OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/gamma-search.sh specgr-aux runs/evals/ts-specgr-aux/valid-g \
-  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee -a runs/evals/ts-specgr-aux/search.log
-# Then δ and β at that γ (experiments/runs/delta-beta-search.sh); its last line,
-# `TUNED gamma=… delta=… beta=…`, is what ../table1-ts/chain.sh reads.
-gamma=$(tail -n 1 runs/evals/ts-specgr-aux/search.log | sed -n 's/^GAMMA=\([^ ]*\).*/\1/p')
-[ -n "$gamma" ] || { echo "no γ at the end of the γ search" >&2; exit 1; }
-OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/delta-beta-search.sh specgr-aux runs/evals/ts-specgr-aux/valid-g "$gamma" \
-  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 | tee -a runs/evals/ts-specgr-aux/search.log
+  experiments/runs/tune-specgr.sh specgr-aux runs/evals/ts-specgr-aux --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 \
+  --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
 echo "== $(date -u +%FT%TZ) tuned: SpecGR_Aux $(tail -n 1 runs/evals/ts-specgr-aux/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"

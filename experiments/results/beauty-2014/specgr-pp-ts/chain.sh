@@ -6,9 +6,9 @@
 #    stopped early) and the run's lock is free (experiments/runs/run-lock.sh).
 # 2. Link the model into the time-split view (runs/eval-view/ts-cool2-e8, made by
 #    ../tiger-paper-bs128/rerun-2026-12-06/chain.sh) and search γ on a seeded random
-#    2,000 valid examples (K = 50, δ = 50, β = 50) with experiments/runs/gamma-search.sh;
-#    the first γ also runs the SpecGR++ encoder alone as a drafter (specgr-pp-drafter);
-#    then δ and β at that γ with experiments/runs/delta-beta-search.sh.
+#    2,000 valid examples with experiments/runs/tune-specgr.sh: γ at δ 50, β 50, the
+#    first γ also with the SpecGR++ encoder alone as a drafter (specgr-pp-drafter); then
+#    δ and β at that γ. Reports and search.log under runs/evals/ts-specgr-pp/.
 #    TIGER and SemanticKNN alone on the same examples: ../specgr-knn-ts/valid-tune/.
 # 3. exec the leave-one-out TIGER from zero (../../beauty-2014-loo/tiger-paper-bs256/),
 #    which resumes from its last checkpoint if it has one, unless it already runs.
@@ -36,22 +36,9 @@ echo "== $(date -u +%FT%TZ) SpecGR++ finished: $(python3 -c 'import json,sys
 for st in sys.argv[1:]:
     s = json.load(open(st)); print(st.split("/")[-3], "epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"], end="; ")' $P/stage1/last/state.json $P/stage2/last/state.json)"
 [ -e $view/specgr-pp-rqvae-paper ] || ln -s "$PWD/$P" $view/specgr-pp-rqvae-paper
-mkdir -p runs/evals/ts-specgr-pp
-# search.log only grows (an earlier attempt's lines stay above this one's); its last
-# line is the result once the searches below have finished.
-echo "== $(date -u +%FT%TZ) search started" >> runs/evals/ts-specgr-pp/search.log
 FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/gamma-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g \
-  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 --beam-size 50 | tee -a runs/evals/ts-specgr-pp/search.log
-# Then δ and β at that γ (experiments/runs/delta-beta-search.sh); its last line,
-# `TUNED gamma=… delta=… beta=…`, is what ../table1-ts/chain.sh reads.
-gamma=$(tail -n 1 runs/evals/ts-specgr-pp/search.log | sed -n 's/^GAMMA=\([^ ]*\).*/\1/p')
-[ -n "$gamma" ] || { echo "no γ at the end of the γ search" >&2; exit 1; }
-OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/delta-beta-search.sh specgr-pp runs/evals/ts-specgr-pp/valid-g "$gamma" \
-  --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part valid \
-  --sample 2000 --seed 42 --k 50 | tee -a runs/evals/ts-specgr-pp/search.log
+  experiments/runs/tune-specgr.sh specgr-pp runs/evals/ts-specgr-pp --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 \
+  --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
 echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
 mkdir -p runs/beauty-2014-loo/logs
 # It may already run (started by hand on a shared core); then this chain is done.
