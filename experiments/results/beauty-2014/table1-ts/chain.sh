@@ -18,7 +18,8 @@
 #    the authors' second code version's choices). It needs a binary of ac90c61 or later.
 #
 # The report lands in runs/evals/ts-table1/test (moved there whole when the run ends;
-# a killed run starts over, so the report never mixes two runs). Same command to resume:
+# a killed run starts over, so the report never mixes two runs), with targets.md:
+# targets.py here checks the issues' targets against it. Same command to resume:
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-ac90c61 nohup experiments/results/beauty-2014/table1-ts/chain.sh \
 #     >> runs/beauty-2014/logs/table1-chain.log 2>&1 &
@@ -51,4 +52,6 @@ if [ ! -f $out/results.json ]; then
     --report $out.partial
   rm -rf $out && mv $out.partial $out
 fi
-echo "== $(date -u +%FT%TZ) Tables 1 and 2 in $out"
+# The issues' targets against it, with the breakdown each miss asks for.
+python3 experiments/results/beauty-2014/table1-ts/targets.py $out/results.json > $out/targets.md
+echo "== $(date -u +%FT%TZ) Tables 1 and 2 in $out, the targets in $out/targets.md"
