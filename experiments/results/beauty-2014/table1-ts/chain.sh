@@ -21,7 +21,7 @@
 # a killed run starts over, so the report never mixes two runs), with targets.md:
 # targets.py here checks the issues' targets against it. Same command to resume:
 #
-#   SPECGR_BIN=/work/bins/specgr-tch-ac90c61 nohup experiments/results/beauty-2014/table1-ts/chain.sh \
+#   SPECGR_BIN=/work/bins/specgr-tch-321d64d nohup experiments/results/beauty-2014/table1-ts/chain.sh \
 #     >> runs/beauty-2014/logs/table1-chain.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
