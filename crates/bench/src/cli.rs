@@ -122,6 +122,8 @@ mod tests {
             ("eval --method-threshold tiger=-2", "--method-threshold", "only specgr-knn, specgr-aux, specgr-pp"),
             ("eval --methods specgr-unisrecc", "--methods", "specgr-aux"),
             ("eval --method-beam-size specgr-pp=0", "--method-beam-size", "at least 1"),
+            ("train tiger --train-last 0", "--train-last", "at least 1"),
+            ("train tiger --train-last 5 --train-limit 5", "--train-last", "cannot be used with"),
             ("eval --method-beam-size tiger=20", "--method-beam-size", "has no beam size: only specgr-knn"),
             ("eval --method-draft-size specgr-aux=-1", "--method-draft-size", "whole number"),
             ("eval --method-draft-size specgr-aux", "--method-draft-size", "expected METHOD=δ"),
