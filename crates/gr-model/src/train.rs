@@ -127,6 +127,13 @@ pub struct TrainConfig {
     /// the new run shuffles as epoch `e` of any run with its seed. Part of the run's
     /// identity (a resumed fork must name the same source).
     pub init_from: Option<String>,
+    /// The training-input fingerprint ([`inputs_fingerprint`]) the `init_from` source
+    /// must carry when this run trains on other examples than its source did: a
+    /// fine-tune on part of the source's data (e.g. the newest examples, nearest a
+    /// chronological split's validation period). `None`: the source trained on this
+    /// run's own inputs, as a cool-down fork does. Either way a source trained on other
+    /// semantic IDs is refused. Part of the run's identity, as `init_from`.
+    pub init_from_inputs: Option<u64>,
 }
 
 /// How gradients are clipped to [`TrainConfig::grad_clip_norm`].
@@ -333,6 +340,7 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("grad_clip").or_insert(serde_json::json!("per-tensor"));
         map.entry("adam_epsilon").or_insert(serde_json::json!(1e-5));
         map.entry("init_from").or_insert(serde_json::Value::Null);
+        map.entry("init_from_inputs").or_insert(serde_json::Value::Null);
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
@@ -511,7 +519,8 @@ pub fn train_on_devices<B: AutodiffBackend>(
             let mut samples_seen = 0;
             if let Some(source) = &config.init_from {
                 let from;
-                (model, optim, from) = load_init_from::<B, _>(Path::new(source), model_config, inputs, model, optim, device)?;
+                let expected = config.init_from_inputs.unwrap_or(inputs);
+                (model, optim, from) = load_init_from::<B, _>(Path::new(source), model_config, expected, model, optim, device)?;
                 samples_seen = from.samples_seen;
                 tracing::info!(
                     source = %source,

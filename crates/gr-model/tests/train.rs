@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use burn::backend::Autodiff;
 use gr_model::eval::evaluate;
 use gr_model::{
-    GradClip, Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, train,
+    GradClip, Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, inputs_fingerprint, train,
 };
 
 use crate::common::{TestBackend, device, ids, layout, rng_lock, trie};
@@ -604,5 +604,33 @@ fn a_fork_continues_its_source_model_and_optimiser() {
     assert!(err.to_string().contains("state.json"), "{err}");
     for dir in [whole_dir, source_dir, fork_dir, run_dir("fork-shape"), run_dir("fork-nothing")] {
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A fine-tune on part of its source's examples (`init_from_inputs`: the fingerprint of
+/// the source's inputs): refused without it, as any fork on other examples is, and with
+/// the fingerprint of anything but the source's inputs; accepted with it, counting on
+/// from the source's examples.
+#[test]
+fn a_fine_tune_on_part_of_the_examples_forks_a_source_it_names_by_fingerprint() {
+    let _guard = rng_lock();
+    let ids = ids();
+    let data = examples();
+    let part = &data[data.len() / 2..];
+    let model_config = TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size()).with_dropout(0.0);
+    let run = |cfg: &TrainConfig, train_on: &[TrainExample], dir: &PathBuf| {
+        train::<TrainBackend>(&model_config, cfg, &ids, train_on, &data, dir, &device(), &mut |_| ControlFlow::Continue(()))
+    };
+    let source_dir = run_dir("tune-source");
+    let source = run(&config(1), &data, &source_dir).unwrap();
+    let fork = |inputs: Option<u64>| config(1).with_init_from(Some(source_dir.join("last").display().to_string())).with_init_from_inputs(inputs);
+    let err = run(&fork(None), part, &run_dir("tune-plain")).unwrap_err();
+    assert!(err.to_string().contains("other semantic IDs or training examples"), "{err}");
+    let err = run(&fork(Some(inputs_fingerprint(&ids, part))), part, &run_dir("tune-wrong")).unwrap_err();
+    assert!(err.to_string().contains("other semantic IDs or training examples"), "{err}");
+    let tuned = run(&fork(Some(inputs_fingerprint(&ids, &data))), part, &run_dir("tune")).unwrap();
+    assert_eq!(tuned.samples_seen, source.samples_seen + part.len() as u64, "the source's examples count");
+    for name in ["tune-source", "tune-plain", "tune-wrong", "tune"] {
+        let _ = std::fs::remove_dir_all(run_dir(name));
     }
 }

@@ -242,9 +242,10 @@ pub struct ExampleArgs {
     #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "train_limit")]
     pub train_sample: Option<usize>,
     /// Train on only the last N training examples, the newest: e.g. to fine-tune a
-    /// model (`--init-from`) on the period nearest the one it is evaluated on, where
-    /// what users take drifts over time. With `--train-sample`, the sample is drawn from
-    /// these N.
+    /// model on the period nearest the one it is evaluated on, where what users take
+    /// drifts over time. With `--init-from` (TIGER), the source is a run on all the
+    /// training examples (of the same IDs), which this run fine-tunes. With
+    /// `--train-sample`, the sample is drawn from these N.
     #[arg(long, value_parser = crate::cmd::args::positive, conflicts_with = "train_limit")]
     pub train_last: Option<usize>,
     /// Use only the first N validation examples (faster validation; all by default).
@@ -320,9 +321,13 @@ fn train_tiger_on<B: Backend>(args: &TigerArgs, devices: &[B::Device]) -> anyhow
         format!("reading {} (run `specgr semid fit {}` first)", semid_dir.display(), args.ids.fit_args())
     })?;
     let ids = semid.ids();
-    let (model_config, config) =
+    let (model_config, mut config) =
         tiger_configs(args, ids.layout().vocab_size() as usize, resolved.split.max_history())?;
     let (train, valid) = tiger_examples(args, &split);
+    if args.init_from.is_some() && args.examples.train_last.is_some() {
+        // A fine-tune on the newest examples forks a source that trained on all of them.
+        config = config.with_init_from_inputs(Some(gr_model::inputs_fingerprint(ids, &examples(&split.train))));
+    }
     let out = tiger_run_dir(args)?;
     // The model's identity goes into `best/` before training, so every model saved
     // there carries it; a `best/` of another model is refused rather than mixed with.
