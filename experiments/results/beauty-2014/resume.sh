@@ -16,6 +16,8 @@
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
 #   (`table1-ts/chain.sh`). They sleep until what they need has finished.
+# - The fine-tune probe of the time split's drift (`tiger-recent-ts/run.sh`), until its
+#   report exists.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
 # (the run scripts do it too). The binaries default to those the runs were started with,
@@ -29,7 +31,8 @@ cd "$(dirname "$0")/../../.."
 TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
 EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
 TABLE_BIN=${BIN:-/work/bins/specgr-tch-321d64d}   # Table 1 needs --method-draft-size (ac90c61+)
-for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN"; do
+TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # the fine-tune probe needs --train-last with --init-from
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -56,6 +59,11 @@ if run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leav
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"
+fi
+if [ -f runs/evals/tiger-recent-ts/recent20000-valid-s7/results.json ]; then :
+elif script_runs tiger-recent-ts/run.sh; then running "the fine-tune probe (tiger-recent-ts)"; else
+  SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/tiger-recent-ts/run.sh >> $L/tiger-recent.log 2>&1 &
+  started "the fine-tune probe (tiger-recent-ts)"
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
