@@ -11,13 +11,17 @@
 #   to Tables 1 and 2 (`table1-ts/`).
 # - The time-split TIGER chain (`tiger-paper-bs128/rerun-2026-12-06/chain.sh`): every step
 #   before SpecGR++ is done, so it resumes SpecGR++'s training. nice 5.
-# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), nice 5,
-#   sharing the second core with SpecGR++.
+# - SpecGR-KNN with the time split's verifier, the recency fine-tuned TIGER
+#   (`specgr-knn-recent-ts/run.sh`: its search on valid, then its full test), until its
+#   test report exists. It shares the second core with SpecGR++ while it runs.
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
 #   (`table1-ts/chain.sh`). They sleep until what they need has finished.
-# - The fine-tune probe of the time split's drift (`tiger-recent-ts/run.sh`), until its
-#   report exists.
+# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
+#   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
+#   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
+#   model Table 1 waits for). On a bigger machine, set LOO=1. `specgr-pp-ts/chain.sh`
+#   still starts it when SpecGR++'s search is done and its core is free.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
 # (the run scripts do it too). The binaries default to those the runs were started with,
@@ -31,7 +35,7 @@ cd "$(dirname "$0")/../../.."
 TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
 EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
 TABLE_BIN=${BIN:-/work/bins/specgr-tch-321d64d}   # Table 1 needs --method-draft-size (ac90c61+)
-TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # the fine-tune probe needs --train-last with --init-from
+TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # the latest code: SpecGR-KNN with the fine-tuned TIGER
 for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
@@ -54,16 +58,18 @@ else
     >> $L/tiger-paper-chain.log 2>&1 &
   started "the time-split TIGER chain (SpecGR++)"
 fi
-if run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
+experiments/results/beauty-2014/tiger-recent-ts/view.sh
+if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
+elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
   VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"
 fi
-if [ -f runs/evals/tiger-recent-ts/recent20000-valid-s7/results.json ]; then :
-elif script_runs tiger-recent-ts/run.sh; then running "the fine-tune probe (tiger-recent-ts)"; else
-  SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/tiger-recent-ts/run.sh >> $L/tiger-recent.log 2>&1 &
-  started "the fine-tune probe (tiger-recent-ts)"
+if [ -f runs/evals/ts-recent-specgr-knn/test/results.json ]; then :
+elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the fine-tuned TIGER"; else
+  SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh >> $L/specgr-knn-recent.log 2>&1 &
+  started "SpecGR-KNN with the fine-tuned TIGER (specgr-knn-recent-ts)"
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi

@@ -2,11 +2,11 @@
 # SpecGR_Aux's γ on valid as soon as UniSRec's run (../unisrec-converged/, "Rerun") has
 # reached its early stop, unattended: wait until `runs/beauty-2014/unisrec` holds a
 # finished model (its identity stamp names the embeddings instead of "unfinished") and its
-# lock is free (experiments/runs/run-lock.sh), link it into the time-split view (runs/eval-view/ts-cool2-e8, made by
-# ../tiger-paper-bs128/rerun-2026-12-06/chain.sh), and search γ on a seeded random 2,000
+# lock is free (experiments/runs/run-lock.sh), link it into the time-split view (runs/eval-view/ts-recent, made by
+# ../tiger-recent-ts/view.sh: TIGER = the recency fine-tune), and search γ on a seeded random 2,000
 # valid examples with experiments/runs/tune-specgr.sh: γ at δ 50, β 50 (its grid widens
 # while the best overall NDCG@50 sits at its edge, down to γ −20, up to −0.6), then δ and
-# β at that γ; reports and search.log under runs/evals/ts-specgr-aux/.
+# β at that γ; reports and search.log under runs/evals/ts-recent-specgr-aux/.
 # Its last line is read by ../table1-ts/chain.sh. Each γ's report is kept, so the same command resumes:
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-5c6eecf nohup experiments/results/beauty-2014/specgr-aux-ts/chain.sh \
@@ -15,14 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1
 U=runs/beauty-2014/unisrec
-view=runs/eval-view/ts-cool2-e8/beauty-2014
-[ -e $view/tiger-rqvae-paper ] || { echo "no view $view (run the TIGER rerun's chain.sh first)" >&2; exit 1; }
+experiments/results/beauty-2014/tiger-recent-ts/view.sh
+view=runs/eval-view/ts-recent/beauty-2014
 finished() { [ -f $U/inputs-stamp.json ] && ! grep -q '"unfinished"' $U/inputs-stamp.json; }
 . experiments/runs/run-lock.sh
 until finished && ! run_held $U; do sleep 60; done
 echo "== $(date -u +%FT%TZ) UniSRec finished: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"])' $U/last/state.json)"
 [ -e $view/unisrec ] || ln -s "$PWD/$U" $view/unisrec
 FIRST_METHODS=unisrec,tiger-c OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/tune-specgr.sh specgr-aux runs/evals/ts-specgr-aux --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 \
+  experiments/runs/tune-specgr.sh specgr-aux runs/evals/ts-recent-specgr-aux --dataset beauty-2014 --runs runs/eval-view/ts-recent \
   --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
-echo "== $(date -u +%FT%TZ) tuned: SpecGR_Aux $(tail -n 1 runs/evals/ts-specgr-aux/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
+echo "== $(date -u +%FT%TZ) tuned: SpecGR_Aux $(tail -n 1 runs/evals/ts-recent-specgr-aux/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"

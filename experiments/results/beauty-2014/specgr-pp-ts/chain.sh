@@ -4,12 +4,13 @@
 #
 # 1. Wait until stage 2's `last/state.json` says the stage is done (all its epochs, or
 #    stopped early) and the run's lock is free (experiments/runs/run-lock.sh).
-# 2. Link the model into the time-split view (runs/eval-view/ts-cool2-e8, made by
-#    ../tiger-paper-bs128/rerun-2026-12-06/chain.sh) and search γ on a seeded random
+# 2. Link the model into the time-split view (runs/eval-view/ts-recent, made by
+#    ../tiger-recent-ts/view.sh; SpecGR++ itself starts from the cool-down fork, not
+#    from the recency fine-tune, which came after it) and search γ on a seeded random
 #    2,000 valid examples with experiments/runs/tune-specgr.sh: γ at δ 50, β 50, the
 #    first γ also with the SpecGR++ encoder alone as a drafter (specgr-pp-drafter); then
-#    δ and β at that γ. Reports and search.log under runs/evals/ts-specgr-pp/.
-#    TIGER and SemanticKNN alone on the same examples: ../specgr-knn-ts/valid-tune/.
+#    δ and β at that γ. Reports and search.log under runs/evals/ts-recent-specgr-pp/.
+#    TIGER and SemanticKNN alone on the same examples: runs/evals/ts-recent-specgr-knn/.
 # 3. exec the leave-one-out TIGER from zero (../../beauty-2014-loo/tiger-paper-bs256/),
 #    which resumes from its last checkpoint if it has one, unless it already runs.
 #
@@ -21,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1
 P=runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper
-view=runs/eval-view/ts-cool2-e8/beauty-2014
-[ -e $view/tiger-rqvae-paper ] || { echo "no view $view (run the TIGER rerun's chain.sh first)" >&2; exit 1; }
+experiments/results/beauty-2014/tiger-recent-ts/view.sh
+view=runs/eval-view/ts-recent/beauty-2014
 finished() {
   python3 - $P/stage2/last/state.json <<'EOF' 2>/dev/null
 import json, sys
@@ -37,9 +38,9 @@ for st in sys.argv[1:]:
     s = json.load(open(st)); print(st.split("/")[-3], "epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"], end="; ")' $P/stage1/last/state.json $P/stage2/last/state.json)"
 [ -e $view/specgr-pp-rqvae-paper ] || ln -s "$PWD/$P" $view/specgr-pp-rqvae-paper
 FIRST_METHODS=specgr-pp-drafter OMP_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data} \
-  experiments/runs/tune-specgr.sh specgr-pp runs/evals/ts-specgr-pp --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 \
+  experiments/runs/tune-specgr.sh specgr-pp runs/evals/ts-recent-specgr-pp --dataset beauty-2014 --runs runs/eval-view/ts-recent \
   --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
-echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
+echo "== $(date -u +%FT%TZ) tuned: SpecGR++ $(tail -n 1 runs/evals/ts-recent-specgr-pp/search.log) (Table 1 picks it up: ../table1-ts/chain.sh)"
 mkdir -p runs/beauty-2014-loo/logs
 # It may already run (started by hand on a shared core); then this chain is done.
 if run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then

@@ -3,21 +3,21 @@
 # every method side by side, as soon as the γ of SpecGR_Aux and of SpecGR++ are tuned
 # on valid; unattended.
 #
-# 1. Wait until the searches of ../specgr-aux-ts/chain.sh and ../specgr-pp-ts/chain.sh
-#    have printed their result: the line `TUNED gamma=… delta=… beta=…` that ends
-#    runs/evals/ts-specgr-{aux,pp}/search.log. SpecGR-KNN's settings (γ −10, δ 50, β any)
-#    were tuned on the same 2,000 valid examples in ../specgr-knn-ts/ ("Rerun";
-#    GAMMA_KNN overrides γ).
-# 2. `specgr eval --part test` on the time-split view runs/eval-view/ts-cool2-e8 (TIGER =
-#    the rerun's cool-down fork's best, 1,378,640 examples; UniSRec trained to its early
-#    stop; SpecGR++ from that TIGER, both stages): TIGER, TIGER_C, SemanticKNN, UniSRec,
+# 1. Wait until the searches of ../specgr-knn-recent-ts/run.sh, ../specgr-aux-ts/chain.sh
+#    and ../specgr-pp-ts/chain.sh have printed their result: the line
+#    `TUNED gamma=… delta=… beta=…` that ends runs/evals/ts-recent-specgr-{knn,aux,pp}/search.log
+#    (each on the same seeded 2,000 valid examples).
+# 2. `specgr eval --part test` on the time-split view runs/eval-view/ts-recent
+#    (../tiger-recent-ts/view.sh; TIGER = the cool-down fork fine-tuned on the newest
+#    20,000 training examples, 1,418,640 examples seen; UniSRec trained to its early stop;
+#    SpecGR++ from the cool-down fork, both stages): TIGER, TIGER_C, SemanticKNN, UniSRec,
 #    SpecGR-KNN, SpecGR_Aux, SpecGR++, the SpecGR++ encoder alone, the rank and 2-stage
 #    ensembles of TIGER and UniSRec, and Popularity over the last 14 days, each SpecGR
 #    method at its own γ, δ and β (`--method-draft-size`, `--method-beam-size`; the
 #    others at δ 50, β 50), with the overlap of every pair's top 50 (K = 50, batch 32,
 #    the authors' second code version's choices). It needs a binary of ac90c61 or later.
 #
-# The report lands in runs/evals/ts-table1/test (moved there whole when the run ends;
+# The report lands in runs/evals/ts-recent-table1/test (moved there whole when the run ends;
 # a killed run starts over, so the report never mixes two runs), with targets.md:
 # targets.py here checks the issues' targets against it. Same command to resume:
 #
@@ -31,24 +31,26 @@ tuned() { # `gamma delta beta` of a finished search, or nothing while it runs
   [ -f "$1" ] && tail -n 1 "$1" | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'
 }
 while :; do
-  aux=$(tuned runs/evals/ts-specgr-aux/search.log || true)
-  pp=$(tuned runs/evals/ts-specgr-pp/search.log || true)
-  [ -n "$aux" ] && [ -n "$pp" ] && break
+  knn=$(tuned runs/evals/ts-recent-specgr-knn/search.log || true)
+  aux=$(tuned runs/evals/ts-recent-specgr-aux/search.log || true)
+  pp=$(tuned runs/evals/ts-recent-specgr-pp/search.log || true)
+  [ -n "$knn" ] && [ -n "$aux" ] && [ -n "$pp" ] && break
   sleep 60
 done
-g_knn=${GAMMA_KNN:--10}
+read -r g_knn d_knn b_knn <<<"$knn"
 read -r g_aux d_aux b_aux <<<"$aux"
 read -r g_pp d_pp b_pp <<<"$pp"
-out=runs/evals/ts-table1/test
+out=runs/evals/ts-recent-table1/test
 if [ ! -f $out/results.json ]; then
-  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN γ $g_knn δ 50; SpecGR_Aux γ $g_aux δ $d_aux β $b_aux; SpecGR++ γ $g_pp δ $d_pp β $b_pp ($SPECGR_BIN)"
+  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN γ $g_knn δ $d_knn β $b_knn; SpecGR_Aux γ $g_aux δ $d_aux β $b_aux; SpecGR++ γ $g_pp δ $d_pp β $b_pp ($SPECGR_BIN)"
   . experiments/runs/torch-env.sh
   mkdir -p "$(dirname $out)"
-  "$SPECGR_BIN" eval --dataset beauty-2014 --runs runs/eval-view/ts-cool2-e8 --ids rqvae --preset paper --part test \
+  "$SPECGR_BIN" eval --dataset beauty-2014 --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part test \
     --methods tiger,tiger-c,semantic-knn,unisrec,specgr-knn,specgr-aux,specgr-pp,specgr-pp-drafter,ensemble-rank,ensemble-2stage,popularity \
     --popularity-days 14 --overlap --k 50 --beam-size 50 \
     --method-threshold "specgr-knn=$g_knn,specgr-aux=$g_aux,specgr-pp=$g_pp" \
-    --method-draft-size "specgr-aux=$d_aux,specgr-pp=$d_pp" --method-beam-size "specgr-aux=$b_aux,specgr-pp=$b_pp" \
+    --method-draft-size "specgr-knn=$d_knn,specgr-aux=$d_aux,specgr-pp=$d_pp" \
+    --method-beam-size "specgr-knn=$b_knn,specgr-aux=$b_aux,specgr-pp=$b_pp" \
     --report $out.partial
   rm -rf $out && mv $out.partial $out
 fi

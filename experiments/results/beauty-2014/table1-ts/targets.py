@@ -2,7 +2,7 @@
 """The issues' targets, checked against a Table 1 report (`specgr eval --report`'s
 results.json), and the breakdown each miss asks for, as Markdown on stdout:
 
-    python3 experiments/results/beauty-2014/table1-ts/targets.py runs/evals/ts-table1/test/results.json
+    python3 experiments/results/beauty-2014/table1-ts/targets.py runs/evals/ts-recent-table1/test/results.json
 
 Targets (SpecGR-on-Beauty issue; TIGER issue, time split):
 - SpecGR_Aux and SpecGR++ overall NDCG@50 >= 1.10 x the better of TIGER and their own

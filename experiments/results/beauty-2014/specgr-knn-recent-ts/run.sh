@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SpecGR-KNN on the beauty-2014 time split with the recency fine-tuned TIGER as verifier
+# (the view of ../tiger-recent-ts/view.sh), unattended and resumable:
+# 1. γ, then δ and β, on the seeded random 2,000 valid examples of seed 42 (K = 50;
+#    experiments/runs/tune-specgr.sh; the first γ also runs TIGER and SemanticKNN alone on
+#    the same examples). Reports and search.log: runs/evals/ts-recent-specgr-knn/.
+# 2. The full test (19,544 examples) at the tuned settings: TIGER, SemanticKNN, SpecGR-KNN
+#    and Popularity over the last 14 days, side by side in one process, with the overlap of
+#    every pair's top 50: runs/evals/ts-recent-specgr-knn/test (moved there whole when it
+#    ends, so a killed run starts over).
+#
+#   SPECGR_BIN=/work/bins/specgr-tch-e88f4e4 nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh \
+#     >> runs/beauty-2014/logs/specgr-knn-recent.log 2>&1 &
+set -euo pipefail
+cd "$(dirname "$0")/../../../.."
+export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
+export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+experiments/results/beauty-2014/tiger-recent-ts/view.sh
+dir=runs/evals/ts-recent-specgr-knn
+tuned() { [ -f $dir/search.log ] && tail -n 1 $dir/search.log | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'; }
+t=$(tuned || true)
+if [ -z "$t" ]; then
+  FIRST_METHODS=tiger,semantic-knn experiments/runs/tune-specgr.sh specgr-knn $dir --dataset beauty-2014 \
+    --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
+  t=$(tuned)
+fi
+read -r g d b <<<"$t"
+out=$dir/test
+if [ ! -f $out/results.json ]; then
+  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN γ $g δ $d β $b ($SPECGR_BIN)"
+  . experiments/runs/torch-env.sh
+  "$SPECGR_BIN" eval --dataset beauty-2014 --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part test \
+    --methods tiger,semantic-knn,specgr-knn,popularity --popularity-days 14 --overlap --k 50 \
+    --threshold="$g" --draft-size "$d" --beam-size "$b" --report $out.partial
+  rm -rf $out && mv $out.partial $out
+fi
+echo "== $(date -u +%FT%TZ) done: $out"
