@@ -13,7 +13,8 @@
 #   before SpecGR++ is done, so it resumes SpecGR++'s training. nice 5.
 # - SpecGR-KNN with the time split's verifier, the recency fine-tuned TIGER
 #   (`specgr-knn-recent-ts/run.sh`: its search on valid, then its full test), until its
-#   test report exists. It shares the second core with SpecGR++ while it runs.
+#   test report exists, then its γ curve on a test sample (`gamma-curve.sh` there). They
+#   share the second core with SpecGR++ while they run.
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
 #   (`table1-ts/chain.sh`). They sleep until what they need has finished.
@@ -70,6 +71,11 @@ if [ -f runs/evals/ts-recent-specgr-knn/test/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the fine-tuned TIGER"; else
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh >> $L/specgr-knn-recent.log 2>&1 &
   started "SpecGR-KNN with the fine-tuned TIGER (specgr-knn-recent-ts)"
+fi
+if [ -f runs/evals/ts-recent-specgr-knn/test-curve/g-10/results.json ]; then :
+elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's γ curve on test"; else
+  SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve.log 2>&1 &
+  started "SpecGR-KNN's γ curve on test (specgr-knn-recent-ts/gamma-curve.sh)"
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
