@@ -44,6 +44,24 @@ pub enum UnseenDigits {
     },
 }
 
+/// What a drafted item's summed log-probability is divided by to give its score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Normalisation {
+    /// The number of digits scored (the paper's Eq. 2 and both reference versions):
+    /// an unseen item scored over fewer digits than an in-sample one is divided by
+    /// fewer. The default.
+    #[default]
+    ScoredDigits,
+    /// The full semantic ID's number of digits, whatever was scored: an unscored digit
+    /// of an unseen item counts as log-probability 0, as an in-sample item's last,
+    /// nearly determined digits almost do. Ours, not the paper's: with the paper's
+    /// rule an unseen item and an in-sample item that share the same scored prefix get
+    /// scores a factor (digits / scored digits) apart, and unseen items rank below
+    /// in-sample ones wherever the verifier is sure of the later digits (measured on
+    /// Beauty: `experiments/results/beauty-2014/specgr-knn-ts/`).
+    AllDigits,
+}
+
 /// The settings of one SpecGR run.
 ///
 /// Defaults follow the paper and the reference V1 (see each field); the switches
@@ -78,6 +96,9 @@ pub struct SpecGrConfig {
     pub selection: Selection,
     /// How many digits of an unseen item are scored (with `likelihood_adjustment`).
     pub unseen_digits: UnseenDigits,
+    /// What a draft's summed log-probability is divided by.
+    #[serde(default)]
+    pub normalisation: Normalisation,
 }
 
 impl Default for SpecGrConfig {
@@ -103,6 +124,7 @@ impl SpecGrConfig {
             redraft_from: RedraftFrom::default(),
             selection: Selection::default(),
             unseen_digits: UnseenDigits::default(),
+            normalisation: Normalisation::default(),
         }
     }
 

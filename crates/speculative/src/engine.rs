@@ -19,7 +19,7 @@ use std::time::Instant;
 use rec_core::{DraftFilter, Drafter, ItemSet, PrefixFilter, Query};
 use recdata::ItemId;
 
-use crate::config::SpecGrConfig;
+use crate::config::{Normalisation, SpecGrConfig};
 use rec_core::{Result, SpecError};
 use crate::fill::{Candidate, assemble};
 use crate::space::{ItemSpace, Recommendation};
@@ -342,7 +342,13 @@ impl<'a> SpecGr<'a> {
             check_len("verifier candidate scores", lps.len(), mine.len())?;
             for (&(item, digits), lp) in mine.iter().zip(lps) {
                 check_len("verifier digit log-probabilities", lp.len(), digits)?;
-                let score = mean_log_prob(lp, digits);
+                let score = match cfg.normalisation {
+                    Normalisation::ScoredDigits => mean_log_prob(lp, digits),
+                    Normalisation::AllDigits if digits > 0 => {
+                        lp[..digits].iter().sum::<f32>() / self.space.num_digits().max(digits) as f32
+                    }
+                    Normalisation::AllDigits => f32::NEG_INFINITY,
+                };
                 let accepted = score > cfg.threshold;
                 let state = &mut states[q];
                 state.accepted += usize::from(accepted);

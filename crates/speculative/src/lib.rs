@@ -8,7 +8,7 @@ mod fill;
 mod space;
 mod stats;
 
-pub use config::{RedraftFrom, Selection, SpecGrConfig, UnseenDigits};
+pub use config::{Normalisation, RedraftFrom, Selection, SpecGrConfig, UnseenDigits};
 pub use engine::{Output, Request, SpecGr};
 pub use space::{ItemSpace, Recommendation, Source};
 pub use stats::{RoundStats, StepStats};

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
-use speculative::{ItemSpace, Output, Request, Selection, Source, SpecGr, SpecGrConfig, baselines};
+use speculative::{ItemSpace, Normalisation, Output, Request, Selection, Source, SpecGr, SpecGrConfig, baselines};
 
 use crate::common::{TableDrafter, TableVerifier, catalogue, first, histories, items};
 
@@ -118,6 +118,41 @@ fn with_threshold_minus_infinity_the_first_drafts_are_ranked_by_score() {
     check(k, Selection::DraftingOrder);
     check(15, Selection::DraftingOrder);
     check(15, Selection::BestScore);
+}
+
+#[test]
+fn normalising_by_all_digits_divides_an_unseen_items_sum_by_the_full_length() {
+    let ids = catalogue(ITEMS, 4);
+    let verifier = TableVerifier::new(5, Some(PrefixTrie::from_ids(&ids)));
+    let drafter = TableDrafter::new(6, ITEMS);
+    let hs = histories(4, ITEMS, 7);
+    let (k, draft_size) = (6, 20);
+    let cfg = SpecGrConfig {
+        normalisation: Normalisation::AllDigits,
+        ..SpecGrConfig::new(k, draft_size, 5, f32::NEG_INFINITY)
+    };
+    let out = run(&cfg, &ids, &verifier, &drafter, &hs);
+    let mut unseen_drafted = 0;
+    for (q, h) in hs.iter().enumerate() {
+        // Oracle: the sum over the scored digits (4, or 3 for an unseen item), over 4.
+        let drafted: Vec<ItemId> = drafter.ranking(h).into_iter().take(draft_size).collect();
+        unseen_drafted += drafted.iter().filter(|i| i.index() >= IN_SAMPLE).count();
+        let mut expected: Vec<(ItemId, f32)> = drafted
+            .iter()
+            .map(|&i| (i, oracle_score(&verifier, &ids, h, i) * if i.index() < IN_SAMPLE { 1.0 } else { 0.75 }))
+            .collect();
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+        expected.truncate(k);
+        let got: Vec<(ItemId, f32)> = out.lists[q].iter().map(|r| (r.item, r.score)).collect();
+        assert_eq!(
+            got.iter().map(|g| g.0).collect::<Vec<_>>(),
+            expected.iter().map(|e| e.0).collect::<Vec<_>>()
+        );
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g.1 - e.1).abs() < 1e-5, "score {} vs oracle {}", g.1, e.1);
+        }
+    }
+    assert!(unseen_drafted > 0, "the check needs unseen drafts");
 }
 
 #[test]

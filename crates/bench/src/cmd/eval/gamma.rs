@@ -22,6 +22,10 @@ pub fn tune_dir(run_dir: &recdata::RunDir, ids: crate::cmd::IdsName, preset: gr_
     run_dir.tune(&ids.name(), preset.name())
 }
 
+fn scored_digits() -> String {
+    "scored-digits".to_owned()
+}
+
 /// The settings a tuned γ depends on besides the models: a γ tuned under other ones is
 /// not used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +34,9 @@ pub struct TuneSettings {
     pub reference: String,
     /// `--unseen-digits`, when given.
     pub unseen_digits: Option<String>,
+    /// `--normalisation` (γ files from before it existed were tuned with `scored-digits`).
+    #[serde(default = "scored_digits")]
+    pub normalisation: String,
     /// `--without`.
     pub without: Vec<String>,
     /// `--k`.
@@ -49,6 +56,7 @@ impl TuneSettings {
         Self {
             reference: name(args.spec.reference.to_possible_value()),
             unseen_digits: args.spec.unseen_digits.map(|u| name(u.to_possible_value())),
+            normalisation: name(args.spec.normalisation.to_possible_value()),
             without: args.spec.without.iter().map(|c| name(c.to_possible_value())).collect(),
             k: args.spec.k,
             draft_size: args.spec.draft_size,
@@ -74,6 +82,7 @@ impl TuneSettings {
         };
         check("--reference", self.reference.clone(), tuned.reference.clone());
         check("--unseen-digits", format!("{:?}", self.unseen_digits), format!("{:?}", tuned.unseen_digits));
+        check("--normalisation", self.normalisation.clone(), tuned.normalisation.clone());
         check("--without", format!("{:?}", self.without), format!("{:?}", tuned.without));
         check("--k", self.k.to_string(), tuned.k.to_string());
         check("--draft-size", self.draft_size.to_string(), tuned.draft_size.to_string());

@@ -149,6 +149,12 @@ pub struct SpecGrArgs {
     /// the two versions' choices makes a difference.
     #[arg(long, value_enum)]
     pub unseen_digits: Option<UnseenScoring>,
+    /// What a draft's summed log-probability is divided by: `scored-digits` (the
+    /// paper's Eq. 2, both reference versions) or `all-digits` (ours: the full ID's
+    /// length, so an unseen item scored over a shorter prefix is not divided by less
+    /// than an in-sample item; docs/reproduction.md).
+    #[arg(long, value_enum, default_value = "scored-digits")]
+    pub normalisation: Normalising,
     /// SpecGR components to switch off (the paper's Table 3): `inductive-drafting`
     /// (δ = 0), `likelihood-adjustment`, `guided-redrafting`, `rerank`, `adaptive-exit`.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -175,6 +181,15 @@ pub enum UnseenScoring {
     /// The code prefix shared with an in-sample item: at least 3 digits for SpecGR++,
     /// 2 with another drafter (v2).
     SharedPrefix,
+}
+
+/// What a draft's summed log-probability is divided by (`--normalisation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Normalising {
+    /// The digits scored (the paper's Eq. 2).
+    ScoredDigits,
+    /// The full semantic ID's digits (ours).
+    AllDigits,
 }
 
 /// A SpecGR component an ablation switches off.

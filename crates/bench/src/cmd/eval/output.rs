@@ -3,7 +3,7 @@
 use recdata::metrics::{Subset, SubsetMetrics};
 use speculative::StepStats;
 
-use super::EvalArgs;
+use super::{EvalArgs, Normalising};
 use super::gamma::Gammas;
 use super::method::MethodId;
 
@@ -148,9 +148,13 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
         args.run.ids,
         name(&|| args.tiger_beams.to_possible_value()),
         name(&|| args.spec.reference.to_possible_value()),
-        match args.spec.unseen_digits {
-            Some(u) => format!(" (unseen items scored by {})", name(&|| u.to_possible_value())),
-            None => String::new(),
+        match (args.spec.unseen_digits, args.spec.normalisation) {
+            (None, Normalising::ScoredDigits) => String::new(),
+            (u, n) => format!(
+                " (unseen items scored by {}, scores normalised by {})",
+                u.map_or_else(|| "the version's rule".to_owned(), |u| name(&|| u.to_possible_value())),
+                name(&|| n.to_possible_value())
+            ),
         },
         args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>().join(", "),
         match args.subset_size {
@@ -191,6 +195,7 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
                 "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
                 "reference": name(&|| args.spec.reference.to_possible_value()),
                 "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
+                "normalisation": name(&|| args.spec.normalisation.to_possible_value()),
                 "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
                 "ids": args.run.ids.name(), "preset": args.run.preset.name(),
                 "subset_size": args.subset_size, "score_chunk": args.score_chunk,

@@ -7,7 +7,7 @@ use gr_model::{Constraint, Tiger, TigerVerifier};
 use speculative::{Request, SpecGr, SpecGrConfig};
 
 use super::super::method::{Method, MethodId, Output};
-use super::super::{Component, EvalArgs, Reference, UnseenScoring};
+use super::super::{Component, EvalArgs, Normalising, Reference, UnseenScoring};
 use super::Resources;
 use crate::cmd::specgr_pp::SpecGrPpEval;
 
@@ -25,6 +25,10 @@ pub fn spec_config(args: &EvalArgs, method: MethodId, gamma: f32) -> SpecGrConfi
         Some(UnseenScoring::SharedPrefix) => c.unseen_digits = speculative::UnseenDigits::SharedPrefix { min: min_shared },
         None => {}
     }
+    c.normalisation = match args.spec.normalisation {
+        Normalising::ScoredDigits => speculative::Normalisation::ScoredDigits,
+        Normalising::AllDigits => speculative::Normalisation::AllDigits,
+    };
     for component in &args.spec.without {
         match component {
             Component::InductiveDrafting => c.draft_size = 0,
