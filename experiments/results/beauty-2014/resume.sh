@@ -13,7 +13,8 @@
 #   before SpecGR++ is done, so it resumes SpecGR++'s training. nice 5.
 # - SpecGR-KNN with the time split's verifier, the recency fine-tuned TIGER
 #   (`specgr-knn-recent-ts/run.sh`: its search on valid, then its full test), until its
-#   test report exists, then its γ curve on a test sample (`gamma-curve.sh` there). They
+#   test report exists, then its γ curve on a test sample (`gamma-curve.sh` there), and
+#   the same with all-digits normalisation (`all-digits.sh` there, binary 592d457+). They
 #   share the second core with SpecGR++ while they run.
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
@@ -71,6 +72,12 @@ if [ -f runs/evals/ts-recent-specgr-knn/test/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the fine-tuned TIGER"; else
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh >> $L/specgr-knn-recent.log 2>&1 &
   started "SpecGR-KNN with the fine-tuned TIGER (specgr-knn-recent-ts)"
+fi
+if [ -f runs/evals/ts-recent-specgr-knn-all/test/results.json ]; then :
+elif script_runs specgr-knn-recent-ts/all-digits.sh; then running "SpecGR-KNN all-digits"; else
+  SPECGR_BIN=${BIN:-/work/bins/specgr-tch-592d457} nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
+    >> $L/specgr-knn-all.log 2>&1 &
+  started "SpecGR-KNN with all-digits normalisation (specgr-knn-recent-ts/all-digits.sh)"
 fi
 if [ -f runs/evals/ts-recent-specgr-knn/test-curve/g-10/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's γ curve on test"; else
