@@ -75,7 +75,7 @@ elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the 
 fi
 if [ -f runs/evals/ts-recent-specgr-knn-all/test/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/all-digits.sh; then running "SpecGR-KNN all-digits"; else
-  SPECGR_BIN=${BIN:-/work/bins/specgr-tch-592d457} nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
+  SPECGR_BIN=${BIN:-/work/bins/specgr-tch-c78310b} nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
     >> $L/specgr-knn-all.log 2>&1 &
   started "SpecGR-KNN with all-digits normalisation (specgr-knn-recent-ts/all-digits.sh)"
 fi

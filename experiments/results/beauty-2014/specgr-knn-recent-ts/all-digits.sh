@@ -8,7 +8,7 @@
 #    Popularity on the same examples: run.sh's test/): runs/evals/ts-recent-specgr-knn-all/test.
 # Needs a binary of 592d457 or later. Resumes as run.sh does:
 #
-#   SPECGR_BIN=/work/bins/specgr-tch-592d457 nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
+#   SPECGR_BIN=/work/bins/specgr-tch-c78310b nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
 #     >> runs/beauty-2014/logs/specgr-knn-all.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
