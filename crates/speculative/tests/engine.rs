@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use recdata::ItemId;
 use semid::{PrefixTrie, SemanticIds};
-use speculative::{ItemSpace, Normalisation, Output, Request, Selection, Source, SpecGr, SpecGrConfig, baselines};
+use speculative::{
+    ItemSpace, Normalisation, Output, Recommendation, Request, Selection, Source, SpecGr, SpecGrConfig, baselines,
+};
 
 use crate::common::{TableDrafter, TableVerifier, catalogue, first, histories, items};
 
@@ -27,6 +29,20 @@ fn run(
 fn oracle_score(v: &TableVerifier, ids: &SemanticIds, history: &[ItemId], item: ItemId) -> f32 {
     let digits = if item.index() < IN_SAMPLE { 4 } else { 3 };
     v.sequence(history, &ids.codes(item.0)[..digits]) / digits as f32
+}
+
+/// That `list` holds the best `k` of `expected` (item, oracle score), best first, with
+/// the oracle's scores.
+fn assert_best_k_by_score(list: &[Recommendation], mut expected: Vec<(ItemId, f32)>, k: usize) {
+    expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+    expected.truncate(k);
+    assert_eq!(
+        list.iter().map(|r| r.item).collect::<Vec<_>>(),
+        expected.iter().map(|e| e.0).collect::<Vec<_>>()
+    );
+    for (r, e) in list.iter().zip(&expected) {
+        assert!((r.score - e.1).abs() < 1e-5, "score {} vs oracle {}", r.score, e.1);
+    }
 }
 
 #[test]
@@ -96,16 +112,7 @@ fn with_threshold_minus_infinity_the_first_drafts_are_ranked_by_score() {
             if selection == Selection::DraftingOrder {
                 expected.truncate(k);
             }
-            expected.sort_by(|a, b| b.1.total_cmp(&a.1));
-            expected.truncate(k);
-            let got: Vec<(ItemId, f32)> = out.lists[q].iter().map(|r| (r.item, r.score)).collect();
-            assert_eq!(
-                got.iter().map(|g| g.0).collect::<Vec<_>>(),
-                expected.iter().map(|e| e.0).collect::<Vec<_>>()
-            );
-            for (g, e) in got.iter().zip(&expected) {
-                assert!((g.1 - e.1).abs() < 1e-5, "score {} vs oracle {}", g.1, e.1);
-            }
+            assert_best_k_by_score(&out.lists[q], expected, k);
             assert!(out.lists[q].iter().all(|r| r.source == Source::Accepted));
         }
         // Everything drafted in round 0 is accepted, so every query exits after one round.
@@ -137,20 +144,11 @@ fn normalising_by_all_digits_divides_an_unseen_items_sum_by_the_full_length() {
         // Oracle: the sum over the scored digits (4, or 3 for an unseen item), over 4.
         let drafted: Vec<ItemId> = drafter.ranking(h).into_iter().take(draft_size).collect();
         unseen_drafted += drafted.iter().filter(|i| i.index() >= IN_SAMPLE).count();
-        let mut expected: Vec<(ItemId, f32)> = drafted
+        let expected: Vec<(ItemId, f32)> = drafted
             .iter()
             .map(|&i| (i, oracle_score(&verifier, &ids, h, i) * if i.index() < IN_SAMPLE { 1.0 } else { 0.75 }))
             .collect();
-        expected.sort_by(|a, b| b.1.total_cmp(&a.1));
-        expected.truncate(k);
-        let got: Vec<(ItemId, f32)> = out.lists[q].iter().map(|r| (r.item, r.score)).collect();
-        assert_eq!(
-            got.iter().map(|g| g.0).collect::<Vec<_>>(),
-            expected.iter().map(|e| e.0).collect::<Vec<_>>()
-        );
-        for (g, e) in got.iter().zip(&expected) {
-            assert!((g.1 - e.1).abs() < 1e-5, "score {} vs oracle {}", g.1, e.1);
-        }
+        assert_best_k_by_score(&out.lists[q], expected, k);
     }
     assert!(unseen_drafted > 0, "the check needs unseen drafts");
 }
