@@ -18,7 +18,9 @@
 #   share the second core with SpecGR++ while they run.
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
-#   (`table1-ts/chain.sh`). They sleep until what they need has finished.
+#   (`table1-ts/chain.sh`); and the same searches with all-digits normalisation, then
+#   their full test beside Table 1 (`all-digits-ts/chain.sh`, after each of those). They
+#   sleep until what they need has finished.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
 #   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
@@ -37,8 +39,9 @@ cd "$(dirname "$0")/../../.."
 TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
 EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
 TABLE_BIN=${BIN:-/work/bins/specgr-tch-321d64d}   # Table 1 needs --method-draft-size (ac90c61+)
-TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # the latest code: SpecGR-KNN with the fine-tuned TIGER
-for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN"; do
+TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # SpecGR-KNN with the fine-tuned TIGER
+NORM_BIN=${BIN:-/work/bins/specgr-tch-c78310b}    # --normalisation all-digits (592d457+)
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -75,7 +78,7 @@ elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the 
 fi
 if [ -f runs/evals/ts-recent-specgr-knn-all/test/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/all-digits.sh; then running "SpecGR-KNN all-digits"; else
-  SPECGR_BIN=${BIN:-/work/bins/specgr-tch-c78310b} nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
+  SPECGR_BIN=$NORM_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
     >> $L/specgr-knn-all.log 2>&1 &
   started "SpecGR-KNN with all-digits normalisation (specgr-knn-recent-ts/all-digits.sh)"
 fi
@@ -84,10 +87,11 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve.log 2>&1 &
   started "SpecGR-KNN's γ curve on test (specgr-knn-recent-ts/gamma-curve.sh)"
 fi
-for chain in specgr-aux-ts specgr-pp-ts table1-ts; do
+for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   bin=$EVAL_BIN
   [ $chain = table1-ts ] && bin=$TABLE_BIN
+  [ $chain = all-digits-ts ] && bin=$NORM_BIN
   SPECGR_BIN=$bin nohup experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done

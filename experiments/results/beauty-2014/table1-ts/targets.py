@@ -11,14 +11,20 @@ Targets (SpecGR-on-Beauty issue; TIGER issue, time split):
 - TIGER's in-sample Recall@50 >= UniSRec's.
 The breakdown of each SpecGR method: what its drafter alone reaches (recall it can
 keep at most when every draft is accepted), what the method keeps, acceptance by
-round (from the report's notes), and the in-sample ranking against TIGER's and the
-drafter's. Only what the report holds is used; a method it lacks is said to be missing.
+round (from the report's notes), the in-sample ranking against TIGER's and the
+drafter's, and the gap to the target split by subset with the routing ceiling
+(experiments/scripts/subset_breakdown.py). Only what the report holds is used; a method
+it lacks is said to be missing.
 """
 import json
+import os
 import re
 import sys
 
-DRAFTER = {"specgr-knn": "semantic-knn", "specgr-aux": "unisrec", "specgr-pp": "specgr-pp-drafter"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../scripts"))
+import subset_breakdown  # noqa: E402
+
+DRAFTER = subset_breakdown.DRAFTER
 
 
 def main(path):
@@ -74,6 +80,8 @@ def main(path):
         if m:
             rounds = re.findall(r"(r\d+): (\d+) drafted, (\d+) accepted \(([\d.]+)%\)", m.group(2))
             print(f"- {m.group(1)}: " + ", ".join(f"{r} {pct} %" for r, _, _, pct in rounds))
+    print("\n## The gap to the target by subset, and the routing ceiling\n")
+    subset_breakdown.breakdown(*subset_breakdown.merge([path]))
 
 
 if __name__ == "__main__":
