@@ -14,7 +14,8 @@
 # - SpecGR-KNN with the time split's verifier, the recency fine-tuned TIGER
 #   (`specgr-knn-recent-ts/run.sh`: its search on valid, then its full test), until its
 #   test report exists, then its γ curve on a test sample (`gamma-curve.sh` there), and
-#   the same with all-digits normalisation (`all-digits.sh` there, binary 592d457+). They
+#   the same with all-digits normalisation (`all-digits.sh` there, binary 592d457+; then
+#   its γ curve, `NORMALISATION=all-digits gamma-curve.sh`). They
 #   share the second core with SpecGR++ while they run.
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
@@ -86,6 +87,12 @@ if [ -f runs/evals/ts-recent-specgr-knn/test-curve/g-10/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's γ curve on test"; else
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve.log 2>&1 &
   started "SpecGR-KNN's γ curve on test (specgr-knn-recent-ts/gamma-curve.sh)"
+fi
+if [ -f runs/evals/ts-recent-specgr-knn-all/test-curve/g-10/results.json ]; then :
+elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's γ curve on test"; else
+  NORMALISATION=all-digits GAMMAS="-1.4 -3 -6 -10" SPECGR_BIN=$NORM_BIN nohup \
+    experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve-all.log 2>&1 &
+  started "SpecGR-KNN's all-digits γ curve on test (NORMALISATION=all-digits gamma-curve.sh)"
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
