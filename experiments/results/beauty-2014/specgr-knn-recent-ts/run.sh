@@ -11,26 +11,43 @@
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-e88f4e4 nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh \
 #     >> runs/beauty-2014/logs/specgr-knn-recent.log 2>&1 &
+#
+# NORMALISATION=all-digits (`specgr eval --normalisation all-digits`, ours: README.md
+# here, "All-digits normalisation"; a binary of 592d457 or later) tunes and tests the
+# same way with that normalisation, SpecGR-KNN alone (the other methods are in the
+# reports above, on the same examples): runs/evals/ts-recent-specgr-knn-all/
+# (`all-digits.sh` here).
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 dir=runs/evals/ts-recent-specgr-knn
+first=tiger,semantic-knn
+test_methods=tiger,semantic-knn,specgr-knn,popularity
+norm=()
+case ${NORMALISATION:-scored-digits} in
+  scored-digits) ;;
+  all-digits)
+    dir=$dir-all first="" test_methods=specgr-knn norm=(--normalisation all-digits) ;;
+  *) echo "run.sh: NORMALISATION must be scored-digits or all-digits, not $NORMALISATION" >&2; exit 2 ;;
+esac
 tuned() { [ -f $dir/search.log ] && tail -n 1 $dir/search.log | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'; }
 t=$(tuned || true)
 if [ -z "$t" ]; then
-  FIRST_METHODS=tiger,semantic-knn experiments/runs/tune-specgr.sh specgr-knn $dir --dataset beauty-2014 \
+  FIRST_METHODS=$first experiments/runs/tune-specgr.sh specgr-knn $dir --dataset beauty-2014 "${norm[@]}" \
     --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
   t=$(tuned)
 fi
 read -r g d b <<<"$t"
 out=$dir/test
 if [ ! -f $out/results.json ]; then
-  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN γ $g δ $d β $b ($SPECGR_BIN)"
+  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) full test: SpecGR-KNN ${norm[*]} γ $g δ $d β $b ($SPECGR_BIN)"
   . experiments/runs/torch-env.sh
+  extra=()
+  [ $test_methods = specgr-knn ] || extra=(--popularity-days 14 --overlap)
   "$SPECGR_BIN" eval --dataset beauty-2014 --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part test \
-    --methods tiger,semantic-knn,specgr-knn,popularity --popularity-days 14 --overlap --k 50 \
+    --methods $test_methods "${extra[@]}" "${norm[@]}" --k 50 \
     --threshold="$g" --draft-size "$d" --beam-size "$b" --report $out.partial
   rm -rf $out && mv $out.partial $out
 fi
