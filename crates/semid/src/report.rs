@@ -42,6 +42,12 @@ pub struct FitReport {
     pub unique_prefix_share: f64,
     /// Largest number of items sharing one code prefix.
     pub largest_collision_group: usize,
+    /// Unseen (not fitted) items by how many leading code digits (identification digit
+    /// excluded, 0..=levels) they share with some fitted item: entry `d` counts those
+    /// whose longest such prefix has `d` digits. The verifier scores an unseen item over
+    /// that prefix, and TIGER gives a code combination it never saw a low probability,
+    /// so the fewer digits shared, the lower an unseen item's score.
+    pub unseen_by_shared_digits: Vec<usize>,
     /// Mean squared reconstruction error per dimension over all items (RQ-VAE: of the
     /// decoder output; residual k-means: of the summed codewords; none for hierarchical k-means).
     pub reconstruction_mse: Option<f64>,
@@ -93,11 +99,31 @@ impl FitReport {
             levels,
             unique_prefix_share: ids.unique_prefix_share(),
             largest_collision_group: ids.largest_collision_group(),
+            unseen_by_shared_digits: unseen_by_shared_digits(ids, in_sample),
             reconstruction_mse: None,
             fit_seconds: 0.0,
             encode_seconds: 0.0,
         }
     }
+}
+
+/// See [`FitReport::unseen_by_shared_digits`].
+#[cfg(feature = "fit")]
+fn unseen_by_shared_digits(ids: &SemanticIds, in_sample: &[bool]) -> Vec<usize> {
+    let levels = ids.layout().levels();
+    let fitted = |item: usize| in_sample.get(item).copied().unwrap_or(false);
+    let mut counts = vec![0; levels + 1];
+    let seen = crate::PrefixTrie::build(
+        levels,
+        (0..ids.len()).filter(|&i| fitted(i)).map(|i| (i as u32, &ids.codes(i as u32)[..levels])),
+    );
+    // Every row has `levels` code digits, so the build cannot fail; an empty table of
+    // fitted items shares nothing.
+    let Ok(seen) = seen else { return counts };
+    for item in (0..ids.len()).filter(|&i| !fitted(i)) {
+        counts[seen.shared_prefix_len(&ids.codes(item as u32)[..levels])] += 1;
+    }
+    counts
 }
 
 impl FitReport {
@@ -162,6 +188,20 @@ impl fmt::Display for FitReport {
             "  largest collision group: {}",
             self.largest_collision_group
         )?;
+        let unseen: usize = self.unseen_by_shared_digits.iter().sum();
+        if unseen > 0 {
+            let shares: Vec<String> = self
+                .unseen_by_shared_digits
+                .iter()
+                .enumerate()
+                .map(|(d, &n)| format!("{d}: {n} ({:.1}%)", 100.0 * n as f64 / unseen as f64))
+                .collect();
+            writeln!(
+                f,
+                "  unseen items by code digits shared with a fitted item: {}",
+                shares.join(", ")
+            )?;
+        }
         if let Some(mse) = self.reconstruction_mse {
             writeln!(f, "  reconstruction MSE: {mse:.6}")?;
         }
@@ -193,6 +233,7 @@ mod tests {
             }],
             unique_prefix_share: unique,
             largest_collision_group: 3,
+            unseen_by_shared_digits: vec![0; 2],
             reconstruction_mse: None,
             fit_seconds: 0.0,
             encode_seconds: 0.0,
@@ -209,5 +250,38 @@ mod tests {
         assert!(w[1].starts_with("46 % of items share"), "{w:?}");
         // Beauty's fit: 12,101 items, most codes used, prefixes unique: nothing to say.
         assert!(report(256, 250, 12_101, 0.97).warnings().is_empty());
+    }
+
+    /// The histogram against a brute force over every fitted item's prefixes: with
+    /// K = 4, 3 levels, some seeded codes and fitted flags.
+    #[cfg(feature = "fit")]
+    #[test]
+    fn unseen_items_are_counted_by_the_digits_they_share_with_a_fitted_item() {
+        use crate::TokenLayout;
+        let layout = TokenLayout::new(3, 4).unwrap();
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let codes: Vec<u32> = (0..60 * 3).map(|_| next() % 4).collect();
+        let in_sample: Vec<bool> = (0..60).map(|_| next() % 3 != 0).collect();
+        let ids = SemanticIds::from_codes(layout, &codes).unwrap();
+        let got = unseen_by_shared_digits(&ids, &in_sample);
+        let mut want = vec![0; 4];
+        for u in (0..60).filter(|&i| !in_sample[i]) {
+            let row = &codes[u * 3..u * 3 + 3];
+            let shared = (0..60)
+                .filter(|&i| in_sample[i])
+                .map(|i| row.iter().zip(&codes[i * 3..i * 3 + 3]).take_while(|(a, b)| a == b).count())
+                .max()
+                .unwrap_or(0);
+            want[shared] += 1;
+        }
+        assert_eq!(got, want);
+        assert_eq!(got.iter().sum::<usize>(), in_sample.iter().filter(|&&s| !s).count());
+        assert!(got.iter().filter(|&&n| n > 0).count() >= 2, "a test that sees one bucket only: {got:?}");
+        // No fitted item: nothing is shared.
+        assert_eq!(unseen_by_shared_digits(&ids, &[false; 60]), vec![60, 0, 0, 0]);
     }
 }
