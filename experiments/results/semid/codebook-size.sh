@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # RQ-VAE semantic IDs of beauty-2014 at several codebook sizes K, to see how many unseen
 # items share a code prefix with an in-sample item (the fit report's line "unseen items
-# by code digits shared with a fitted item", ebc2a4f+). The verifier scores an unseen
+# by code digits shared with a fitted item", dd8e406+). The verifier scores an unseen
 # item over that prefix, and TIGER gives a code combination it never saw a low
 # probability. Each K in its own runs directory, runs/semid-k<K>/ (the embeddings are
 # linked from runs/beauty-2014/embeddings, which must exist). Seed 42, the default
