@@ -20,8 +20,10 @@
 # - The waiting chains: SpecGR_Aux's and SpecGR++'s searches on valid
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
 #   (`table1-ts/chain.sh`); and the same searches with all-digits normalisation, then
-#   their full test beside Table 1 (`all-digits-ts/chain.sh`, after each of those). They
-#   sleep until what they need has finished.
+#   their full test beside Table 1 (`all-digits-ts/chain.sh`, after each of those); and
+#   the time split's TIGER on K = 108 IDs, on the core UniSRec frees, once SpecGR_Aux's
+#   search is done (`tiger-k108-ts/chain.sh`). They sleep until what they need has
+#   finished.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
 #   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
@@ -94,11 +96,11 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
     experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve-all.log 2>&1 &
   started "SpecGR-KNN's all-digits γ curve on test (NORMALISATION=all-digits gamma-curve.sh)"
 fi
-for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts; do
+for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   bin=$EVAL_BIN
   [ $chain = table1-ts ] && bin=$TABLE_BIN
-  [ $chain = all-digits-ts ] && bin=$NORM_BIN
+  [ $chain = all-digits-ts ] || [ $chain = tiger-k108-ts ] && bin=$NORM_BIN
   SPECGR_BIN=$bin nohup experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done

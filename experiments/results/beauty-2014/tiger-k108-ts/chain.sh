@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The time split's TIGER again, on RQ-VAE IDs with K = 108 codes a level instead of 256
+# (the authors' scaling, K ≈ √n of the in-sample items; at K = 256, 61 % of the unseen
+# items share only their first code digit with an in-sample item, at K = 108 25 %:
+# ../../semid/beauty.md, "Codebook size"), with the same recipe as the K = 256 verifier,
+# unattended and resumable. Everything lives in its own runs root, runs/semid-k108
+# (embeddings linked from runs/beauty-2014):
+# 0. The K = 108 IDs (../../semid/codebook-size.sh), if missing.
+# 1. Unless NOW=1, wait until SpecGR_Aux's search has ended (../specgr-aux-ts/chain.sh:
+#    then UniSRec's core is free until Table 1).
+# 2. The constant-rate run (batch 128, 1e-3, 256 warm-up steps, best on the seeded 2,000
+#    valid), stopped and frozen at the end of epoch 8 (1,102,912 examples), as
+#    ../tiger-paper-bs128/ "Rerun"; the 2-epoch cosine cool-down fork from it; the
+#    recency fine-tune of the fork's last checkpoint on the newest 20,000 training
+#    examples (2 epochs, cosine from 5e-4), as ../tiger-recent-ts/.
+# 3. `specgr diagnose scores --part test` (the unseen targets' scores by shared digits,
+#    against the K = 256 verifier's) and SpecGR-KNN's γ/δ/β search on the seeded 2,000
+#    valid examples with TIGER and SemanticKNN alone beside it
+#    (runs/evals/k108-specgr-knn/), the K = 256 searches' twin (../specgr-knn-recent-ts/).
+#
+#   SPECGR_BIN=/work/bins/specgr-tch-c78310b nohup experiments/results/beauty-2014/tiger-k108-ts/chain.sh \
+#     >> runs/beauty-2014/logs/tiger-k108-chain.log 2>&1 &
+set -euo pipefail
+cd "$(dirname "$0")/../../../.."
+export SPECGR_BIN=${SPECGR_BIN:?a LibTorch build, e88f4e4 or later (--train-last with --init-from)}
+export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
+. experiments/runs/run-lock.sh
+R=runs/semid-k108
+D=$R/beauty-2014
+L=$D/logs
+mkdir -p $L
+if [ ! -f $D/semid/rqvae/ids.json ]; then
+  . experiments/runs/torch-env.sh
+  experiments/results/semid/codebook-size.sh "$SPECGR_BIN" 108
+fi
+tuned() { [ -f "$1" ] && tail -n 1 "$1" | grep -q '^TUNED '; }
+if [ "${NOW:-0}" != 1 ]; then
+  until tuned runs/evals/ts-recent-specgr-aux/search.log; do sleep 60; done
+fi
+RUN=$D/tiger-rqvae-paper-const
+FROZEN=$D/frozen/tiger-rqvae-paper-e8-b0
+COOL=$D/tiger-rqvae-paper-cool2-e8
+RECENT=$D/tiger-rqvae-paper-recent20000
+train() { VALID_SAMPLE=2000 DEVICE=tch SHARDS=${SHARDS:-1} OMP_NUM_THREADS=1 experiments/runs/tiger-paper.sh beauty-2014 --runs $R "$@"; }
+if [ ! -d $FROZEN ]; then
+  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) constant-rate run $RUN ($SPECGR_BIN)"
+  if ! run_held $RUN; then
+    BATCH=128 WARMUP=256 train --out $RUN >> $L/tiger-const.log 2>&1 &
+  fi
+  experiments/runs/freeze-at-epoch.sh $RUN 8 $FROZEN
+  wait || true
+fi
+echo "== $(date -u +%FT%TZ) cool-down fork from $FROZEN"
+BATCH=128 WARMUP=1 LR_DECAY=cosine EPOCHS=2 train --init-from $FROZEN --out $COOL >> $L/tiger-cool.log 2>&1
+src=$D/frozen/tiger-rqvae-paper-cool2-e8-last
+if [ ! -d $src ]; then
+  rm -rf $src.partial && cp -r $COOL/last $src.partial && mv $src.partial $src
+fi
+echo "== $(date -u +%FT%TZ) recency fine-tune of $src"
+LR=5e-4 LR_DECAY=cosine WARMUP=1 EPOCHS=2 BATCH=128 train --init-from $src --train-last 20000 --out $RECENT >> $L/tiger-recent.log 2>&1
+# The view: K = 108 IDs and the fine-tune as TIGER.
+view=runs/eval-view/k108-recent/beauty-2014
+mkdir -p $view
+for part in embeddings semid; do [ -e $view/$part ] || ln -s "$PWD/$D/$part" $view/$part; done
+[ -e $view/tiger-rqvae-paper ] || ln -s "$PWD/$RECENT" $view/tiger-rqvae-paper
+. experiments/runs/torch-env.sh
+export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
+mkdir -p runs/evals/k108-specgr-knn
+out=runs/evals/k108-specgr-knn/diagnose-scores-test.txt
+if [ ! -f $out ]; then
+  echo "== $(date -u +%FT%TZ) diagnose scores"
+  "$SPECGR_BIN" diagnose scores --dataset beauty-2014 --runs runs/eval-view/k108-recent --ids rqvae --preset paper \
+    --part test --device tch > $out.partial
+  mv $out.partial $out
+fi
+echo "== $(date -u +%FT%TZ) SpecGR-KNN search on valid"
+FIRST_METHODS=tiger,semantic-knn experiments/runs/tune-specgr.sh specgr-knn runs/evals/k108-specgr-knn --dataset beauty-2014 \
+  --runs runs/eval-view/k108-recent --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
+echo "== $(date -u +%FT%TZ) done: runs/evals/k108-specgr-knn"
