@@ -6,8 +6,9 @@
 # unattended and resumable. Everything lives in its own runs root, runs/semid-k108
 # (embeddings linked from runs/beauty-2014):
 # 0. The K = 108 IDs (../../semid/codebook-size.sh), if missing.
-# 1. Unless NOW=1, wait until SpecGR_Aux's search has ended (../specgr-aux-ts/chain.sh:
-#    then UniSRec's core is free until Table 1).
+# 1. Unless NOW=1 or the run below has a checkpoint already, wait until SpecGR_Aux's
+#    search has ended (../specgr-aux-ts/chain.sh: then UniSRec's core is free until
+#    Table 1).
 # 2. The constant-rate run (batch 128, 1e-3, 256 warm-up steps, best on the seeded 2,000
 #    valid), stopped and frozen at the end of epoch 8 (1,102,912 examples), as
 #    ../tiger-paper-bs128/ "Rerun"; the 2-epoch cosine cool-down fork from it; the
@@ -33,11 +34,12 @@ if [ ! -f $D/semid/rqvae/ids.json ]; then
   . experiments/runs/torch-env.sh
   experiments/results/semid/codebook-size.sh "$SPECGR_BIN" 108
 fi
+RUN=$D/tiger-rqvae-paper-const
 tuned() { [ -f "$1" ] && tail -n 1 "$1" | grep -q '^TUNED '; }
-if [ "${NOW:-0}" != 1 ]; then
+# A run already under way (started with NOW=1) goes on without waiting.
+if [ "${NOW:-0}" != 1 ] && [ ! -d $RUN/last ]; then
   until tuned runs/evals/ts-recent-specgr-aux/search.log; do sleep 60; done
 fi
-RUN=$D/tiger-rqvae-paper-const
 FROZEN=$D/frozen/tiger-rqvae-paper-e8-b0
 COOL=$D/tiger-rqvae-paper-cool2-e8
 RECENT=$D/tiger-rqvae-paper-recent20000
