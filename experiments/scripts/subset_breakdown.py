@@ -15,8 +15,9 @@ drafter alone (SemanticKNN, UniSRec, the SpecGR++ drafter) it prints, in Markdow
   examples-weighted mean of the two, checked against the report);
 - the routing ceiling: the best in-sample score of the three plus the best unseen score,
   weighted: what a list that knew each target's kind and took the better list for it
-  would score. It is not a bound on every SpecGR list (one list could beat both on a
-  subset), but a SpecGR that reaches the target must beat it or beat a list on a subset;
+  would score. It is not a bound on every list (one list could beat all three on a
+  subset), but where it is below the target a SpecGR method reaches the target only by
+  beating the best of the three on a subset;
 - the target, 1.10 x the better of TIGER and the drafter overall;
 - the method's gap to the target, split into its in-sample and unseen parts, each
   against that subset's best, and the in-sample score the target needs when the unseen
