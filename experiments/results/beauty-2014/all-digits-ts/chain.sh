@@ -25,9 +25,7 @@ export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1 OMP_NUM_THREADS=
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 E=runs/evals
-tuned() { # `gamma delta beta` of a finished search, or nothing while it runs
-  [ -f "$1" ] && tail -n 1 "$1" | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'
-}
+. experiments/runs/tuned.sh
 # 1. The searches, each as soon as its paper-rule search has ended.
 while :; do
   left=0

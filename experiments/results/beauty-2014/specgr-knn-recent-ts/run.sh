@@ -32,12 +32,12 @@ case ${NORMALISATION:-scored-digits} in
     dir=$dir-all first="" test_methods=specgr-knn norm=(--normalisation all-digits) ;;
   *) echo "run.sh: NORMALISATION must be scored-digits or all-digits, not $NORMALISATION" >&2; exit 2 ;;
 esac
-tuned() { [ -f $dir/search.log ] && tail -n 1 $dir/search.log | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'; }
-t=$(tuned || true)
+. experiments/runs/tuned.sh
+t=$(tuned $dir/search.log)
 if [ -z "$t" ]; then
   FIRST_METHODS=$first experiments/runs/tune-specgr.sh specgr-knn $dir --dataset beauty-2014 "${norm[@]}" \
     --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50
-  t=$(tuned)
+  t=$(tuned $dir/search.log)
 fi
 read -r g d b <<<"$t"
 out=$dir/test

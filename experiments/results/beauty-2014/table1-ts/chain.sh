@@ -27,9 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
-tuned() { # `gamma delta beta` of a finished search, or nothing while it runs
-  [ -f "$1" ] && tail -n 1 "$1" | sed -n 's/^TUNED gamma=\([^ ]*\) delta=\([^ ]*\) beta=\([^ ]*\)$/\1 \2 \3/p'
-}
+. experiments/runs/tuned.sh
 while :; do
   knn=$(tuned runs/evals/ts-recent-specgr-knn/search.log || true)
   aux=$(tuned runs/evals/ts-recent-specgr-aux/search.log || true)

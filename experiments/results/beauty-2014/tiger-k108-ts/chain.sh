@@ -35,10 +35,10 @@ if [ ! -f $D/semid/rqvae/ids.json ]; then
   experiments/results/semid/codebook-size.sh "$SPECGR_BIN" 108
 fi
 RUN=$D/tiger-rqvae-paper-const
-tuned() { [ -f "$1" ] && tail -n 1 "$1" | grep -q '^TUNED '; }
+. experiments/runs/tuned.sh
 # A run already under way (started with NOW=1) goes on without waiting.
 if [ "${NOW:-0}" != 1 ] && [ ! -d $RUN/last ]; then
-  until tuned runs/evals/ts-recent-specgr-aux/search.log; do sleep 60; done
+  until [ -n "$(tuned runs/evals/ts-recent-specgr-aux/search.log)" ]; do sleep 60; done
 fi
 FROZEN=$D/frozen/tiger-rqvae-paper-e8-b0
 COOL=$D/tiger-rqvae-paper-cool2-e8
