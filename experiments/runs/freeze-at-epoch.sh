@@ -10,7 +10,8 @@
 # copy is taken only from an epoch boundary (`batches_done` 0), after the run's process
 # (the PID in RUN/.lock) has exited and released the run's lock, so that nothing changes under it. It fails, and
 # leaves the run alone, if the run is already past that boundary, or stops without
-# reaching it. The copy is written beside FROZEN and renamed, so FROZEN is whole or
+# reaching it (a run that holds its lock again after a pause of POLL seconds, such as
+# one started just before this script, is waited for). The copy is written beside FROZEN and renamed, so FROZEN is whole or
 # absent. Exits 0 at once if FROZEN exists.
 set -euo pipefail
 RUN=${1:?usage: freeze-at-epoch.sh RUN_DIR EPOCH FROZEN_DIR}
@@ -57,6 +58,9 @@ while :; do
     sleep "$POLL"
     read -r e2 b2 <<<"$(progress)" || true
     if [ "${e2:-}" = "$EPOCH" ] && [ "${b2:-}" = 0 ]; then continue; fi
+    # A run started just before this script (in the background by the same caller)
+    # takes its lock a few seconds after it starts: not yet running is not stopped.
+    if running; then continue; fi
     echo "freeze: $RUN is not running and stopped at epoch ${e2:-?} batch ${b2:-?}, before the end of epoch $EPOCH" >&2
     exit 1
   fi
