@@ -32,7 +32,8 @@ run() { # δ β [specgr eval options]
   out=$(report "$d" "$b")
   [ -f "$out/results.json" ] && return 0
   echo "== $(date -u +%FT%TZ) $method γ $gamma δ $d β $b"
-  rm -rf "$out.partial"
+  # A stopped run's $out.partial stays: a binary with `specgr eval --checkpoint-every`
+  # resumes it; an older one writes its report over it.
   # pipefail: the eval's status, not the filter's (which fails when it passes nothing).
   "$S" eval "$@" --methods "$method" --threshold="$gamma" --draft-size "$d" --beam-size "$b" --report "$out.partial" 2>&1 \
     | { grep -v ' WARN \|elapsed' || true; }

@@ -33,7 +33,8 @@ while :; do
     [ -n "$first" ] && [ -n "$fresh" ] && methods=$first$method
     fresh=
     echo "== $(date -u +%FT%TZ) $method γ $g"
-    rm -rf "$out.partial"
+    # A stopped run's $out.partial stays: a binary with `specgr eval --checkpoint-every`
+    # resumes it; an older one writes its report over it.
     "$S" eval "$@" --methods "$methods" --threshold="$g" --report "$out.partial"
     rm -rf "$out" && mv "$out.partial" "$out"
   done

@@ -2,6 +2,7 @@
 
 mod args;
 mod data;
+mod eval_resume;
 mod identity;
 mod levels;
 mod loadtest;

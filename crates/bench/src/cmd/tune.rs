@@ -73,6 +73,7 @@ impl TuneArgs {
             sample: (self.sample > 0).then_some(self.sample),
             seed: self.seed,
             report: None,
+            checkpoint_every: crate::cmd::eval::checkpoint::DEFAULT_EXAMPLES,
             json: false,
             overlap: false,
         }
@@ -127,6 +128,7 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
                 seconds_all: vec![seconds],
                 unseen_share_of_output: p.unseen_share(&out.lists),
                 stats: out.stats,
+                resumed_examples: 0,
             });
         }
         let gammas = Gammas::resolve(&eval_g, &dir)?;

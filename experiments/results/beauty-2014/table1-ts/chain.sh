@@ -17,11 +17,14 @@
 #    others at δ 50, β 50), with the overlap of every pair's top 50 (K = 50, batch 32,
 #    the authors' second code version's choices). It needs a binary of ac90c61 or later.
 #
-# The report lands in runs/evals/ts-recent-table1/test (moved there whole when the run ends;
-# a killed run starts over, so the report never mixes two runs), with targets.md:
+# The report lands in runs/evals/ts-recent-table1/test (moved there whole when the run
+# ends), with targets.md. A killed run resumes: with a binary of `specgr eval
+# --checkpoint-every` (5f22415+), each method's lists are saved in test.partial/checkpoint
+# every 1,024 examples, and the run again computes only what is missing (settings or
+# models that differ are refused, never mixed in); an older binary starts over:
 # targets.py here checks the issues' targets against it. Same command to resume:
 #
-#   SPECGR_BIN=/work/bins/specgr-tch-321d64d nohup experiments/results/beauty-2014/table1-ts/chain.sh \
+#   SPECGR_BIN=/work/bins/specgr-tch-<rev> nohup experiments/results/beauty-2014/table1-ts/chain.sh \
 #     >> runs/beauty-2014/logs/table1-chain.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."

@@ -4,6 +4,7 @@
 //! loaded models ([`load::Resources`]); this module resolves the arguments, loads
 //! what the methods need, times and scores them, and hands the results to [`output`].
 
+pub mod checkpoint;
 pub mod gamma;
 pub mod load;
 pub mod method;
@@ -107,9 +108,18 @@ pub struct EvalArgs {
     /// The seed of `--sample`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Also write results.md / results.csv / results.json with provenance into this directory.
+    /// Also write results.md / results.csv / results.json with provenance into this
+    /// directory. The run is then resumable: each method's lists are saved there
+    /// (`checkpoint/`) every `--checkpoint-every` examples, and the same command run
+    /// again after a kill computes only what is missing (with `--repeat 1`: repeated
+    /// timings are compared within one process). The checkpoint is removed once the
+    /// report is written.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// With `--report`: examples per saved chunk of each method's lists (rounded up to
+    /// whole batches, so every batch is the one an uninterrupted run forms).
+    #[arg(long, default_value_t = checkpoint::DEFAULT_EXAMPLES, value_parser = crate::cmd::args::positive)]
+    pub checkpoint_every: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -441,6 +451,63 @@ impl Prepared {
         Ok((out, seconds))
     }
 
+    /// [`Prepared::run`] chunk by chunk through `checkpoint`: chunks an earlier run of
+    /// the same command saved are loaded, the others run and are saved. The lists,
+    /// the wall seconds summed over the chunks, and how many examples came from the
+    /// checkpoint.
+    pub fn run_chunked(
+        &self,
+        method: &dyn Method,
+        requests: &[Request<'_>],
+        label: &str,
+        checkpoint: &checkpoint::Checkpoint,
+    ) -> anyhow::Result<(method::Output, f64, usize)> {
+        let bar = progress_bar(requests.len() as u64, label);
+        let mut all = method::Output { lists: Vec::with_capacity(requests.len()), scores: Vec::new(), stats: None };
+        let (mut seconds, mut from_before) = (0.0, 0);
+        for (index, chunk) in requests.chunks(checkpoint.chunk()).enumerate() {
+            let start = index * checkpoint.chunk();
+            let (out, s) = match checkpoint.load(method.id(), index, chunk.len())? {
+                Some(done) => {
+                    from_before += chunk.len();
+                    done
+                }
+                None => {
+                    let t = Instant::now();
+                    let out = method.recommend(chunk, &mut |n| bar.set_position((start + n) as u64))?;
+                    let s = t.elapsed().as_secs_f64();
+                    anyhow::ensure!(
+                        out.lists.len() == chunk.len(),
+                        "{} returned {} lists for {} queries",
+                        method.id().name(),
+                        out.lists.len(),
+                        chunk.len()
+                    );
+                    checkpoint.save(method.id(), index, &out, s)?;
+                    (out, s)
+                }
+            };
+            bar.set_position((start + chunk.len()) as u64);
+            seconds += s;
+            all.lists.extend(out.lists);
+            all.scores.extend(out.scores);
+            match (&mut all.stats, out.stats) {
+                (Some(a), Some(b)) => a.merge(&b),
+                (a @ None, b) => *a = b,
+                (Some(_), None) => anyhow::bail!("{}: SpecGR counters in some chunks only", method.id().name()),
+            }
+        }
+        bar.finish_and_clear();
+        if from_before > 0 {
+            eprintln!(
+                "{}: resumed, {from_before} of {} examples' lists from the checkpoint of an earlier run",
+                method.id().name(),
+                requests.len()
+            );
+        }
+        Ok((all, seconds, from_before))
+    }
+
     /// Recall and NDCG of one list per example.
     pub fn score(&self, lists: &[Vec<ItemId>]) -> SubsetMetrics {
         SubsetMetrics::evaluate(&self.examples, lists, &self.split, &self.ks)
@@ -529,13 +596,37 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     let repeat = args.repeat.max(1);
+    // Resumable with a report and one repetition (repeated timings are compared
+    // within one process).
+    let checkpoint = match (&args.report, repeat) {
+        (Some(dir), 1) => {
+            let key = serde_json::json!({
+                "settings": output::settings_json(&args, &p.resolved.dataset.name, &gammas, &resources.inputs),
+                "seed": args.seed,
+                "device": format!("{:?}", args.run.device),
+                "build": env!("SPECGR_BUILD_REVISION"),
+                "examples": p.examples.len(),
+            });
+            let chunk = checkpoint::chunk_size(args.checkpoint_every, args.spec.batch_size);
+            Some(checkpoint::Checkpoint::open(dir, key, chunk)?)
+        }
+        _ => None,
+    };
     let mut runs: Vec<Option<method::Output>> = vec![None; methods.len()];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+    let mut resumed: Vec<usize> = vec![0; methods.len()];
     for rep in 0..repeat {
         for (i, method) in methods.iter().enumerate() {
             let name = method.id().name();
             let label = if repeat > 1 { format!("{name} ({}/{repeat})", rep + 1) } else { name.to_owned() };
-            let (out, seconds) = p.run(method.as_ref(), &requests, &label)?;
+            let (out, seconds) = match &checkpoint {
+                Some(c) => {
+                    let (out, seconds, from_before) = p.run_chunked(method.as_ref(), &requests, &label, c)?;
+                    resumed[i] = from_before;
+                    (out, seconds)
+                }
+                None => p.run(method.as_ref(), &requests, &label)?,
+            };
             times[i].push(seconds);
             if rep == 0 {
                 runs[i] = Some(out);
@@ -555,9 +646,10 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         false => Vec::new(),
     };
     let mut results = Vec::new();
-    for ((method, out), mut seconds_all) in methods.iter().zip(runs).zip(times) {
+    for (((method, out), mut seconds_all), resumed_examples) in methods.iter().zip(runs).zip(times).zip(resumed) {
         seconds_all.sort_by(f64::total_cmp);
         results.push(output::MethodResult {
+            resumed_examples,
             method: method.id(),
             name: method.id().name(),
             metrics: p.score(&out.lists),
@@ -577,6 +669,9 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
     };
     if let Some(dir) = &args.report {
         output::report(&info, &results).write(dir)?;
+    }
+    if let Some(c) = checkpoint {
+        c.finish()?;
     }
     output::print(&info, &results)
 }

@@ -24,6 +24,9 @@ pub struct MethodResult {
     pub unseen_share_of_output: f64,
     /// The SpecGR loop's counters (first repetition), for SpecGR methods.
     pub stats: Option<StepStats>,
+    /// Examples whose lists (and times) an earlier, stopped run of the same command
+    /// computed (`--report`'s checkpoint).
+    pub resumed_examples: usize,
 }
 
 /// What the report and the terminal say about one run besides the results.
@@ -176,6 +179,14 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
             .collect(),
         notes: std::iter::once(settings)
             .chain((repeat > 1).then(|| format!("times: median of {repeat} interleaved repetitions")))
+            .chain(results.iter().filter(|r| r.resumed_examples > 0).map(|r| {
+                format!(
+                    "{}: resumed; the lists and times of {} of the {} examples come from an earlier, stopped run of the same command",
+                    r.method.name(),
+                    r.resumed_examples,
+                    info.examples
+                )
+            }))
             .chain(results.iter().filter_map(|r| r.stats.as_ref().map(|s| describe_stats(r.method, s, r.seconds))))
             .chain((!info.overlaps.is_empty()).then(|| {
                 "list overlap: the mean share of one method's top K that the other's top K holds too".to_owned()
@@ -184,27 +195,36 @@ pub fn report(info: &RunInfo<'_>, results: &[MethodResult]) -> crate::report::Re
             .collect(),
         provenance: crate::report::provenance(
             args.seed,
-            serde_json::json!({
-                "dataset": info.dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
-                "k": args.spec.k, "draft_size": args.spec.draft_size, "beam_size": args.spec.beam_size,
-                "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
-                "gammas": info.gammas.by_id(), "gamma_source": info.gammas.describe(),
-                "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m}={g}")).collect::<Vec<_>>(),
-                "method_draft_size": args.method_draft_size.iter().map(|(m, d)| format!("{m}={d}")).collect::<Vec<_>>(),
-                "method_beam_size": args.method_beam_size.iter().map(|(m, b)| format!("{m}={b}")).collect::<Vec<_>>(),
-                "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
-                "reference": name(&|| args.spec.reference.to_possible_value()),
-                "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
-                "normalisation": name(&|| args.spec.normalisation.to_possible_value()),
-                "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
-                "ids": args.run.ids.name(), "preset": args.run.preset.name(),
-                "subset_size": args.subset_size, "score_chunk": args.score_chunk,
-                "ensemble_weight": args.ensemble_weight, "popularity_days": args.popularity_days,
-                "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
-                "inputs": info.inputs,
-            }),
+            settings_json(args, info.dataset, info.gammas, info.inputs),
         ),
     }
+}
+
+/// Every setting that decides a run's lists, and what it evaluated (the report's
+/// provenance, and the key a resumed run must match: [`super::checkpoint`]).
+pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &serde_json::Value) -> serde_json::Value {
+    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or_else(String::new, |p| p.get_name().to_owned());
+    use clap::ValueEnum;
+    let repeat = args.repeat.max(1);
+    serde_json::json!({
+        "dataset": dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
+        "k": args.spec.k, "draft_size": args.spec.draft_size, "beam_size": args.spec.beam_size,
+        "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
+        "gammas": gammas.by_id(), "gamma_source": gammas.describe(),
+        "method_threshold": args.method_threshold.iter().map(|(m, g)| format!("{m}={g}")).collect::<Vec<_>>(),
+        "method_draft_size": args.method_draft_size.iter().map(|(m, d)| format!("{m}={d}")).collect::<Vec<_>>(),
+        "method_beam_size": args.method_beam_size.iter().map(|(m, b)| format!("{m}={b}")).collect::<Vec<_>>(),
+        "epsilon": args.epsilon, "tiger_beams": name(&|| args.tiger_beams.to_possible_value()),
+        "reference": name(&|| args.spec.reference.to_possible_value()),
+        "unseen_digits": args.spec.unseen_digits.map(|u| name(&|| u.to_possible_value())),
+        "normalisation": name(&|| args.spec.normalisation.to_possible_value()),
+        "without": args.spec.without.iter().map(|c| name(&|| c.to_possible_value())).collect::<Vec<_>>(),
+        "ids": args.run.ids.name(), "preset": args.run.preset.name(),
+        "subset_size": args.subset_size, "score_chunk": args.score_chunk,
+        "ensemble_weight": args.ensemble_weight, "popularity_days": args.popularity_days,
+        "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
+        "inputs": inputs,
+    })
 }
 
 /// Prints the results as a table (or JSON with `--json`).

@@ -1,0 +1,117 @@
+//! `specgr eval --report DIR` killed mid-run (SIGKILL) and run again with the same
+//! command computes only what is missing and writes the report an uninterrupted run
+//! writes: the same metrics for every method and subset, SpecGR's counters included.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_specgr");
+
+fn specgr(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).env_remove("SPECGR_DATA").stdout(Stdio::null()).stderr(Stdio::piped());
+    c
+}
+
+fn run_ok(mut c: Command) -> String {
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
+fn results(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+/// The report's rows without their times, and its SpecGR counters without theirs.
+fn without_times(r: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<String>) {
+    let rows = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            row.as_object_mut().unwrap().remove("seconds_per_query");
+            row
+        })
+        .collect();
+    let counters = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.starts_with("SpecGR-KNN: r0"))
+        .map(|n| n.split("; per query").next().unwrap().to_owned())
+        .collect();
+    (rows, counters)
+}
+
+#[test]
+fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    crate::resume::write_embeddings(&runs);
+    let runs_s = runs.display().to_string();
+    run_ok(specgr(&[
+        "semid", "fit", "--dataset", "synthetic", "--method", "rqkmeans", "--codebook-size", "8", "--runs", &runs_s,
+    ]));
+    run_ok(specgr(&[
+        "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1",
+        "--batch-size", "64", "--train-limit", "256", "--valid-limit", "16", "--runs", &runs_s,
+    ]));
+    let eval = |report: &Path| -> Vec<String> {
+        [
+            "eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", "tiny", "--methods",
+            "tiger,semantic-knn,specgr-knn", "--k", "10", "--draft-size", "10", "--beam-size", "10", "--batch-size",
+            "16", "--checkpoint-every", "20", "--threshold=-3", "--runs", &runs_s, "--report",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([report.display().to_string()])
+        .collect()
+    };
+    let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
+    let args = eval(&whole);
+    run_ok(specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    assert!(!whole.join("checkpoint").exists(), "the checkpoint is removed once the report is written");
+
+    // The same evaluation, SIGKILLed once some of TIGER's chunks are saved.
+    let args = eval(&killed);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = specgr(&args).stderr(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    let saved = |name: &str| killed.join("checkpoint").join(name).is_file();
+    loop {
+        if saved("tiger.1.json") {
+            child.kill().unwrap();
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the evaluation ended ({status}) before the test could kill it");
+        }
+        assert!(start.elapsed() < Duration::from_secs(600), "no chunk saved within 10 min");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.wait().unwrap();
+    assert!(!killed.join("results.json").exists(), "the kill landed after the report was written");
+    assert!(!saved("specgr-knn.0.json"), "the kill landed after SpecGR-KNN had started");
+
+    // The same command again: it resumes and ends with the uninterrupted run's numbers.
+    let log = run_ok(specgr(&args));
+    assert!(log.contains("TIGER: resumed"), "the second run did not resume:\n{log}");
+    assert!(!killed.join("checkpoint").exists());
+    let (a, b) = (results(&whole), results(&killed));
+    assert_eq!(without_times(&a), without_times(&b), "the resumed run's report differs");
+    assert_eq!(without_times(&a).1.len(), 1, "SpecGR-KNN's counters are in the report");
+    let notes = b["notes"].to_string();
+    assert!(notes.contains("TIGER: resumed") && !notes.contains("SpecGR-KNN: resumed"), "{notes}");
+
+    // Another evaluation into a directory that holds a checkpoint is refused, not mixed in.
+    std::fs::create_dir_all(killed.join("checkpoint")).unwrap();
+    std::fs::write(killed.join("checkpoint/key.json"), r#"{"chunk": 20, "run": {}}"#).unwrap();
+    let out = specgr(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("holds a checkpoint of another evaluation"), "{err}");
+}
