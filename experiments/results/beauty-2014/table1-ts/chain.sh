@@ -19,7 +19,7 @@
 #
 # The report lands in runs/evals/ts-recent-table1/test (moved there whole when the run
 # ends), with targets.md. A killed run resumes: with a binary of `specgr eval
-# --checkpoint-every` (5f22415+), each method's lists are saved in test.partial/checkpoint
+# --checkpoint-every` (cb61a6c+), each method's lists are saved in test.partial/checkpoint
 # every 1,024 examples, and the run again computes only what is missing (settings or
 # models that differ are refused, never mixed in); an older binary starts over:
 # targets.py here checks the issues' targets against it. Same command to resume:
