@@ -437,18 +437,9 @@ impl Prepared {
     /// `label`; its lists and the wall seconds it took.
     pub fn run(&self, method: &dyn Method, requests: &[Request<'_>], label: &str) -> anyhow::Result<(method::Output, f64)> {
         let bar = progress_bar(requests.len() as u64, label);
-        let start = Instant::now();
-        let out = method.recommend(requests, &mut |n| bar.set_position(n as u64))?;
-        let seconds = start.elapsed().as_secs_f64();
+        let done = timed_recommend(method, requests, &mut |n| bar.set_position(n as u64));
         bar.finish_and_clear();
-        anyhow::ensure!(
-            out.lists.len() == requests.len(),
-            "{} returned {} lists for {} queries",
-            method.id().name(),
-            out.lists.len(),
-            requests.len()
-        );
-        Ok((out, seconds))
+        done
     }
 
     /// [`Prepared::run`] chunk by chunk through `checkpoint`: chunks an earlier run of
@@ -473,16 +464,7 @@ impl Prepared {
                     done
                 }
                 None => {
-                    let t = Instant::now();
-                    let out = method.recommend(chunk, &mut |n| bar.set_position((start + n) as u64))?;
-                    let s = t.elapsed().as_secs_f64();
-                    anyhow::ensure!(
-                        out.lists.len() == chunk.len(),
-                        "{} returned {} lists for {} queries",
-                        method.id().name(),
-                        out.lists.len(),
-                        chunk.len()
-                    );
+                    let (out, s) = timed_recommend(method, chunk, &mut |n| bar.set_position((start + n) as u64))?;
                     checkpoint.save(method.id(), index, &out, s)?;
                     (out, s)
                 }
@@ -519,6 +501,26 @@ impl Prepared {
         let unseen = lists.iter().flatten().filter(|&&i| !self.split.is_in_sample(i)).count();
         unseen as f64 / total.max(1) as f64
     }
+}
+
+/// `method`'s lists for `requests`, checked to be one per request, and the wall
+/// seconds they took.
+fn timed_recommend(
+    method: &dyn Method,
+    requests: &[Request<'_>],
+    progress: &mut dyn FnMut(usize),
+) -> anyhow::Result<(method::Output, f64)> {
+    let start = Instant::now();
+    let out = method.recommend(requests, progress)?;
+    let seconds = start.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        out.lists.len() == requests.len(),
+        "{} returned {} lists for {} queries",
+        method.id().name(),
+        out.lists.len(),
+        requests.len()
+    );
+    Ok((out, seconds))
 }
 
 /// One request per example, each within its subset under subset ranking.
