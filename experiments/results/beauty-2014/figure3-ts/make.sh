@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Figure 3 on the Beauty time split, from the reports the γ, δ and β searches wrote on
+# the seeded 2,000 valid examples (no new evaluation): for each SpecGR method whose
+# search has finished, in-sample and unseen Recall@50 and the seconds per query against
+# γ (at δ 50, β 50), against δ (at the tuned γ, β 50) and against β (at the tuned γ and
+# δ); for SpecGR-KNN also against γ on the test sample of its γ curves. TIGER and the
+# drafter alone, which do not depend on the setting, stand as single
+# points at the grid's first value (the γ search's first report ran them beside it).
+#
+#   SPECGR_BIN=/work/bins/specgr-tch-<rev> experiments/results/beauty-2014/figure3-ts/make.sh
+#
+# Writes, next to this script, <method>/<sweep>/<setting>=<value>/results.json (copies
+# of the reports) and <method>-<sweep>.png
+# (`specgr plot sweep`). SPECGR_EVALS (default runs/evals) holds the searches.
+set -euo pipefail
+cd "$(dirname "$0")/../../../.."
+S=${SPECGR_BIN:?a specgr binary (for specgr plot sweep)}
+E=${SPECGR_EVALS:-runs/evals}
+here=experiments/results/beauty-2014/figure3-ts
+. experiments/runs/tuned.sh
+for m in knn aux pp; do
+  src=$E/ts-recent-specgr-$m
+  t=$(tuned $src/search.log || true)
+  [ -n "$t" ] || { echo "figure3: the SpecGR-$m search has not finished ($src/search.log); skipped"; continue; }
+  read -r g d b <<<"$t"
+  out=$here/specgr-$m
+  rm -rf $out.partial && mkdir -p $out.partial
+  add() { # sweep setting value report
+    [ -f "$4/results.json" ] || return 0
+    mkdir -p "$out.partial/$1/$2=$3" && cp "$4/results.json" "$out.partial/$1/$2=$3/"
+  }
+  for r in $src/valid-g*; do
+    v=${r##*/valid-g}
+    case $v in *-d*) ;; *) add gamma threshold "$v" "$r" ;; esac
+  done
+  # δ at the tuned γ, β 50: the γ search's report is δ 50.
+  add delta draft-size 50 "$src/valid-g$g"
+  for r in $src/valid-g$g-d*; do
+    v=${r##*-d}
+    case $v in *-b*) ;; *) add delta draft-size "$v" "$r" ;; esac
+  done
+  # β at the tuned γ and δ: β 50 is that δ's report.
+  if [ "$d" = 50 ]; then add beta beam-size 50 "$src/valid-g$g"; else add beta beam-size 50 "$src/valid-g$g-d$d"; fi
+  for r in $src/valid-g$g-d$d-b*; do add beta beam-size "${r##*-b}" "$r"; done
+  # γ on the seeded 2,000 test examples of the γ curves (a diagnostic run after the
+  # test, `../specgr-knn-recent-ts/gamma-curve.sh`; SpecGR-KNN only): with the paper's
+  # rule and with all-digits normalisation.
+  for r in $src/test-curve/g*; do [ -d "$r" ] && add gamma-test threshold "${r##*/g}" "$r"; done
+  for r in $src-all/test-curve/g*; do [ -d "$r" ] && add gamma-test-all-digits threshold "${r##*/g}" "$r"; done
+  rm -rf $out && mv $out.partial $out
+  for sweep in gamma delta beta gamma-test gamma-test-all-digits; do
+    [ -d $out/$sweep ] || continue
+    n=$(ls $out/$sweep | wc -l)
+    if [ "$n" -lt 2 ]; then echo "figure3: specgr-$m $sweep has $n point(s); not drawn"; continue; fi
+    "$S" plot sweep $out/$sweep --out $here/specgr-$m-$sweep.png
+  done
+  echo "figure3: specgr-$m (tuned γ $g δ $d β $b) drawn"
+done
