@@ -21,8 +21,9 @@
 #   (`specgr-aux-ts/chain.sh`, `specgr-pp-ts/chain.sh`), then Tables 1 and 2
 #   (`table1-ts/chain.sh`); and the same searches with all-digits normalisation, then
 #   their full test beside Table 1 (`all-digits-ts/chain.sh`, after each of those); and
-#   the time split's TIGER on K = 108 IDs, on the core UniSRec frees, once SpecGR_Aux's
-#   search is done (`tiger-k108-ts/chain.sh`). They sleep until what they need has
+#   the time split's TIGER on K = 108 IDs (`tiger-k108-ts/chain.sh`, at nice 10: it takes
+#   what the other jobs leave; it waits for SpecGR_Aux's search only until its run has a
+#   checkpoint, which it has since 2026-12-06). They sleep until what they need has
 #   finished.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
@@ -41,10 +42,11 @@ cd "$(dirname "$0")/../../.."
 . experiments/runs/run-lock.sh
 TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
 EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
-TABLE_BIN=${BIN:-/work/bins/specgr-tch-321d64d}   # Table 1 needs --method-draft-size (ac90c61+)
+TABLE_BIN=${BIN:-/work/bins/specgr-tch-299ea37}   # Table 1: --method-draft-size (ac90c61+), resumable eval (cb61a6c+)
 TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # SpecGR-KNN with the fine-tuned TIGER
-NORM_BIN=${BIN:-/work/bins/specgr-tch-c78310b}    # --normalisation all-digits (592d457+)
-for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN"; do
+NORM_BIN=${BIN:-/work/bins/specgr-tch-299ea37}    # --normalisation all-digits (592d457+), resumable eval (cb61a6c+)
+K108_BIN=${BIN:-/work/bins/specgr-tch-c78310b}    # the K = 108 TIGER was started with it
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -98,9 +100,11 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
-  bin=$EVAL_BIN
+  bin=$EVAL_BIN niceness=0
   [ $chain = table1-ts ] && bin=$TABLE_BIN
-  [ $chain = all-digits-ts ] || [ $chain = tiger-k108-ts ] && bin=$NORM_BIN
-  SPECGR_BIN=$bin nohup experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
+  [ $chain = all-digits-ts ] && bin=$NORM_BIN
+  # The K = 108 TIGER is a side experiment: it takes what the other jobs leave.
+  [ $chain = tiger-k108-ts ] && bin=$K108_BIN niceness=10
+  SPECGR_BIN=$bin nohup nice -n $niceness experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done
