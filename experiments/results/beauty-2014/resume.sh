@@ -23,7 +23,9 @@
 #   their full test beside Table 1 (`all-digits-ts/chain.sh`, after each of those); and
 #   the time split's TIGER on K = 108 IDs (`tiger-k108-ts/chain.sh`, at nice 10: it takes
 #   what the other jobs leave; it waits for SpecGR_Aux's search only until its run has a
-#   checkpoint, which it has since 2026-12-06). They sleep until what they need has
+#   checkpoint, which it has since 2026-12-06); and Table 3, SpecGR++'s ablations on a
+#   test sample, once SpecGR++'s search is done (`table3-ts/chain.sh`, nice 10 too).
+#   They sleep until what they need has
 #   finished.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
@@ -98,13 +100,15 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
     experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve-all.log 2>&1 &
   started "SpecGR-KNN's all-digits γ curve on test (NORMALISATION=all-digits gamma-curve.sh)"
 fi
-for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts; do
+for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts table3-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   bin=$EVAL_BIN niceness=0
   [ $chain = table1-ts ] && bin=$TABLE_BIN
   [ $chain = all-digits-ts ] && bin=$NORM_BIN
   # The K = 108 TIGER is a side experiment: it takes what the other jobs leave.
   [ $chain = tiger-k108-ts ] && bin=$K108_BIN niceness=10
+  # Table 3 (SpecGR++'s ablations on a test sample) too, with the resumable eval.
+  [ $chain = table3-ts ] && bin=$TABLE_BIN niceness=10
   SPECGR_BIN=$bin nohup nice -n $niceness experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done
