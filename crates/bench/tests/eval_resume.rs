@@ -1,6 +1,7 @@
 //! `specgr eval --report DIR` killed mid-run (SIGKILL) and run again with the same
 //! command computes only what is missing and writes the report an uninterrupted run
 //! writes: the same metrics for every method and subset, SpecGR's counters included.
+//! `specgr tune` run again keeps the γ an earlier run of the same tuning finished.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -49,7 +50,7 @@ fn without_times(r: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<String>)
 }
 
 #[test]
-fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does() {
+fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tuning_keeps_finished_gammas() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     crate::resume::write_embeddings(&runs);
@@ -107,6 +108,32 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does() {
     assert_eq!(without_times(&a).1.len(), 1, "SpecGR-KNN's counters are in the report");
     let notes = b["notes"].to_string();
     assert!(notes.contains("TIGER: resumed") && !notes.contains("SpecGR-KNN: resumed"), "{notes}");
+
+    // `specgr tune`: a γ finished by an earlier run of the same tuning is kept, the
+    // choice is the same; other settings run every γ again.
+    let tune = |k: &str| -> Vec<String> {
+        [
+            "tune", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", "tiny", "--methods", "specgr-knn",
+            "--gammas=-1,-3", "--metric", "ndcg@10", "--sample", "40", "--k", k, "--draft-size", "10", "--beam-size", "10", "--runs", &runs_s,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let tune_out = |args: Vec<String>| -> String {
+        let out = specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()).stdout(Stdio::piped()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let gamma_json = || std::fs::read_to_string(runs.join("synthetic/tune-rqkmeans-tiny/gamma.json")).unwrap();
+    let first = tune_out(tune("10"));
+    assert!(!first.contains("kept from an earlier run"), "{first}");
+    let chosen = gamma_json();
+    let again = tune_out(tune("10"));
+    assert_eq!(again.matches("kept from an earlier run").count(), 2, "{again}");
+    assert_eq!(gamma_json(), chosen, "the resumed tuning chose otherwise");
+    let other = tune_out(tune("20"));
+    assert!(!other.contains("kept from an earlier run"), "other settings reused a report:\n{other}");
 
     // Another evaluation into a directory that holds a checkpoint is refused, not mixed in.
     std::fs::create_dir_all(killed.join("checkpoint")).unwrap();

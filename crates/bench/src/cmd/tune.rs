@@ -6,6 +6,8 @@
 //! metric (ties go to the first γ listed). The result goes to
 //! `<runs>/<dataset>/tune-<ids>-<preset>/`: `gamma.json` (which `specgr eval` reads
 //! when no γ is given), `tune.md` (the table) and one report per γ (`gamma=<γ>/`).
+//! A γ whose report an earlier run of the same tuning wrote (the same settings, models,
+//! examples and binary) is not run again, so a stopped tuning resumes at the next γ.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,7 +15,7 @@ use std::fmt::Write as _;
 use burn::tensor::backend::Backend;
 
 use crate::cmd::eval::gamma::{Gammas, TuneRow, TuneSettings, Tuned};
-use crate::cmd::eval::output::{MethodResult, RunInfo};
+use crate::cmd::eval::output::{MethodResult, RunInfo, settings_json};
 use crate::cmd::eval::{EvalArgs, MethodId, Prepared, SpecGrArgs, TigerBeams, methods};
 use crate::cmd::plot::Metric;
 
@@ -116,6 +118,17 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
     let mut rows = Vec::new();
     for &g in &args.gammas {
         let eval_g = args.eval_args(Some(g));
+        let gammas = Gammas::resolve(&eval_g, &dir)?;
+        let gamma_dir = dir.join(format!("gamma={g}"));
+        let settings = settings_json(&eval_g, &p.resolved.dataset.name, &gammas, &resources.inputs);
+        // A γ an earlier, stopped run of the same tuning finished is not run again.
+        if let Some(report) = finished_report(&gamma_dir, &settings, eval_g.seed, &args.methods) {
+            let scores = scores_of(&report, &args.methods, args.metric);
+            let line: Vec<String> = args.methods.iter().map(|m| format!("{} {:.4}", m.name(), scores[m.id()])).collect();
+            println!("γ = {g}: {} {} (kept from an earlier run: {})", args.metric.key(), line.join(", "), gamma_dir.display());
+            rows.push(TuneRow { gamma: g, scores });
+            continue;
+        }
         let mut results = Vec::new();
         for &m in &args.methods {
             let method = methods::build(m, &resources, &eval_g, g)?;
@@ -131,15 +144,10 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
                 resumed_examples: 0,
             });
         }
-        let gammas = Gammas::resolve(&eval_g, &dir)?;
         let info = RunInfo { args: &eval_g, dataset: &p.resolved.dataset.name, examples: p.examples.len(), gammas: &gammas, inputs: &resources.inputs, overlaps: &[] };
         let report = crate::cmd::eval::output::report(&info, &results);
-        report.write(&dir.join(format!("gamma={g}")))?;
-        let scores: BTreeMap<String, f64> = args
-            .methods
-            .iter()
-            .map(|m| (m.id().to_owned(), report.row(m.id(), "overall").map_or(f64::NAN, |r| args.metric.of(r))))
-            .collect();
+        report.write(&gamma_dir)?;
+        let scores = scores_of(&report, &args.methods, args.metric);
         let line: Vec<String> = args.methods.iter().map(|m| format!("{} {:.4}", m.name(), scores[m.id()])).collect();
         println!("γ = {g}: {} {}", args.metric.key(), line.join(", "));
         rows.push(TuneRow { gamma: g, scores });
@@ -156,6 +164,21 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
     recdata::fsio::write_atomic(&dir.join("tune.md"), table(&tuned, &args.methods).as_bytes())?;
     println!("chose {}; stored in {}", chosen_text(&tuned, &args.methods), dir.join(crate::cmd::eval::gamma::TUNED_FILE).display());
     Ok(())
+}
+
+/// Each method's overall `metric` in `report` (NaN where it has none).
+fn scores_of(report: &crate::report::Report, methods: &[MethodId], metric: Metric) -> BTreeMap<String, f64> {
+    methods.iter().map(|m| (m.id().to_owned(), report.row(m.id(), "overall").map_or(f64::NAN, |r| metric.of(r)))).collect()
+}
+
+/// The report in `dir` if a run with exactly these settings (the same models, examples,
+/// γ and binary) and seed wrote it, with an overall row for every method; else `None`,
+/// and the γ is run (again).
+fn finished_report(dir: &std::path::Path, settings: &serde_json::Value, seed: u64, methods: &[MethodId]) -> Option<crate::report::Report> {
+    let report = crate::report::Report::read(&dir.join("results.json")).ok()?;
+    let same = report.provenance.config == *settings && report.provenance.seed == seed;
+    let whole = methods.iter().all(|m| report.row(m.id(), "overall").is_some());
+    (same && whole).then_some(report)
 }
 
 /// Per method, the γ of its best score: the first γ listed among equals, and never a

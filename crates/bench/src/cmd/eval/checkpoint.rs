@@ -5,7 +5,7 @@
 //! hours of a CPU core; without this, a run stopped in its last method started over.
 //!
 //! The directory holds `key.json`, every setting that decides the lists (the report's
-//! provenance settings, the seed, the device, the binary's build), and per method and
+//! provenance settings, with the device and the binary's build, and the seed), and per method and
 //! chunk of examples a `<method>.<chunk>.lists` file (the lists and their scores,
 //! binary) with its `<method>.<chunk>.json` (its SpecGR counters and seconds), each
 //! written through a temporary and a rename, the JSON last: a chunk counts as done

@@ -605,8 +605,6 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
             let key = serde_json::json!({
                 "settings": output::settings_json(&args, &p.resolved.dataset.name, &gammas, &resources.inputs),
                 "seed": args.seed,
-                "device": format!("{:?}", args.run.device),
-                "build": env!("SPECGR_BUILD_REVISION"),
                 "examples": p.examples.len(),
             });
             let chunk = checkpoint::chunk_size(args.checkpoint_every, args.spec.batch_size);

@@ -224,6 +224,8 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
         "ensemble_weight": args.ensemble_weight, "popularity_days": args.popularity_days,
         "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
         "inputs": inputs,
+        "device": format!("{:?}", args.run.device),
+        "build": env!("SPECGR_BUILD_REVISION"),
     })
 }
 
