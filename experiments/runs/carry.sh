@@ -66,10 +66,11 @@ case "${1:-}" in
       case "$run" in runs/*/*) ;; *) echo "carry: $run: give a run directory under runs/ (runs/<dataset>/<run>)" >&2; exit 2;; esac
       if [ -f "$run/last/state.json" ]; then
         runs+=("$run")
-      elif [ -f "$run/stage1/last/state.json" ]; then
+      elif [ -f "$run/stage1/last/state.json" ] || [ -f "$run/stage2/last/state.json" ]; then
+        # SpecGR++: each stage that has started (stage 2 alone with --stage1-epochs 0).
         for stage in "$run"/stage*; do [ -f "$stage/last/state.json" ] && runs+=("$stage"); done
       else
-        echo "carry: $run: no last/state.json nor stage1/last/state.json (not a started run)" >&2; exit 1
+        echo "carry: $run: no last/state.json nor stage1/ or stage2/last/state.json (not a started run)" >&2; exit 1
       fi
     done
     saved_inputs=" "
