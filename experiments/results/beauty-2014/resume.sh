@@ -70,6 +70,17 @@ else
     >> $L/tiger-paper-chain.log 2>&1 &
   started "the time-split TIGER chain (SpecGR++)"
 fi
+# The probe of SpecGR++ fine-tuned on the newest 20,000 examples (../specgr-pp-ts/, "A
+# probe"), until its 2 epochs are done.
+PR=runs/pp-recent-ts/beauty-2014/specgr-pp-rqvae-paper
+if [ -f $PR/stage2/last/state.json ] && ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $PR/stage2/last/state.json; then
+  if run_held $PR; then running "the SpecGR++ recency fine-tune"; else
+    RUNS=runs/pp-recent-ts STAGE1_EPOCHS=0 STAGE2_EPOCHS=2 DEVICE=tch SPECGR_BIN=$TABLE_BIN nohup nice -n 5 \
+      experiments/runs/specgr-pp.sh beauty-2014 runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper/stage2/best \
+      --train-last 20000 --stage2-lr 5e-4 >> runs/pp-recent-ts/logs/specgr-pp.log 2>&1 &
+    started "the SpecGR++ recency fine-tune (specgr-pp-ts, a probe)"
+  fi
+fi
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
