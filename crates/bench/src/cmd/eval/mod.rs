@@ -125,7 +125,8 @@ pub struct EvalArgs {
     pub json: bool,
     /// Also say, for each pair of methods, the mean share of one's top K that the
     /// other's top K holds too (at each reported cut-off): e.g. whether a drafter ranks
-    /// what `popularity` ranks.
+    /// what `popularity` ranks; and how popular in training each method's listed items
+    /// are, beside the targets (the median count of training examples that target them).
     #[arg(long)]
     pub overlap: bool,
 }
@@ -495,6 +496,15 @@ impl Prepared {
         SubsetMetrics::evaluate(&self.examples, lists, &self.split, &self.ks)
     }
 
+    /// How many training examples have each item as their target.
+    pub fn training_counts(&self) -> std::collections::HashMap<ItemId, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for e in &self.split.train {
+            *counts.entry(e.target).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// The share of recommended items that are unseen.
     pub fn unseen_share(&self, lists: &[Vec<ItemId>]) -> f64 {
         let total: usize = lists.iter().map(Vec::len).sum();
@@ -639,10 +649,17 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         .map(|(run, method)| run.ok_or_else(|| anyhow::anyhow!("{} did not run", method.id())))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let overlaps = match args.overlap {
-        true => output::overlaps(
-            &methods.iter().zip(&runs).map(|(m, out)| (m.id(), out.lists.as_slice())).collect::<Vec<_>>(),
-            &p.ks,
-        ),
+        true => {
+            let mut lines = output::overlaps(
+                &methods.iter().zip(&runs).map(|(m, out)| (m.id(), out.lists.as_slice())).collect::<Vec<_>>(),
+                &p.ks,
+            );
+            let counts = p.training_counts();
+            let targets: Vec<Vec<ItemId>> = p.examples.iter().map(|e| vec![e.target]).collect();
+            lines.push(output::popularity_profile(None, &targets, &counts, &p.ks));
+            lines.extend(methods.iter().zip(&runs).map(|(m, out)| output::popularity_profile(Some(m.id()), &out.lists, &counts, &p.ks)));
+            lines
+        }
         false => Vec::new(),
     };
     let mut results = Vec::new();

@@ -77,6 +77,37 @@ pub fn overlaps(lists: &[(MethodId, &[Vec<recdata::ItemId>])], ks: &[usize]) -> 
     lines
 }
 
+/// How popular in training the items a method lists are: the median, over every item
+/// at each cut-off of every list, of how many training examples have it as their
+/// target, and the share of listed items no training example targets. `None` as the
+/// method gives the line of the targets themselves (`lists` then holds one target per
+/// example). A retrieval model trained with in-batch negatives learns to discount
+/// popular items; this line shows whether its lists lean away from what the targets
+/// are.
+pub fn popularity_profile(
+    method: Option<MethodId>,
+    lists: &[Vec<recdata::ItemId>],
+    counts: &std::collections::HashMap<recdata::ItemId, usize>,
+    ks: &[usize],
+) -> String {
+    let at = |k: usize| {
+        let mut seen: Vec<usize> = lists.iter().flat_map(|l| l.iter().take(k)).map(|i| counts.get(i).copied().unwrap_or(0)).collect();
+        seen.sort_unstable();
+        let never = seen.iter().filter(|&&c| c == 0).count();
+        match seen.len() {
+            0 => "no items".to_owned(),
+            n => format!("median {}, {:.1}% never a target", seen[(n - 1) / 2], 100.0 * never as f64 / n as f64),
+        }
+    };
+    match method {
+        Some(m) => {
+            let parts: Vec<String> = ks.iter().map(|&k| format!("@{k} {}", at(k))).collect();
+            format!("training targets per listed item, {}: {}", m.name(), parts.join("; "))
+        }
+        None => format!("training targets per target item (the examples' own): {}", at(1)),
+    }
+}
+
 impl RunInfo<'_> {
     fn per_query(&self, r: &MethodResult) -> f64 {
         r.seconds / self.examples.max(1) as f64
@@ -283,7 +314,7 @@ pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()>
 mod tests {
     use recdata::ItemId;
 
-    use super::{list_overlap, overlaps};
+    use super::{list_overlap, overlaps, popularity_profile};
     use crate::cmd::eval::MethodId;
 
     fn lists(rows: &[&[u32]]) -> Vec<Vec<ItemId>> {
@@ -311,5 +342,24 @@ mod tests {
                 "list overlap SpecGR++ drafter ~ TIGER: @2 0.167, @4 0.500",
             ]
         );
+    }
+
+    /// Medians and shares counted by hand; the lower median for an even count; only
+    /// the first k of each list count.
+    #[test]
+    fn popularity_profile_is_the_median_training_count_of_the_listed_items() {
+        let counts: std::collections::HashMap<ItemId, usize> = [(1, 10), (2, 5), (3, 1)].into_iter().map(|(i, c)| (ItemId(i), c)).collect();
+        let l = lists(&[&[1, 2, 9], &[3, 1]]);
+        // @1: items 1 and 3 -> counts [1, 10], lower median 1, none unseen.
+        // @3: 1, 2, 9, 3, 1 -> [0, 1, 5, 10, 10], median 5, 1 of 5 never a target.
+        assert_eq!(
+            popularity_profile(Some(MethodId::SemanticKnn), &l, &counts, &[1, 3]),
+            "training targets per listed item, SemanticKNN: @1 median 1, 0.0% never a target; @3 median 5, 20.0% never a target"
+        );
+        assert_eq!(
+            popularity_profile(None, &lists(&[&[2], &[7], &[1]]), &counts, &[1, 3]),
+            "training targets per target item (the examples' own): median 5, 33.3% never a target"
+        );
+        assert_eq!(popularity_profile(None, &[], &counts, &[1]), "training targets per target item (the examples' own): no items");
     }
 }
