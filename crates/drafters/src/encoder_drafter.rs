@@ -44,17 +44,64 @@ impl EncoderDrafter {
     /// A drafter over `items` with encoder item vectors `vectors` (row-major,
     /// `items.len() * dim` floats; normalised here).
     pub fn new(config: EncoderDrafterConfig, items: &[ItemId], vectors: &[f32]) -> Result<Self> {
-        let encoder = GivenVectors { dim: config.knn.dim };
+        let encoder = GivenVectors { dim: config.knn.dim, prior: None };
         Self::with_encoder(encoder, config.knn, config.max_candidates, items, vectors)
+    }
+
+    /// The same drafter with a [`PopularityPrior`]: item `j` scores
+    /// `cos(u, v_j) + weight · ln(1 + n_j)`. Not the paper's SpecGR++ drafter.
+    ///
+    /// The search stays one exact inner product: each item vector gains the
+    /// coordinate `weight · ln(1 + n_j)` and each query vector the coordinate 1.
+    ///
+    /// # Errors
+    /// [`DrafterError::Config`] for a weight that is not finite; what
+    /// [`EncoderDrafter::new`] returns otherwise.
+    pub fn with_prior(config: EncoderDrafterConfig, prior: PopularityPrior, items: &[ItemId], vectors: &[f32]) -> Result<Self> {
+        if !prior.weight.is_finite() {
+            return Err(DrafterError::Config(format!("popularity prior weight {} is not finite", prior.weight)));
+        }
+        let dim = config.knn.dim;
+        let mut knn = config.knn;
+        knn.dim = dim + 1;
+        let encoder = GivenVectors { dim, prior: Some(prior) };
+        Self::with_encoder(encoder, knn, config.max_candidates, items, vectors)
+    }
+}
+
+/// A popularity prior on the encoder drafter's scores (not in the paper).
+///
+/// Why: stage 1 of SpecGR++ trains the encoder with in-batch negatives, and a batch
+/// holds an item about as often as training examples target it, so the contrastive
+/// loss is minimised by scores that discount each item's log-frequency (the sampling
+/// bias of in-batch softmax; Yi et al., RecSys 2019). With temperature τ, a
+/// `weight` of τ on `ln(1 + n_j)` adds that log-frequency back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopularityPrior {
+    /// The weight on `ln(1 + n_j)`, in units of the cosine.
+    pub weight: f32,
+    /// `n_j`: how many training examples target item `j` (absent items: 0, e.g.
+    /// unseen items and items added later).
+    pub counts: std::collections::HashMap<ItemId, usize>,
+}
+
+impl PopularityPrior {
+    /// The term added to item `item`'s cosine.
+    pub fn term(&self, item: ItemId) -> f32 {
+        self.weight * (self.counts.get(&item).copied().unwrap_or(0) as f32).ln_1p()
     }
 }
 
 /// The SpecGR++ drafter's query encoder: it embeds nothing itself. A query's vector
 /// is the one the verifier computed ([`Query::vector`]), normalised; items' vectors
 /// are the ones given to `add_items`, normalised.
+///
+/// With a [`PopularityPrior`] the vectors carry one more coordinate: 1 for a query,
+/// the prior's term for an item.
 #[derive(Debug)]
 pub struct GivenVectors {
     dim: usize,
+    prior: Option<PopularityPrior>,
 }
 
 impl QueryEncoder for GivenVectors {
@@ -76,6 +123,9 @@ impl QueryEncoder for GivenVectors {
                 check_vector(|| format!("query {q} vector"), v, self.dim)?;
                 let mut v = v.to_vec();
                 normalize(&mut v);
+                if self.prior.is_some() {
+                    v.push(1.0);
+                }
                 Ok(v)
             })
             .collect()
@@ -95,6 +145,13 @@ impl QueryEncoder for GivenVectors {
         }
         let mut rows = embeddings.to_vec();
         rows.chunks_exact_mut(d).for_each(normalize);
-        Ok(rows)
+        match &self.prior {
+            None => Ok(rows),
+            Some(prior) => Ok(rows
+                .chunks_exact(d)
+                .zip(items)
+                .flat_map(|(row, &item)| row.iter().copied().chain(std::iter::once(prior.term(item))))
+                .collect()),
+        }
     }
 }

@@ -12,7 +12,7 @@ mod table;
 mod topk;
 pub mod unisrec;
 
-pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig, GivenVectors};
+pub use encoder_drafter::{EncoderDrafter, EncoderDrafterConfig, GivenVectors, PopularityPrior};
 pub use error::{DrafterError, Result};
 // The interface the loop sees, re-exported so that `drafters::Drafter` keeps working.
 pub use rec_core::{DraftFilter, Drafter, ItemSet, PrefixFilter, PreparedFilter, Query};

@@ -1,7 +1,7 @@
 //! EncoderDrafter (SpecGR++): searches the GR encoder's item vectors with the
 //! verifier's history vector, against a brute-force oracle.
 
-use drafters::{DraftFilter, Drafter, DrafterError, EncoderDrafter, EncoderDrafterConfig, ItemSet, Query};
+use drafters::{DraftFilter, Drafter, DrafterError, EncoderDrafter, EncoderDrafterConfig, ItemSet, PopularityPrior, Query, dot};
 use recdata::ItemId;
 
 use crate::{TestRng, brute_force, ids};
@@ -56,4 +56,42 @@ fn new_items_are_draftable_and_missing_vectors_are_errors() {
     let err = d.add_items(&[ItemId(60)], &[0.1; DIM + 1]).unwrap_err();
     assert!(matches!(err, DrafterError::BufferLength { .. }), "{err}");
     assert_eq!(d.num_items(), 51);
+}
+
+/// With a popularity prior the drafts are the brute-force ranking of
+/// cos + weight·ln(1 + n) (scores included), under a filter too; an item added later
+/// has count 0; a weight that is not finite is refused.
+#[test]
+fn a_popularity_prior_adds_the_weighted_log_count_to_the_cosine() {
+    let n = 200u32;
+    let rows = TestRng::new(31).unit_rows(n as usize, DIM);
+    let counts: std::collections::HashMap<ItemId, usize> = (0..n).filter(|i| i % 3 != 0).map(|i| (ItemId(i), (i as usize * 7) % 50)).collect();
+    let prior = PopularityPrior { weight: 0.07, counts: counts.clone() };
+    let mut d = EncoderDrafter::with_prior(EncoderDrafterConfig::new(DIM), prior.clone(), &ids(0..n), &rows).unwrap();
+    let history = [ItemId(1)];
+    let allowed: ItemSet = (0..n).filter(|i| i % 5 != 2).map(ItemId).collect();
+    let mut rng = TestRng::new(9);
+    for _ in 0..4 {
+        let q = rng.unit_rows(1, DIM);
+        let query = Query::new(&history).with_vector(&q);
+        let mut expected: Vec<(ItemId, f32)> =
+            (0..n).map(|i| (ItemId(i), dot(&rows[i as usize * DIM..(i as usize + 1) * DIM], &q) + prior.term(ItemId(i)))).collect();
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let got = d.draft(&[query, query], &[DraftFilter::all(), DraftFilter::all().allowed(&allowed)], 15).unwrap();
+        let kept: Vec<_> = expected.iter().filter(|(i, _)| allowed.contains(*i)).take(15).copied().collect();
+        for (got, want) in got.iter().zip([expected[..15].to_vec(), kept]) {
+            assert_eq!(got.iter().map(|x| x.item).collect::<Vec<_>>(), want.iter().map(|x| x.0).collect::<Vec<_>>());
+            assert!(got.iter().zip(&want).all(|(g, w)| (g.score - w.1).abs() < 1e-5));
+        }
+    }
+    // Item 3's count (21) lifts it by 0.07·ln 22; a new item in its direction has no prior.
+    assert!((prior.term(ItemId(3)) - 0.0).abs() < 1e-9, "3 % 3 == 0: never a target");
+    assert!((prior.term(ItemId(4)) - 0.07 * 29f32.ln()).abs() < 1e-6);
+    let q = TestRng::new(10).unit_rows(1, DIM);
+    d.add_items(&[ItemId(n)], &q).unwrap();
+    let out = d.draft(&[Query::new(&history).with_vector(&q)], &[DraftFilter::all().allowed(&[ItemId(n)].into_iter().collect())], 1).unwrap();
+    assert!((out[0][0].score - 1.0).abs() < 1e-5, "{}", out[0][0].score);
+    let bad = PopularityPrior { weight: f32::NAN, counts };
+    let err = EncoderDrafter::with_prior(EncoderDrafterConfig::new(DIM), bad, &ids(0..n), &rows).unwrap_err();
+    assert!(matches!(err, DrafterError::Config(_)) && err.to_string().contains("not finite"), "{err}");
 }

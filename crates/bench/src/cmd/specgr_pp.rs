@@ -287,6 +287,8 @@ pub struct SpecGrPpEval<B: Backend> {
     pub drafter: drafters::EncoderDrafter,
     /// Where the model lives.
     pub device: B::Device,
+    /// The checkpoint's item vectors (the drafter's index holds them normalised).
+    items: gr_model::ItemEmbeddings,
 }
 
 impl<B: Backend> SpecGrPpEval<B> {
@@ -317,7 +319,17 @@ impl<B: Backend> SpecGrPpEval<B> {
         );
         let all: Vec<recdata::ItemId> = (0..items.num_items as u32).map(recdata::ItemId).collect();
         let drafter = drafters::EncoderDrafter::new(drafters::EncoderDrafterConfig::new(items.dim), &all, &items.rows)?;
-        Ok(Self { model, drafter, device: device.clone() })
+        Ok(Self { model, drafter, device: device.clone(), items })
+    }
+
+    /// Drafts with `prior` added to the cosine from now on (`specgr eval
+    /// --drafter-popularity-prior`; not the paper's drafter). The index is rebuilt from
+    /// the checkpoint's item vectors: call it before adding items.
+    pub fn set_popularity_prior(&mut self, prior: drafters::PopularityPrior) -> anyhow::Result<()> {
+        let all: Vec<recdata::ItemId> = (0..self.items.num_items as u32).map(recdata::ItemId).collect();
+        let config = drafters::EncoderDrafterConfig::new(self.items.dim);
+        self.drafter = drafters::EncoderDrafter::with_prior(config, prior, &all, &self.items.rows)?;
+        Ok(())
     }
 
     /// Runs SpecGR with the encoder drafter: each batch's query vectors are pooled

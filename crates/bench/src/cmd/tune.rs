@@ -70,6 +70,7 @@ impl TuneArgs {
             score_chunk: 1000,
             ensemble_weight: 0.5,
             popularity_days: None,
+            drafter_popularity_prior: None,
             epsilon: 0.1,
             repeat: 1,
             sample: (self.sample > 0).then_some(self.sample),

@@ -94,6 +94,12 @@ pub struct EvalArgs {
     /// `valid` for `test`.
     #[arg(long, value_parser = crate::cmd::args::positive)]
     pub popularity_days: Option<usize>,
+    /// Not in the paper: SpecGR++'s drafter (in `specgr-pp` and `specgr-pp-drafter`)
+    /// ranks item `j` by `cos + W · ln(1 + n_j)`, `n_j` the training examples that
+    /// target it. Stage 1's in-batch negatives teach the encoder to discount each
+    /// item's log-frequency; `W` = the training temperature (0.07) adds it back.
+    #[arg(long, value_name = "W", allow_negative_numbers = true, value_parser = crate::cmd::args::finite_f32)]
+    pub drafter_popularity_prior: Option<f32>,
     /// TIGER_C: the largest share ε of the list given to unseen items.
     #[arg(long, default_value_t = 0.1, value_parser = crate::cmd::args::unit_f64, allow_hyphen_values = true)]
     pub epsilon: f64,
@@ -286,7 +292,15 @@ impl EvalArgs {
         };
         let mut parts = each(&self.method_draft_size, "δ");
         parts.extend(each(&self.method_beam_size, "β"));
+        if let Some(w) = self.drafter_popularity_prior.filter(|_| self.uses_encoder_drafter()) {
+            parts.push(format!("SpecGR++ drafter + {w}·ln(1 + training count)"));
+        }
         parts.join(", ")
+    }
+
+    /// Whether a method drafts with the SpecGR++ encoder.
+    fn uses_encoder_drafter(&self) -> bool {
+        self.methods.iter().any(|m| matches!(m, MethodId::SpecgrPp | MethodId::SpecgrPpDrafter))
     }
 
     /// Each per-method flag's methods that do not run (`--method-threshold`,
@@ -297,6 +311,9 @@ impl EvalArgs {
         let drafts = self.method_draft_size.iter().map(|&(m, _)| ("--method-draft-size", m));
         let beams = self.method_beam_size.iter().map(|&(m, _)| ("--method-beam-size", m));
         let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+        if self.drafter_popularity_prior.is_some() && !self.uses_encoder_drafter() {
+            out.push(("--drafter-popularity-prior", MethodId::SpecgrPpDrafter.id()));
+        }
         for (flag, m) in thresholds.chain(drafts).chain(beams) {
             if !self.methods.contains(&m) && !out.contains(&(flag, m.id())) {
                 out.push((flag, m.id()));
@@ -419,6 +436,9 @@ impl Prepared {
         let mut resources = load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, needs, device)?;
         if needs.popularity {
             resources.popularity = Some(popularity_before(&self.split, &args.part, args.popularity_days)?);
+        }
+        if let (Some(weight), Some(pp)) = (args.drafter_popularity_prior, resources.specgr_pp.as_mut()) {
+            pp.set_popularity_prior(drafters::PopularityPrior { weight, counts: self.training_counts() })?;
         }
         Ok(resources)
     }

@@ -237,7 +237,7 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
     let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or_else(String::new, |p| p.get_name().to_owned());
     use clap::ValueEnum;
     let repeat = args.repeat.max(1);
-    serde_json::json!({
+    let mut settings = serde_json::json!({
         "dataset": dataset, "part": args.part, "limit": args.limit, "sample": args.sample,
         "k": args.spec.k, "draft_size": args.spec.draft_size, "beam_size": args.spec.beam_size,
         "threshold": args.threshold, "batch_size": args.spec.batch_size, "repeat": repeat,
@@ -257,7 +257,12 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
         "inputs": inputs,
         "device": format!("{:?}", args.run.device),
         "build": env!("SPECGR_BUILD_REVISION"),
-    })
+    });
+    // Only when given, so that reports written before the flag existed still match.
+    if let Some(w) = args.drafter_popularity_prior {
+        settings["drafter_popularity_prior"] = serde_json::json!(w);
+    }
+    settings
 }
 
 /// Prints the results as a table (or JSON with `--json`).
