@@ -381,3 +381,64 @@ fn the_specgr_pp_drafter_alone_is_the_brute_force_cosine_top_k() {
         }
     }
 }
+
+/// `--drafter-popularity-prior W`: the SpecGR++ drafter ranks by the brute-force
+/// `cos + W·ln(1 + n)`, `n` the training examples that target the item; `specgr eval`
+/// names the prior in its report's settings, and refuses a weight that is not finite.
+#[test]
+fn a_popularity_prior_on_the_specgr_pp_drafter_is_the_brute_force_ranking() {
+    let runs = trained_run();
+    let device = Default::default();
+    let needs = Needs { specgr_pp: true, ..Needs::default() };
+    let mut served = Served::<B>::open(&dataset_args(), runs, ids(), gr_model::TigerPreset::Tiny, needs, &device).unwrap();
+    let mut counts = std::collections::HashMap::new();
+    for e in &served.run.split.train {
+        *counts.entry(e.target).or_insert(0usize) += 1;
+    }
+    let weight = 0.3f32;
+    let prior = drafters::PopularityPrior { weight, counts: counts.clone() };
+    served.resources.specgr_pp.as_mut().unwrap().set_popularity_prior(prior).unwrap();
+    let pp_best = bench::cmd::specgr_pp::best_checkpoint(&recdata::RunDir::new(runs, "synthetic"), ids(), gr_model::TigerPreset::Tiny);
+    let pp = gr_model::SpecGrPp::<B>::load(&pp_best, &device).unwrap();
+    let all = pp.embed_all_items(served.resources.ids(), 64, &device).unwrap();
+    let k = 9;
+    for history in [vec![0u32, 1], vec![5], vec![2, 3, 4, 9, 11]] {
+        let encoded = pp.tiger.encode(&[history.as_slice()], served.resources.ids(), &device).unwrap();
+        let query = pp.query_vectors(&encoded).unwrap().remove(0);
+        let mut scored: Vec<(u32, f32)> = (0..all.num_items as u32)
+            .map(|item| {
+                let cos: f32 = normalised(all.row(item as usize)).iter().zip(&normalised(&query)).map(|(a, b)| a * b).sum();
+                (item, cos + weight * (counts.get(&ItemId(item)).copied().unwrap_or(0) as f32).ln_1p())
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let items: Vec<ItemId> = history.iter().map(|&i| ItemId(i)).collect();
+        let q = drafters::Query::new(&items).with_vector(&query);
+        let drafted = served.resources.specgr_pp().unwrap().drafter.draft(&[q], &[drafters::DraftFilter::all()], k).unwrap().remove(0);
+        for (rank, (got, (item, score))) in drafted.iter().zip(&scored).enumerate() {
+            assert_eq!(got.item, ItemId(*item), "rank {rank} for history {history:?}");
+            assert!((got.score - score).abs() < 1e-4, "rank {rank}: score {} vs brute force {score}", got.score);
+        }
+    }
+    let runs_text = runs.display().to_string();
+    let report = tempfile::tempdir().unwrap();
+    let report_dir = report.path().join("r").display().to_string();
+    let eval = |w: &str, dir: &str| {
+        specgr(
+            &[
+                "eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", "tiny", "--runs", &runs_text, "--part", "valid",
+                "--limit", "16", "--k", "10", "--methods", "specgr-pp-drafter", "--drafter-popularity-prior", w, "--report", dir,
+            ],
+            "",
+        )
+    };
+    let out = eval("0.3", &report_dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(report.path().join("r/results.json")).unwrap()).unwrap();
+    assert!(results.to_string().contains("\"drafter_popularity_prior\":0.3"), "{results}");
+    let md = std::fs::read_to_string(report.path().join("r/results.md")).unwrap();
+    assert!(md.contains("SpecGR++ drafter + 0.3·ln(1 + training count)"), "{md}");
+    let out = eval("nan", &report.path().join("n").display().to_string());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--drafter-popularity-prior"), "{err}");
+}

@@ -260,7 +260,8 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
     });
     // Only when given, so that reports written before the flag existed still match.
     if let Some(w) = args.drafter_popularity_prior {
-        settings["drafter_popularity_prior"] = serde_json::json!(w);
+        // Through its shortest decimal, so 0.07 reads 0.07 and not 0.07000000029802322.
+        settings["drafter_popularity_prior"] = serde_json::json!(w.to_string().parse::<f64>().unwrap_or(f64::from(w)));
     }
     settings
 }
