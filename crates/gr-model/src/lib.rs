@@ -37,10 +37,10 @@ pub use model::{DecoderCache, EncoderOutput, Tiger};
 pub use projection::{ProjectionConfig, ProjectionHead};
 pub use score::CandidateScores;
 pub use specgr_pp::{
-    ItemEmbeddings, SpecGrPp, evaluate_retrieval, retrieval_loss, unique_targets,
+    ItemEmbeddings, SpecGrPp, evaluate_retrieval, retrieval_loss, retrieval_loss_with_bias, unique_targets,
 };
 pub use specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
-pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, in_sample_table, specgr_pp_losses, train_specgr_pp};
+pub use specgr_pp_train::{SpecGrPpData, SpecGrPpInit, in_sample_table, specgr_pp_losses, target_log_counts, train_specgr_pp};
 pub use schedule::LrDecay;
 pub use train::{GradClip, SelectMetric, TrainConfig, clip_global_norm, TrainEvent, TrainState, inputs_fingerprint, sharded_grads, train, train_on_devices};
 

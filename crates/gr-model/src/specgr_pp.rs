@@ -204,9 +204,27 @@ pub fn retrieval_loss<B: Backend>(
     labels: Tensor<B, 1, Int>,
     temperature: f64,
 ) -> Tensor<B, 1> {
+    retrieval_loss_with_bias(queries, table, labels, temperature, None)
+}
+
+/// [`retrieval_loss`] with `column_bias[j]` added to every logit of table row `j`
+/// (`[items]`): with `-ln Q_j`, `Q_j` how often item `j` appears among in-batch
+/// negatives, it is the sampling-bias-corrected in-batch softmax (logQ correction,
+/// Yi et al., RecSys 2019), whose optimum is the full softmax's and no longer
+/// discounts popular items.
+pub fn retrieval_loss_with_bias<B: Backend>(
+    queries: Tensor<B, 2>,
+    table: Tensor<B, 2>,
+    labels: Tensor<B, 1, Int>,
+    temperature: f64,
+    column_bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, 1> {
     let [rows, _] = queries.dims();
     let [items, _] = table.dims();
-    let logits = queries.matmul(table.transpose()).div_scalar(temperature); // [rows, items]
+    let mut logits = queries.matmul(table.transpose()).div_scalar(temperature); // [rows, items]
+    if let Some(bias) = column_bias {
+        logits = logits + bias.reshape([1, items]);
+    }
     let log_probs = log_softmax3(logits.reshape([1, rows, items])).reshape([rows, items]);
     let picked = log_probs.gather(1, labels.reshape([rows, 1])); // [rows, 1]
     picked.mean().neg()

@@ -83,6 +83,13 @@ pub struct SpecGrPpTrainConfig {
     /// from that batch with the same numbers. Not part of a run's identity.
     #[config(default = 0.0)]
     pub checkpoint_minutes: f64,
+    /// Stage 1 only, not in the paper: subtract `ln n_j` from each in-batch logit of item
+    /// `j`, `n_j` the training examples that target it (how often it appears among
+    /// the in-batch negatives). Uncorrected, the in-batch loss is minimised by scores
+    /// that discount each item's log-frequency, and the encoder's retrieval ranks
+    /// popular items too low.
+    #[config(default = false)]
+    pub logq_correction: bool,
     /// Validate on at most this many validation examples (the first ones; 0: all).
     #[config(default = 0)]
     pub eval_limit: usize,
@@ -217,12 +224,43 @@ impl SpecGrPpTrainConfig {
 
 /// Reads a run's training config, giving fields added since it was written the value
 /// that reproduces how it was trained (`micro_batch` 0: the whole batch at once;
-/// `checkpoint_minutes` 0). Burn's `Config` derive has no serde defaults of its own.
+/// `checkpoint_minutes` 0; `logq_correction` false). Burn's `Config` derive has no serde defaults of its own.
 fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SpecGrPpTrainConfig, D::Error> {
     let mut value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
     if let Some(map) = value.as_object_mut() {
         map.entry("micro_batch").or_insert(serde_json::json!(0));
         map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
+        map.entry("logq_correction").or_insert(serde_json::json!(false));
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SpecGrPpState, SpecGrPpTrainConfig};
+
+    /// A state written before `micro_batch`, `checkpoint_minutes` and `logq_correction`
+    /// existed reads with the values it was trained with; the correction is part of a
+    /// run's identity (a resume that changes it is refused), micro-batches are not.
+    #[test]
+    fn old_states_read_with_the_settings_they_were_trained_with() {
+        let state = r#"{
+          "model": {"vocab_size": 1027, "d_model": 128, "d_ff": 1024, "d_kv": 64, "num_heads": 6,
+                    "num_encoder_layers": 4, "num_decoder_layers": 4, "dropout": 0.1, "num_buckets": 32,
+                    "max_distance": 128, "layer_norm_eps": 1e-06, "max_history": 20},
+          "head": {"d_model": 128, "proj_dim": 128},
+          "train": {"stage": "contrastive", "lr": 0.0003, "weight_decay": 0.035, "emb_batch_size": 256,
+                    "gen_batch_size": 64, "lambda_emb": 6.0, "lambda_gen": 1.0, "temperature": 0.07,
+                    "max_epochs": 4, "warmup_fraction": 0.05, "grad_clip_norm": 1.0, "eval_every": 1,
+                    "patience": 5, "eval_k": 50, "eval_batch_size": 256, "eval_limit": 0, "seed": 42},
+          "epochs_done": 1, "steps_done": 539, "best": [0.0265, 0], "since_best": 0, "validations": [],
+          "stopped_early": false, "epoch_losses": [], "samples_per_sec": []
+        }"#;
+        let state: SpecGrPpState = serde_json::from_str(state).unwrap();
+        assert_eq!((state.train.micro_batch, state.train.checkpoint_minutes, state.train.logq_correction), (0, 0.0, false));
+        let corrected = state.train.clone().with_logq_correction(true);
+        assert!(!state.train.same_run(&corrected));
+        assert!(state.train.same_run(&state.train.clone().with_micro_batch(64)));
+        assert!(!SpecGrPpTrainConfig::stage1().logq_correction, "off by default: the paper's loss");
+    }
 }

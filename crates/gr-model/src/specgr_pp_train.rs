@@ -29,7 +29,7 @@ use crate::checkpoint::check_same_config;
 use crate::input::{history_tokens, pad_rows};
 use crate::projection::ProjectionConfig;
 use crate::schedule::{LrSchedule, shuffled};
-use crate::specgr_pp::{ItemEmbeddings, labels_tensor, retrieval_loss, unique_targets};
+use crate::specgr_pp::{ItemEmbeddings, labels_tensor, retrieval_loss, retrieval_loss_with_bias, unique_targets};
 use crate::specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
 use crate::specgr_pp_store::{frozen_items, save_best, save_last};
 use crate::train_loop::{AfterStep, Cadence, EarlyStopping, LastCheckpoint, epoch_dropout_seed, stem};
@@ -152,6 +152,7 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
         Some(items) => Some(in_sample_table::<B>(items, data.in_sample, device)?),
         None => None,
     };
+    let log_q = (config.logq_correction && config.stage == Stage::Contrastive).then(|| target_log_counts(data.train));
     let batch_size = config.emb_batch_size.max(1);
     let steps_per_epoch = data.train.len().div_ceil(batch_size);
     let schedule = LrSchedule::new(
@@ -179,7 +180,7 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
         for (b, chunk) in order.chunks(batch_size).enumerate().skip(resume_at) {
             let examples: Vec<&TrainExample> = chunk.iter().map(|&i| &data.train[i]).collect();
             let (emb, generation) =
-                specgr_pp_losses(&model, &examples, ids, config, rank_table.as_ref(), device)?;
+                specgr_pp_losses(&model, &examples, ids, config, rank_table.as_ref(), log_q.as_deref(), device)?;
             let emb_value = emb.clone().into_scalar().elem::<f32>();
             let gen_value = generation
                 .as_ref()
@@ -299,14 +300,16 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
 /// the generation loss of its first rows, from one encoder pass (in
 /// [`SpecGrPpTrainConfig::micro_batch`]-row parts): the losses of one training step,
 /// unweighted. `rank_table` is stage 2's frozen in-sample item table and each item's
-/// row in it (`None`: stage 1, in-batch negatives). Public for `specgr bench
-/// specgr-pp`.
+/// row in it (`None`: stage 1, in-batch negatives). `log_q[item]` (stage 1 only):
+/// subtracted from that item's in-batch logits ([`target_log_counts`]; the logQ
+/// correction). Public for `specgr bench specgr-pp`.
 pub fn specgr_pp_losses<B: Backend>(
     model: &SpecGrPp<B>,
     examples: &[&TrainExample],
     ids: &SemanticIds,
     config: &SpecGrPpTrainConfig,
     rank_table: Option<&(Tensor<B, 2>, Vec<Option<usize>>)>,
+    log_q: Option<&[f32]>,
     device: &B::Device,
 ) -> Result<(Tensor<B, 1>, Option<Tensor<B, 1>>), TigerError> {
     let tiger = &model.tiger;
@@ -362,11 +365,16 @@ pub fn specgr_pp_losses<B: Backend>(
         None => {
             let (items, labels) = unique_targets(&targets);
             let table = tiger.embed_items(&model.head, &items, ids, device)?; // [unique, proj_dim]
-            retrieval_loss(
+            let bias = log_q.map(|log_q| {
+                let bias: Vec<f32> = items.iter().map(|&i| -log_q.get(i as usize).copied().unwrap_or(0.0)).collect();
+                Tensor::<B, 1>::from_data(TensorData::new(bias, [items.len()]), device)
+            });
+            retrieval_loss_with_bias(
                 queries,
                 table,
                 labels_tensor(labels, device),
                 config.temperature,
+                bias,
             )
         }
         Some((table, position)) => {
@@ -398,6 +406,17 @@ pub fn specgr_pp_losses<B: Backend>(
         .map(|(loss, n)| loss.mul_scalar(n as f64 / g as f64))
         .reduce(|a, b| a + b);
     Ok((emb, generation))
+}
+
+/// `ln n_i` per item number `i`, `n_i` the examples of `train` that target it (0
+/// where none does: such an item is never an in-batch column).
+pub fn target_log_counts(train: &[TrainExample]) -> Vec<f32> {
+    let items = train.iter().map(|e| e.target as usize + 1).max().unwrap_or(0);
+    let mut counts = vec![0usize; items];
+    for e in train {
+        counts[e.target as usize] += 1;
+    }
+    counts.into_iter().map(|c| if c == 0 { 0.0 } else { (c as f32).ln() }).collect()
 }
 
 /// Decoder inputs `[PAD d1 .. dn]` and labels `[d1 .. dn EOS]` of the targets.
@@ -493,7 +512,7 @@ mod tests {
             let stage = stage.with_gen_batch_size(5);
             let run = |micro: usize| {
                 let config = stage.clone().with_micro_batch(micro);
-                let (emb, generation) = specgr_pp_losses(&model, &refs, &ids, &config, rank, &device).unwrap();
+                let (emb, generation) = specgr_pp_losses(&model, &refs, &ids, &config, rank, None, &device).unwrap();
                 let generation = generation.unwrap();
                 let values = [emb.clone().into_scalar().elem::<f32>(), generation.clone().into_scalar().elem::<f32>()];
                 let grads = (emb.mul_scalar(config.lambda_emb) + generation).backward();

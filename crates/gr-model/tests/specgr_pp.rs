@@ -121,6 +121,41 @@ fn info_nce_matches_a_brute_force_loop() {
     );
 }
 
+/// The logQ-corrected loss, computed by hand: each logit of column j less ln n_j;
+/// `target_log_counts` counts each item's training targets.
+#[test]
+fn the_logq_corrected_loss_subtracts_each_columns_log_count() {
+    let train: Vec<TrainExample> = [5u32, 9, 5, 5, 2]
+        .iter()
+        .map(|&t| TrainExample { history: vec![0], target: t })
+        .collect();
+    let log_q = gr_model::target_log_counts(&train);
+    assert_eq!(log_q.len(), 10);
+    assert!((log_q[5] - 3f32.ln()).abs() < 1e-6 && log_q[9] == 0.0 && log_q[2] == 0.0 && log_q[0] == 0.0);
+    let q = [[0.6f32, 0.8], [1.0, 0.0], [0.0, 1.0]];
+    let t = [[1.0f32, 0.0], [0.0, 1.0]];
+    let labels = vec![0i64, 1, 0];
+    let bias = [-3f64.ln(), -(2f64.ln())];
+    let tau = 0.07f64;
+    let mut expected = 0.0f64;
+    for (i, qi) in q.iter().enumerate() {
+        let logits: Vec<f64> = t
+            .iter()
+            .zip(bias)
+            .map(|(tj, b)| f64::from(qi[0] * tj[0] + qi[1] * tj[1]) / tau + b)
+            .collect();
+        let log_sum = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+        expected += log_sum - logits[labels[i] as usize];
+    }
+    expected /= q.len() as f64;
+    let queries = Tensor::<TestBackend, 2>::from_floats(q, &device());
+    let table = Tensor::<TestBackend, 2>::from_floats(t, &device());
+    let labels = Tensor::from_data(TensorData::new(labels, [3]), &device());
+    let bias = Tensor::<TestBackend, 1>::from_floats([bias[0] as f32, bias[1] as f32], &device());
+    let got = to_flat(gr_model::retrieval_loss_with_bias(queries, table, labels, tau, Some(bias))).unwrap()[0];
+    assert!((f64::from(got) - expected).abs() < 1e-4, "{got} vs {expected}");
+}
+
 /// 14 examples whose histories determine their targets (all targets distinct).
 fn examples() -> Vec<TrainExample> {
     (0..14u32)

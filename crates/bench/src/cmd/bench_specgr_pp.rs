@@ -189,7 +189,7 @@ fn run_on<B: Backend>(args: &BenchSpecGrPpArgs, device: &B::Device) -> anyhow::R
                 let examples: Vec<&TrainExample> = rows.iter().map(|&i| &train[i]).collect();
                 let m = model.take().expect("the model is put back after each step");
                 let (emb, generation) =
-                    gr_model::specgr_pp_losses(&m, &examples, ids, config, rank_table.as_ref(), device)?;
+                    gr_model::specgr_pp_losses(&m, &examples, ids, config, rank_table.as_ref(), None, device)?;
                 let mut loss = emb.mul_scalar(config.lambda_emb);
                 if let Some(g) = generation {
                     loss = loss + g.mul_scalar(config.lambda_gen);

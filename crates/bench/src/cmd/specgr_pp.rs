@@ -57,6 +57,11 @@ pub struct SpecGrPpArgs {
     /// Stage-1 learning rate [default: 3e-4, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage1_lr: Option<f64>,
+    /// Not in the paper: stage 1 subtracts `ln n` from each in-batch logit, `n` the
+    /// item's training targets (the logQ correction of in-batch negatives' sampling
+    /// bias; uncorrected, the encoder learns to rank popular items too low).
+    #[arg(long)]
+    pub stage1_logq_correction: bool,
     /// Stage-2 learning rate [default: 3e-5, the reference's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub stage2_lr: Option<f64>,
@@ -147,6 +152,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     if let Some(lr) = args.stage1_lr {
         stage1 = stage1.with_lr(lr);
     }
+    stage1 = stage1.with_logq_correction(args.stage1_logq_correction);
     let mut stage2 = SpecGrPpTrainConfig::stage2().with_seed(args.seed);
     if let Some(e) = args.stage2_epochs {
         stage2 = stage2.with_max_epochs(e);
