@@ -27,6 +27,10 @@
 #   test sample, once SpecGR++'s search is done (`table3-ts/chain.sh`, nice 10 too).
 #   They sleep until what they need has
 #   finished.
+# - SpecGR++ with stage 1's logQ correction (`specgr-pp-logq-ts/`): the paper-recipe
+#   run's settings plus `--stage1-logq-correction`, nice 5, until its stage 2 is done;
+#   and SpecGR++ with the drafter's popularity prior on valid
+#   (`drafter-prior-ts/run.sh specgr-pp`, nice 2), until both reports exist.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
 #   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
@@ -48,7 +52,9 @@ TABLE_BIN=${BIN:-/work/bins/specgr-tch-299ea37}   # Table 1: --method-draft-size
 TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # SpecGR-KNN with the fine-tuned TIGER
 NORM_BIN=${BIN:-/work/bins/specgr-tch-299ea37}    # --normalisation all-digits (592d457+), resumable eval (cb61a6c+)
 K108_BIN=${BIN:-/work/bins/specgr-tch-c78310b}    # the K = 108 TIGER was started with it
-for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN"; do
+LOGQ_BIN=${BIN:-/work/bins/specgr-tch-869f560}    # SpecGR++ with stage 1's logQ correction (869f560+)
+PRIOR_BIN=${BIN:-/work/bins/specgr-dev-76232f3}   # SpecGR++ with the drafter's prior (76232f3+; its reports resume with it)
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -80,6 +86,23 @@ if [ -f $PR/stage2/last/state.json ] && ! python3 -c 'import json,sys; s=json.lo
       --train-last 20000 --stage2-lr 5e-4 >> runs/pp-recent-ts/logs/specgr-pp.log 2>&1 &
     started "the SpecGR++ recency fine-tune (specgr-pp-ts, a probe)"
   fi
+fi
+# SpecGR++ trained as the paper-recipe run but with stage 1's logQ correction
+# (../specgr-pp-logq-ts/), until its stage 2 is done; nice 5.
+LQ=runs/pp-logq-ts/beauty-2014/specgr-pp-rqvae-paper
+if [ -f $LQ/stage2/last/state.json ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $LQ/stage2/last/state.json; then :
+elif run_held $LQ; then running "SpecGR++ with the logQ correction"; else
+  mkdir -p runs/pp-logq-ts/logs
+  RUNS=runs/pp-logq-ts DEVICE=tch SPECGR_BIN=$LOGQ_BIN nohup nice -n 5 experiments/runs/specgr-pp.sh beauty-2014 \
+    runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best --emb-batch-size 256 --gen-batch-size 64 --stage1-logq-correction \
+    >> runs/pp-logq-ts/logs/specgr-pp.log 2>&1 &
+  started "SpecGR++ with the logQ correction (specgr-pp-logq-ts)"
+fi
+# SpecGR++ with the drafter's popularity prior on valid (../drafter-prior-ts/run.sh specgr-pp).
+if [ -f runs/evals/popprof/specgr-pp-popprof-w0.07-g-1.4/results.md ]; then :
+elif script_runs "drafter-prior-ts/run.sh|popprof/specgr-pp.sh"; then running "SpecGR++ with the drafter's prior"; else
+  B=$PRIOR_BIN nohup nice -n 2 experiments/results/beauty-2014/drafter-prior-ts/run.sh specgr-pp >> $L/drafter-prior.log 2>&1 &
+  started "SpecGR++ with the drafter's prior (drafter-prior-ts/run.sh specgr-pp)"
 fi
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
@@ -115,7 +138,8 @@ for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts ta
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   bin=$EVAL_BIN niceness=0
   [ $chain = table1-ts ] && bin=$TABLE_BIN
-  [ $chain = all-digits-ts ] && bin=$NORM_BIN
+  # All-digits normalisation is our variant: nice 5, behind UniSRec's early stop.
+  [ $chain = all-digits-ts ] && bin=$NORM_BIN niceness=5
   # The K = 108 TIGER is a side experiment: it takes what the other jobs leave.
   [ $chain = tiger-k108-ts ] && bin=$K108_BIN niceness=10
   # Table 3 (SpecGR++'s ablations on a test sample) too, with the resumable eval.
