@@ -30,7 +30,7 @@
 # - SpecGR++ with stage 1's logQ correction (`specgr-pp-logq-ts/`): the paper-recipe
 #   run's settings plus `--stage1-logq-correction`, nice 5, until its stage 2 is done;
 #   and SpecGR++ with the drafter's popularity prior on valid
-#   (`drafter-prior-ts/run.sh specgr-pp`, nice 2), until both reports exist.
+#   (`drafter-prior-ts/run.sh specgr-pp`, nice 10), until both reports exist.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
 #   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
 #   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
@@ -101,7 +101,7 @@ fi
 # SpecGR++ with the drafter's popularity prior on valid (../drafter-prior-ts/run.sh specgr-pp).
 if [ -f runs/evals/popprof/specgr-pp-popprof-w0.07-g-1.4/results.md ]; then :
 elif script_runs "drafter-prior-ts/run.sh|popprof/specgr-pp.sh"; then running "SpecGR++ with the drafter's prior"; else
-  B=$PRIOR_BIN nohup nice -n 2 experiments/results/beauty-2014/drafter-prior-ts/run.sh specgr-pp >> $L/drafter-prior.log 2>&1 &
+  B=$PRIOR_BIN nohup nice -n 10 experiments/results/beauty-2014/drafter-prior-ts/run.sh specgr-pp >> $L/drafter-prior.log 2>&1 &
   started "SpecGR++ with the drafter's prior (drafter-prior-ts/run.sh specgr-pp)"
 fi
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
@@ -138,8 +138,8 @@ for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts ta
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   bin=$EVAL_BIN niceness=0
   [ $chain = table1-ts ] && bin=$TABLE_BIN
-  # All-digits normalisation is our variant: nice 5, behind UniSRec's early stop.
-  [ $chain = all-digits-ts ] && bin=$NORM_BIN niceness=5
+  # All-digits normalisation is our variant: nice 10, behind UniSRec and SpecGR++'s logQ run.
+  [ $chain = all-digits-ts ] && bin=$NORM_BIN niceness=10
   # The K = 108 TIGER is a side experiment: it takes what the other jobs leave.
   [ $chain = tiger-k108-ts ] && bin=$K108_BIN niceness=10
   # Table 3 (SpecGR++'s ablations on a test sample) too, with the resumable eval.
