@@ -101,16 +101,7 @@ fn info_nce_matches_a_brute_force_loop() {
     let q = [[0.6f32, 0.8], [1.0, 0.0], [0.0, 1.0]];
     let t = [[1.0f32, 0.0], [0.0, 1.0]];
     let tau = 0.07f64;
-    let mut expected = 0.0f64;
-    for (i, qi) in q.iter().enumerate() {
-        let logits: Vec<f64> = t
-            .iter()
-            .map(|tj| f64::from(qi[0] * tj[0] + qi[1] * tj[1]) / tau)
-            .collect();
-        let log_sum = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
-        expected += log_sum - logits[labels[i] as usize];
-    }
-    expected /= q.len() as f64;
+    let expected = hand_loss(&q, &t, &labels, &[0.0, 0.0], tau);
     let queries = Tensor::<TestBackend, 2>::from_floats(q, &device());
     let table = Tensor::<TestBackend, 2>::from_floats(t, &device());
     let labels = Tensor::from_data(TensorData::new(labels, [3]), &device());
@@ -119,6 +110,22 @@ fn info_nce_matches_a_brute_force_loop() {
         (f64::from(got) - expected).abs() < 1e-4,
         "{got} vs {expected}"
     );
+}
+
+/// The mean softmax cross-entropy of each query's label among the table's rows, by
+/// dot product / `tau` plus each row's `bias`, in f64: the oracle of the retrieval losses.
+fn hand_loss(q: &[[f32; 2]], t: &[[f32; 2]], labels: &[i64], bias: &[f64], tau: f64) -> f64 {
+    let mut total = 0.0f64;
+    for (qi, &label) in q.iter().zip(labels) {
+        let logits: Vec<f64> = t
+            .iter()
+            .zip(bias)
+            .map(|(tj, b)| f64::from(qi[0] * tj[0] + qi[1] * tj[1]) / tau + b)
+            .collect();
+        let log_sum = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+        total += log_sum - logits[label as usize];
+    }
+    total / q.len() as f64
 }
 
 /// The logQ-corrected loss, computed by hand: each logit of column j less ln n_j;
@@ -137,17 +144,7 @@ fn the_logq_corrected_loss_subtracts_each_columns_log_count() {
     let labels = vec![0i64, 1, 0];
     let bias = [-3f64.ln(), -(2f64.ln())];
     let tau = 0.07f64;
-    let mut expected = 0.0f64;
-    for (i, qi) in q.iter().enumerate() {
-        let logits: Vec<f64> = t
-            .iter()
-            .zip(bias)
-            .map(|(tj, b)| f64::from(qi[0] * tj[0] + qi[1] * tj[1]) / tau + b)
-            .collect();
-        let log_sum = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
-        expected += log_sum - logits[labels[i] as usize];
-    }
-    expected /= q.len() as f64;
+    let expected = hand_loss(&q, &t, &labels, &bias, tau);
     let queries = Tensor::<TestBackend, 2>::from_floats(q, &device());
     let table = Tensor::<TestBackend, 2>::from_floats(t, &device());
     let labels = Tensor::from_data(TensorData::new(labels, [3]), &device());
