@@ -62,6 +62,12 @@ pub(crate) enum Task {
         /// Where datasets live; defaults to $SPECGR_DATA, else ./data.
         #[arg(long, env = "SPECGR_DATA")]
         data_root: Option<PathBuf>,
+        /// Evaluate every point again. By default a point whose report an earlier run
+        /// finished with the same settings, models, examples and binary is read back,
+        /// not run again (`specgr eval --reuse-finished`), so a sweep stopped part-way
+        /// resumes at its first unfinished point.
+        #[arg(long)]
+        rerun: bool,
     },
 }
 
@@ -80,8 +86,8 @@ pub fn main() -> Result<()> {
         }
         Task::Reproduce(r) => reproduce(&r),
         Task::Libtorch(l) => libtorch(&l),
-        Task::Sweep { experiment, out, record, dataset, data_root } => {
-            sweep(&experiment, &results_dir(out, record), dataset, data_root.as_deref())
+        Task::Sweep { experiment, out, record, dataset, data_root, rerun } => {
+            sweep(&experiment, &results_dir(out, record), dataset, data_root.as_deref(), rerun)
         }
     }
 }

@@ -1,11 +1,14 @@
 //! `cargo xtask sweep`: one experiment file (`experiments/*.toml`), with its optional
-//! tuning step on valid, then its runs of `specgr eval`.
+//! tuning step on valid, then its runs of `specgr eval`. Each run passes
+//! `--reuse-finished` (unless `--rerun`): a point an earlier run of the sweep finished
+//! with the same settings is read back from its report, so a sweep resumes after a kill
+//! at its first unfinished point (and `specgr eval --report` resumes that point itself).
 
 use std::path::Path;
 
 use anyhow::Result;
 
-pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Path>) -> Result<()> {
+pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root: Option<&Path>, rerun: bool) -> Result<()> {
     use crate::experiment::{Experiment, Value, read_metric};
     let mut e = Experiment::read(path)?;
     if let Some(d) = dataset {
@@ -17,6 +20,9 @@ pub(crate) fn sweep(path: &Path, out: &Path, dataset: Option<String>, data_root:
         let mut args = Experiment::args(&e.dataset, settings);
         args.push("--report".into());
         args.push(report.display().to_string());
+        if !rerun {
+            args.push("--reuse-finished".into());
+        }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         specgr.run(&refs)
     };

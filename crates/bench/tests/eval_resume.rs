@@ -1,7 +1,8 @@
 //! `specgr eval --report DIR` killed mid-run (SIGKILL) and run again with the same
 //! command computes only what is missing and writes the report an uninterrupted run
 //! writes: the same metrics for every method and subset, SpecGR's counters included.
-//! `specgr tune` run again keeps the γ an earlier run of the same tuning finished.
+//! `specgr tune` run again keeps the γ an earlier run of the same tuning finished, and
+//! `specgr eval --reuse-finished` reads back a finished report of the same command.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -141,4 +142,22 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tu
     let out = specgr(&args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("holds a checkpoint of another evaluation"), "{err}");
+
+    // `--reuse-finished` (what `cargo xtask sweep` passes): the finished report of the
+    // same command is read back, not rewritten; other settings evaluate again.
+    let before = std::fs::read_to_string(whole.join("results.json")).unwrap();
+    let reuse = |extra: &str| -> String {
+        let mut args = eval(&whole);
+        args.push("--reuse-finished".into());
+        args.extend(extra.split_whitespace().map(str::to_owned));
+        run_ok(specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let log = reuse("");
+    assert!(log.contains("not run again"), "{log}");
+    assert_eq!(std::fs::read_to_string(whole.join("results.json")).unwrap(), before, "a reused report was rewritten");
+    let log = reuse("--epsilon 0.2");
+    assert!(!log.contains("not run again"), "other settings reused a report:\n{log}");
+    assert_ne!(std::fs::read_to_string(whole.join("results.json")).unwrap(), before, "the other settings' report was not written");
+    let out = specgr(&["eval", "--dataset", "synthetic", "--reuse-finished"]).output().unwrap();
+    assert!(!out.status.success(), "--reuse-finished without --report was accepted");
 }

@@ -38,22 +38,35 @@
 #   still starts it when SpecGR++'s search is done and its core is free.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
-# (the run scripts do it too). The binaries default to those the runs were started with,
-# under /work/bins; BIN (one binary for every job) overrides them. Build one with
+# (the run scripts do it too). On a machine that has neither the runs nor carried
+# copies of them (no time-split verifier in runs/ or carry/), the campaign starts
+# again from nothing: this script hands over to `from-zero.sh` here (build, inputs,
+# the time-split TIGER with its chain, UniSRec), and takes over again once the
+# cool-down's best model exists.
+# The binaries default to those the runs were started with, under /work/bins, each
+# where it exists, else BIN_FALLBACK (target/release/specgr: a new campaign's jobs all
+# run on the one binary from-zero.sh builds); BIN (one binary for every job) overrides
+# them. Build one with
 # `LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch,avx512` (after
 # `pip install torch==2.9.0`); the training code is the same in all of them.
 # Logs: runs/beauty-2014/logs/ and runs/beauty-2014-loo/logs/.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 . experiments/runs/run-lock.sh
-TRAIN_BIN=${BIN:-/work/bins/specgr-tch-5c6eecf}   # UniSRec and SpecGR++ were started with it
-EVAL_BIN=${BIN:-/work/bins/specgr-tch-11aac0f}    # the searches and the leave-one-out TIGER
-TABLE_BIN=${BIN:-/work/bins/specgr-tch-299ea37}   # Table 1: --method-draft-size (ac90c61+), resumable eval (cb61a6c+)
-TUNE_BIN=${BIN:-/work/bins/specgr-tch-e88f4e4}    # SpecGR-KNN with the fine-tuned TIGER
-NORM_BIN=${BIN:-/work/bins/specgr-tch-299ea37}    # --normalisation all-digits (592d457+), resumable eval (cb61a6c+)
-K108_BIN=${BIN:-/work/bins/specgr-tch-c78310b}    # the K = 108 TIGER was started with it
-LOGQ_BIN=${BIN:-/work/bins/specgr-tch-869f560}    # SpecGR++ with stage 1's logQ correction (869f560+)
-PRIOR_BIN=${BIN:-/work/bins/specgr-dev-76232f3}   # SpecGR++ with the drafter's prior (76232f3+; its reports resume with it)
+if [ ! -d runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best ] && [ ! -d "${CARRY:-carry}/runs/beauty-2014" ]; then
+  echo "resume: no time-split verifier in runs/ or ${CARRY:-carry}/: the campaign starts from zero (from-zero.sh)"
+  exec experiments/results/beauty-2014/from-zero.sh
+fi
+BIN_FALLBACK=${BIN_FALLBACK:-target/release/specgr}
+pinned() { if [ -x "$1" ]; then echo "$1"; else echo "$BIN_FALLBACK"; fi; }
+TRAIN_BIN=${BIN:-$(pinned /work/bins/specgr-tch-5c6eecf)}   # UniSRec and SpecGR++ were started with it
+EVAL_BIN=${BIN:-$(pinned /work/bins/specgr-tch-11aac0f)}    # the searches and the leave-one-out TIGER
+TABLE_BIN=${BIN:-$(pinned /work/bins/specgr-tch-299ea37)}   # Table 1: --method-draft-size (ac90c61+), resumable eval (cb61a6c+)
+TUNE_BIN=${BIN:-$(pinned /work/bins/specgr-tch-e88f4e4)}    # SpecGR-KNN with the fine-tuned TIGER
+NORM_BIN=${BIN:-$(pinned /work/bins/specgr-tch-299ea37)}    # --normalisation all-digits (592d457+), resumable eval (cb61a6c+)
+K108_BIN=${BIN:-$(pinned /work/bins/specgr-tch-c78310b)}    # the K = 108 TIGER was started with it
+LOGQ_BIN=${BIN:-$(pinned /work/bins/specgr-tch-869f560)}    # SpecGR++ with stage 1's logQ correction (869f560+)
+PRIOR_BIN=${BIN:-$(pinned /work/bins/specgr-dev-76232f3)}   # SpecGR++ with the drafter's prior (76232f3+; its reports resume with it)
 for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done

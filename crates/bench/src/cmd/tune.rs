@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use burn::tensor::backend::Backend;
 
 use crate::cmd::eval::gamma::{Gammas, TuneRow, TuneSettings, Tuned};
-use crate::cmd::eval::output::{MethodResult, RunInfo, settings_json};
+use crate::cmd::eval::output::{MethodResult, RunInfo, finished_report, settings_json};
 use crate::cmd::eval::{EvalArgs, MethodId, Prepared, SpecGrArgs, TigerBeams, methods};
 use crate::cmd::plot::Metric;
 
@@ -79,6 +79,7 @@ impl TuneArgs {
             checkpoint_every: crate::cmd::eval::checkpoint::DEFAULT_EXAMPLES,
             json: false,
             overlap: false,
+            reuse_finished: false,
         }
     }
 }
@@ -170,16 +171,6 @@ fn run_on<B: Backend>(args: TuneArgs, device: &B::Device) -> anyhow::Result<()> 
 /// Each method's overall `metric` in `report` (NaN where it has none).
 fn scores_of(report: &crate::report::Report, methods: &[MethodId], metric: Metric) -> BTreeMap<String, f64> {
     methods.iter().map(|m| (m.id().to_owned(), report.row(m.id(), "overall").map_or(f64::NAN, |r| metric.of(r)))).collect()
-}
-
-/// The report in `dir` if a run with exactly these settings (the same models, examples,
-/// γ and binary) and seed wrote it, with an overall row for every method; else `None`,
-/// and the γ is run (again).
-fn finished_report(dir: &std::path::Path, settings: &serde_json::Value, seed: u64, methods: &[MethodId]) -> Option<crate::report::Report> {
-    let report = crate::report::Report::read(&dir.join("results.json")).ok()?;
-    let same = report.provenance.config == *settings && report.provenance.seed == seed;
-    let whole = methods.iter().all(|m| report.row(m.id(), "overall").is_some());
-    (same && whole).then_some(report)
 }
 
 /// Per method, the γ of its best score: the first γ listed among equals, and never a

@@ -135,6 +135,12 @@ pub struct EvalArgs {
     /// are, beside the targets (the median count of training examples that target them).
     #[arg(long)]
     pub overlap: bool,
+    /// With `--report`: when that directory already holds the finished report of a run
+    /// with exactly these settings (models, examples, γ, binary) and seed, print it (with
+    /// `--json`, as its `results.json`) and stop instead of evaluating again. `cargo xtask sweep` passes it, so that a sweep
+    /// run again after a kill evaluates only the points it had not finished.
+    #[arg(long, requires = "report")]
+    pub reuse_finished: bool,
 }
 
 /// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
@@ -628,12 +634,24 @@ fn run_on<B: Backend>(args: EvalArgs, device: &B::Device) -> anyhow::Result<()> 
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     let repeat = args.repeat.max(1);
+    let settings = output::settings_json(&args, &p.resolved.dataset.name, &gammas, &resources.inputs);
+    if let Some(dir) = args.report.as_deref().filter(|_| args.reuse_finished)
+        && let Some(report) = output::finished_report(dir, &settings, args.seed, &args.methods)
+    {
+        eprintln!(
+            "{}: finished earlier with the same settings, models, examples and seed ({}, {}): not run again",
+            dir.display(),
+            report.provenance.git_revision,
+            report.provenance.finished
+        );
+        return output::print_report(&report, args.json);
+    }
     // Resumable with a report and one repetition (repeated timings are compared
     // within one process).
     let checkpoint = match (&args.report, repeat) {
         (Some(dir), 1) => {
             let key = serde_json::json!({
-                "settings": output::settings_json(&args, &p.resolved.dataset.name, &gammas, &resources.inputs),
+                "settings": settings,
                 "seed": args.seed,
                 "examples": p.examples.len(),
             });

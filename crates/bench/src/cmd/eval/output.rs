@@ -266,6 +266,27 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
     settings
 }
 
+/// The report in `dir` if a run with exactly these settings (the same models, examples,
+/// γ and binary) and seed wrote it, with an overall row for every method; else `None`
+/// (and the run is to be made, again).
+pub fn finished_report(dir: &std::path::Path, settings: &serde_json::Value, seed: u64, methods: &[MethodId]) -> Option<crate::report::Report> {
+    let report = crate::report::Report::read(&dir.join("results.json")).ok()?;
+    let same = report.provenance.config == *settings && report.provenance.seed == seed;
+    let whole = methods.iter().all(|m| report.row(m.id(), "overall").is_some());
+    (same && whole).then_some(report)
+}
+
+/// Prints a finished report: its Markdown table, or with `--json` the report itself
+/// (what its `results.json` holds).
+pub fn print_report(report: &crate::report::Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.to_markdown());
+    }
+    Ok(())
+}
+
 /// Prints the results as a table (or JSON with `--json`).
 pub fn print(info: &RunInfo<'_>, results: &[MethodResult]) -> anyhow::Result<()> {
     let args = info.args;
