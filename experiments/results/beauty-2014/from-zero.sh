@@ -27,9 +27,10 @@ cd "$(dirname "$0")/../../.."
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 export SPECGR_MODELS=${SPECGR_MODELS:-$(dirname "$SPECGR_DATA")/models}
 BIN=${BIN:-target/release/specgr}
+# The LibTorch build needs the wheel's libraries on the loader's path to start at all.
+. experiments/runs/torch-env.sh
 if [ ! -x "$BIN" ]; then
   echo "from-zero: building $BIN (LibTorch backend, from the torch wheel)"
-  . experiments/runs/torch-env.sh
   LIBTORCH_USE_PYTORCH=1 cargo build --release -p bench --features tch,avx512
 fi
 BIN=$(realpath "$BIN")
