@@ -182,10 +182,23 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     refused(&unisrec_eval, &["synthetic/unisrec was trained on text embeddings with SHA-256", "Train it again: `specgr train unisrec --dataset synthetic`"]);
     // A training that was killed leaves the stamp it wrote at its start.
     let stamp_path = runs.join("synthetic/unisrec/inputs-stamp.json");
-    let mut stamp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stamp_path).unwrap()).unwrap();
+    let finished: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stamp_path).unwrap()).unwrap();
+    let mut stamp = finished.clone();
     stamp["embeddings_sha256"] = "unfinished".into();
     std::fs::write(&stamp_path, stamp.to_string()).unwrap();
-    refused(&unisrec_eval, &["synthetic/unisrec: its training did not finish (killed", "resumes it: `specgr train unisrec --dataset synthetic`"]);
+    let unfinished = ["synthetic/unisrec: its training did not finish (killed", "resumes it: `specgr train unisrec --dataset synthetic`", "--allow-unfinished"];
+    refused(&unisrec_eval, &unfinished);
+    // Asked for, its best epoch so far is used; a stamp of this old form names no
+    // embeddings, so the flipped ones cannot be caught (it says so).
+    let allowed = [&unisrec_eval[..], &["--allow-unfinished"]].concat();
+    ok(&allowed);
+    // Today's stamp of a running training keeps the embeddings' hash: refused without
+    // the flag, and with it still refused for embeddings made again since.
+    let mut stamp = finished;
+    stamp["finished"] = false.into();
+    std::fs::write(&stamp_path, stamp.to_string()).unwrap();
+    refused(&unisrec_eval, &unfinished);
+    refused(&allowed, &["synthetic/unisrec was trained on text embeddings with SHA-256"]);
 
     // A matrix that its manifest does not vouch for (another run's, or half rewritten).
     let embeddings = runs.join("synthetic/embeddings").join(text_encoder::EMBEDDINGS_FILE);

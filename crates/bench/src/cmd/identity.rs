@@ -320,7 +320,8 @@ pub fn check_model(best: &Path, data: &DatasetIdentity, ids: &str, ids_sha256: &
     Ok(())
 }
 
-/// What a UniSRec stamp holds instead of the embeddings' hash while training runs.
+/// What a UniSRec stamp written before 2026-12-07 holds instead of the embeddings'
+/// hash while training runs (such a stamp cannot say which embeddings it trains on).
 pub const UNFINISHED: &str = "unfinished";
 
 /// The identity of a trained UniSRec drafter: the dataset and the text embeddings it
@@ -329,9 +330,16 @@ pub fn unisrec_stamp(data: &DatasetIdentity, embeddings_sha256: &str) -> String 
     serde_json::json!({ "dataset": data.fingerprint, "embeddings_sha256": embeddings_sha256 }).to_string()
 }
 
+/// The stamp of a UniSRec drafter while it trains: [`unisrec_stamp`] with
+/// `"finished": false`, replaced by the plain stamp when training ends.
+pub fn unisrec_unfinished_stamp(data: &DatasetIdentity, embeddings_sha256: &str) -> String {
+    serde_json::json!({ "dataset": data.fingerprint, "embeddings_sha256": embeddings_sha256, "finished": false }).to_string()
+}
+
 /// Checks that the UniSRec drafter in `dir` was trained on the dataset and embeddings
-/// a command is about to use it with.
-pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path) -> anyhow::Result<()> {
+/// a command is about to use it with, and that its training finished (or, with
+/// `allow_unfinished`, says that it uses the best epoch so far of one that has not).
+pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path, allow_unfinished: bool) -> anyhow::Result<()> {
     let path = dir.join(MODEL_STAMP);
     let Some(stamp) = read_stamp(&path)? else {
         tracing::warn!(
@@ -347,14 +355,27 @@ pub fn check_unisrec(dir: &Path, data: &DatasetIdentity, embeddings: &Path) -> a
     if field("dataset") != data.fingerprint {
         bail!("{}", other_dataset(dir, &field("dataset"), data));
     }
-    if field("embeddings_sha256") == UNFINISHED {
-        bail!(
-            "{}: its training did not finish (killed, or stopped by --max-minutes; says {}). The command that \
-             trained it resumes it: `specgr train unisrec {}` with the same settings",
-            dir.display(),
-            path.display(),
-            data.origin
-        );
+    let old_unfinished = field("embeddings_sha256") == UNFINISHED;
+    if old_unfinished || stamp.get("finished") == Some(&serde_json::Value::Bool(false)) {
+        if !allow_unfinished {
+            bail!(
+                "{}: its training did not finish (killed, stopped by --max-minutes, or still running; says {}). The \
+                 command that trained it resumes it: `specgr train unisrec {}` with the same settings; \
+                 `--allow-unfinished` evaluates its best epoch so far",
+                dir.display(),
+                path.display(),
+                data.origin
+            );
+        }
+        tracing::warn!("{}: its training has not finished: using its best epoch on valid so far (--allow-unfinished)", dir.display());
+        if old_unfinished {
+            tracing::warn!(
+                "{}: its stamp predates the embeddings' hash in unfinished stamps: cannot check that it trains on {}",
+                dir.display(),
+                embeddings.display()
+            );
+            return Ok(());
+        }
     }
     let now = sha256_file(embeddings)?;
     if field("embeddings_sha256") != now {

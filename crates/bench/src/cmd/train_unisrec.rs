@@ -97,10 +97,12 @@ fn train_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Resul
     let data = UniSRecData { text: &text, in_sample: &in_sample, train: &train, valid: &split.valid };
     let out = run_dir.unisrec();
     // Training rewrites the checkpoint as it improves: until it ends, the directory is
-    // stamped unfinished, so a killed or stopped run is refused by `eval`, not taken
-    // for the old drafter; the same command resumes it.
-    let stamp = identity::unisrec_stamp(&data_identity, &identity::sha256_file(&run_dir.embeddings_file())?);
-    identity::write_model_stamp(&out, &identity::unisrec_stamp(&data_identity, identity::UNFINISHED))?;
+    // stamped unfinished, so a killed or stopped run is refused by `eval` (unless
+    // `--allow-unfinished` asks for its best epoch so far), not taken for a finished
+    // drafter; the same command resumes it.
+    let embeddings_sha256 = identity::sha256_file(&run_dir.embeddings_file())?;
+    let stamp = identity::unisrec_stamp(&data_identity, &embeddings_sha256);
+    identity::write_model_stamp(&out, &identity::unisrec_unfinished_stamp(&data_identity, &embeddings_sha256))?;
     let bar = progress_bar(0, "training UniSRec");
     let budget = args.budget.start();
     let mut progress = |p: &TrainProgress| {

@@ -80,6 +80,7 @@ impl TuneArgs {
             json: false,
             overlap: false,
             reuse_finished: false,
+            allow_unfinished: false,
         }
     }
 }

@@ -46,7 +46,7 @@ impl Run {
         device: &B::Device,
     ) -> anyhow::Result<Resources<B>> {
         let mut resources =
-            load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset }, dataset, needs, device)?;
+            load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset, allow_unfinished: false }, dataset, needs, device)?;
         if needs.popularity {
             // Serving: the target of every example of every part counts (as
             // `popularity_before`, a user's first interaction is no example's target).
@@ -82,6 +82,9 @@ pub struct Checkpoints<'a> {
     pub ids: IdsName,
     /// The TIGER preset.
     pub preset: TigerPreset,
+    /// Whether a UniSRec drafter whose training has not finished may be used (its best
+    /// epoch on valid so far): `specgr eval --allow-unfinished`; never when serving.
+    pub allow_unfinished: bool,
 }
 
 /// The loaded models and indexes; a method borrows what its [`Needs`] named.
@@ -151,7 +154,7 @@ impl<B: Backend> Resources<B> {
                 inputs["unisrec"] = crate::cmd::identity::model_inputs(&dir);
                 if dir.exists() {
                     let emb_path = run_dir.embeddings_file();
-                    crate::cmd::identity::check_unisrec(&dir, data, &emb_path)?;
+                    crate::cmd::identity::check_unisrec(&dir, data, &emb_path, at.allow_unfinished)?;
                 }
                 let loaded = drafters::UniSRec::<B>::load(&dir, drafters::KnnConfig::new(0), device, &items, embeddings.as_slice())
                     .with_context(|| format!("loading {} (run `specgr train unisrec` first)", dir.display()))?;

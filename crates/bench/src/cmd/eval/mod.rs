@@ -141,6 +141,12 @@ pub struct EvalArgs {
     /// run again after a kill evaluates only the points it had not finished.
     #[arg(long, requires = "report")]
     pub reuse_finished: bool,
+    /// Evaluate a UniSRec drafter whose training has not finished (killed, stopped by
+    /// `--max-minutes`, or still running): its best epoch on valid so far. The report
+    /// records the epochs and samples its run had seen. Without it such a drafter is
+    /// refused, so that a half-trained model is never taken for a finished one.
+    #[arg(long)]
+    pub allow_unfinished: bool,
 }
 
 /// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
@@ -437,7 +443,7 @@ impl Prepared {
     /// Loads what `methods` need, checked against this dataset (the popularity counts
     /// of the interactions before `args.part`).
     pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
-        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.run.ids, preset: args.run.preset };
+        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.run.ids, preset: args.run.preset, allow_unfinished: args.allow_unfinished };
         let needs = Needs::of(methods);
         let mut resources = load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, needs, device)?;
         if needs.popularity {
