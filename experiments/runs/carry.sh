@@ -16,13 +16,16 @@
 # (AVX-512 vs AVX2), the RQ-VAE IDs fitted on them differ with them, and a TIGER
 # checkpoint resumes only on the IDs it was trained on (the run checks a fingerprint).
 #
-# `carry/` is not ignored by git and is never committed (the project does not keep
-# model weights in its history): it is this workplace's way of handing uncommitted
-# files to the next session. A `save` is atomic per run (a temporary directory, then a
+# The copies go beside the checkout, to `../carry/` (CARRY overrides it), never into
+# the repository (the project does not keep model weights in its history). Until
+# 2026-12-07 they went to `carry/` inside the checkout; but a session may find a new
+# checkout on the same machine (`runs/` gone with it), and that lost them too: beside
+# the checkout they outlive it, though not a new machine (as on 2026-12-06 and
+# 2026-12-07, when nothing survived but the commits). A `save` is atomic per run (a temporary directory, then a
 # rename), so a kill mid-save leaves the previous copy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CARRY=${CARRY:-carry}
+CARRY=${CARRY:-../carry}
 
 listing() { find "$1" -type f -printf '%P %s %T@\n' | sort; }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the Beauty time-split campaign from nothing, on a machine that has neither its
-# runs/ nor its carried copies (carry/) nor the binaries under /work/bins: what happened
+# runs/ nor its carried copies (`../carry/`, experiments/runs/carry.sh) nor the binaries under /work/bins: what happened
 # on 2026-12-06 and again on 2026-12-07, when each new machine came without them.
 #
 #   experiments/results/beauty-2014/from-zero.sh
@@ -18,8 +18,10 @@
 #      (`tiger-paper-bs128/rerun-2026-12-06/chain.sh`: stop at epoch 8, cool-down, full
 #      test, SpecGR-KNN's γ grid, SpecGR++), which waits for it;
 #    - UniSRec to its early stop (`experiments/runs/unisrec.sh`).
-# Everything else of the campaign (`resume.sh`) needs one of these models: once the
-# cool-down's best exists, `resume.sh` takes over (it refuses to run before, saying so).
+# Everything else of the campaign (`resume.sh`) needs one of these models: until the
+# cool-down's best exists, `resume.sh` hands over to this script; then it takes over.
+# Run again in a later session, it resumes each run from its checkpoint (the run
+# scripts first restore a copy `experiments/runs/carry.sh save` left in ../carry/).
 # Logs: runs/beauty-2014/logs/.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."

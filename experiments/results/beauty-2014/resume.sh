@@ -38,11 +38,12 @@
 #   still starts it when SpecGR++'s search is done and its core is free.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
-# (the run scripts do it too). On a machine that has neither the runs nor carried
-# copies of them (no time-split verifier in runs/ or carry/), the campaign starts
-# again from nothing: this script hands over to `from-zero.sh` here (build, inputs,
-# the time-split TIGER with its chain, UniSRec), and takes over again once the
-# cool-down's best model exists.
+# (the run scripts do it too). Until the cool-down's best time-split verifier exists
+# (`runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best`, as on a machine that
+# came without the runs), this script hands over to `from-zero.sh` here, which starts
+# or resumes the campaign's first stage (build, inputs, the time-split TIGER with its
+# chain, UniSRec; each run restores its carried copy first); it takes over again once
+# that model exists.
 # The binaries default to those the runs were started with, under /work/bins, each
 # where it exists, else BIN_FALLBACK (target/release/specgr: a new campaign's jobs all
 # run on the one binary from-zero.sh builds); BIN (one binary for every job) overrides
@@ -53,8 +54,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 . experiments/runs/run-lock.sh
-if [ ! -d runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best ] && [ ! -d "${CARRY:-carry}/runs/beauty-2014" ]; then
-  echo "resume: no time-split verifier in runs/ or ${CARRY:-carry}/: the campaign starts from zero (from-zero.sh)"
+if [ ! -d runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best ]; then
+  echo "resume: no cooled-down time-split verifier yet: from-zero.sh starts or resumes its runs"
   exec experiments/results/beauty-2014/from-zero.sh
 fi
 BIN_FALLBACK=${BIN_FALLBACK:-target/release/specgr}
