@@ -7,14 +7,20 @@
 //!
 //! Checkouts of one workspace that share a target directory (a worktree built with
 //! `CARGO_TARGET_DIR` pointing at another's) share this script's output too: cargo
-//! keys it by the package's path within the workspace. Build each checkout in its
-//! own target directory for a revision that names its own commit.
+//! keys it by the package's path within the workspace, so the commit it found may be
+//! the other checkout's. It therefore also records which checkout it ran for
+//! (`SPECGR_BUILD_ROOT`); a binary compiled from another checkout sees the mismatch and
+//! names no commit rather than the wrong one (`report::git_revision`). Build each
+//! checkout in its own target directory for a revision that names its own commit.
 
 use std::path::Path;
 use std::process::Command;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read when the script runs, not when it was compiled: a script binary compiled for
+    // one checkout may be run for another that shares its target directory.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let root = Path::new(&manifest_dir).join("../..");
     let git = |args: &[&str]| -> Option<String> {
         let out = Command::new("git").args(args).current_dir(&root).output().ok()?;
         out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -40,4 +46,5 @@ fn main() {
         .ok()
         .or_else(|| git(&["rev-parse", "--short", "HEAD"]).map(|commit| format!("{commit} (built)")));
     println!("cargo:rustc-env=SPECGR_BUILD_REVISION={}", revision.unwrap_or_else(|| "unknown".into()));
+    println!("cargo:rustc-env=SPECGR_BUILD_ROOT={manifest_dir}");
 }

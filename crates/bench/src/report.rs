@@ -27,7 +27,20 @@ pub fn git_revision() -> String {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    describe_revision(checkout.as_deref(), env!("SPECGR_BUILD_REVISION"))
+    describe_revision(checkout.as_deref(), built_from())
+}
+
+/// The commit this binary was built from as its build script found it (`<commit>
+/// (built)`), or `unknown` where that script last ran for another checkout.
+pub fn built_from() -> &'static str {
+    build_revision(env!("SPECGR_BUILD_REVISION"), env!("SPECGR_BUILD_ROOT"), env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The commit the build script found, or `unknown` when the script last ran for another
+/// checkout (`script_root`) than the one this crate was compiled from (`crate_root`):
+/// checkouts sharing a target directory share the script's output (`build.rs`).
+fn build_revision<'a>(revision: &'a str, script_root: &str, crate_root: &str) -> &'a str {
+    if script_root == crate_root { revision } else { "unknown" }
 }
 
 /// The revision a report names, from the checkout's `git describe` (if any) and the
@@ -43,7 +56,14 @@ fn describe_revision(checkout: Option<&str>, built: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_revision;
+    use super::{build_revision, describe_revision};
+
+    #[test]
+    fn a_build_script_run_for_another_checkout_names_no_commit() {
+        assert_eq!(build_revision("973edb7 (built)", "/a/crates/bench", "/a/crates/bench"), "973edb7 (built)");
+        assert_eq!(build_revision("973edb7 (built)", "/verify/crates/bench", "/a/crates/bench"), "unknown");
+        assert_eq!(describe_revision(Some("a1b2c3d"), build_revision("973edb7 (built)", "/v", "/a")), "a1b2c3d");
+    }
 
     #[test]
     fn a_binary_built_from_another_commit_says_so() {

@@ -256,7 +256,7 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
         "methods": args.methods.iter().map(|m| m.id()).collect::<Vec<_>>(),
         "inputs": inputs,
         "device": format!("{:?}", args.run.device),
-        "build": env!("SPECGR_BUILD_REVISION"),
+        "build": crate::report::built_from(),
     });
     // Only when given, so that reports written before the flag existed still match.
     if let Some(w) = args.drafter_popularity_prior {
