@@ -118,6 +118,19 @@ elif script_runs "drafter-prior-ts/run.sh|popprof/specgr-pp.sh"; then running "S
   B=$PRIOR_BIN nohup nice -n 10 experiments/results/beauty-2014/drafter-prior-ts/run.sh specgr-pp >> $L/drafter-prior.log 2>&1 &
   started "SpecGR++ with the drafter's prior (drafter-prior-ts/run.sh specgr-pp)"
 fi
+# The jobs below evaluate the recency fine-tuned verifier (`../tiger-recent-ts/`, the
+# view `runs/eval-view/ts-recent`). A campaign restarted from zero (from-zero.sh) has to
+# make it again from the cool-down's end: until its 2 epochs are done, it runs and the
+# jobs below wait (run this script again later).
+RECENT=runs/beauty-2014/tiger-rqvae-paper-recent20000
+if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $RECENT/last/state.json 2>/dev/null; then
+  if run_held $RECENT || script_runs tiger-recent-ts/run.sh; then running "the recency fine-tune"; else
+    SPECGR_BIN=$TRAIN_BIN nohup experiments/results/beauty-2014/tiger-recent-ts/run.sh >> $L/tiger-recent.log 2>&1 &
+    started "the recency fine-tune (tiger-recent-ts/run.sh)"
+  fi
+  echo "resume: the jobs on the recency fine-tuned verifier wait for it: run resume.sh again once it has finished"
+  exit 0
+fi
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
