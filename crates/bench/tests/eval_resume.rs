@@ -2,7 +2,8 @@
 //! command computes only what is missing and writes the report an uninterrupted run
 //! writes: the same metrics for every method and subset, SpecGR's counters included.
 //! `specgr tune` run again keeps the γ an earlier run of the same tuning finished, and
-//! `specgr eval --reuse-finished` reads back a finished report of the same command.
+//! `specgr eval --reuse-finished` reads back a finished report of the same command;
+//! `--tiger-checkpoint` evaluates a TIGER model kept elsewhere.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -160,4 +161,38 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tu
     assert_ne!(std::fs::read_to_string(whole.join("results.json")).unwrap(), before, "the other settings' report was not written");
     let out = specgr(&["eval", "--dataset", "synthetic", "--reuse-finished"]).output().unwrap();
     assert!(!out.status.success(), "--reuse-finished without --report was accepted");
+
+    // `--tiger-checkpoint`: a copy of the run's best model frozen elsewhere gives the
+    // same lists, and the report names the copy; a directory without one is refused.
+    let best = runs.join("synthetic/tiger-rqkmeans-tiny/best");
+    let frozen = tmp.path().join("frozen/best");
+    std::fs::create_dir_all(&frozen).unwrap();
+    for entry in std::fs::read_dir(&best).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), frozen.join(entry.file_name())).unwrap();
+    }
+    let tiger_only = |report: &Path, extra: &[&str]| -> Vec<String> {
+        [
+            "eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", "tiny", "--methods", "tiger", "--k", "10",
+            "--beam-size", "10", "--limit", "24", "--runs", &runs_s, "--report",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([report.display().to_string()])
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect()
+    };
+    let (own, copy) = (tmp.path().join("own"), tmp.path().join("copy"));
+    let frozen_s = frozen.display().to_string();
+    for (report, extra) in [(&own, &[][..]), (&copy, &["--tiger-checkpoint", frozen_s.as_str()][..])] {
+        let args = tiger_only(report, extra);
+        run_ok(specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    }
+    assert_eq!(without_times(&results(&own)).0, without_times(&results(&copy)).0, "the frozen copy ranks otherwise");
+    assert_eq!(results(&copy)["provenance"]["config"]["inputs"]["tiger"]["dir"], frozen_s.as_str());
+    let missing = tmp.path().join("no-model").display().to_string();
+    let args = tiger_only(&tmp.path().join("none"), &["--tiger-checkpoint", &missing]);
+    let out = specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(&missing), "{err}");
 }

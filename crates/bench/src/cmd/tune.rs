@@ -81,6 +81,7 @@ impl TuneArgs {
             overlap: false,
             reuse_finished: false,
             allow_unfinished: false,
+            tiger_checkpoint: None,
         }
     }
 }

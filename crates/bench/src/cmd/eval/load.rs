@@ -46,7 +46,7 @@ impl Run {
         device: &B::Device,
     ) -> anyhow::Result<Resources<B>> {
         let mut resources =
-            load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset, allow_unfinished: false }, dataset, needs, device)?;
+            load_resources(&self.resolved.dataset, &self.split, Checkpoints { run_dir: &self.run_dir, ids, preset, allow_unfinished: false, tiger: None }, dataset, needs, device)?;
         if needs.popularity {
             // Serving: the target of every example of every part counts (as
             // `popularity_before`, a user's first interaction is no example's target).
@@ -85,6 +85,9 @@ pub struct Checkpoints<'a> {
     /// Whether a UniSRec drafter whose training has not finished may be used (its best
     /// epoch on valid so far): `specgr eval --allow-unfinished`; never when serving.
     pub allow_unfinished: bool,
+    /// The TIGER checkpoint to load instead of the run's `tiger-<ids>-<preset>/best/`
+    /// (`specgr eval --tiger-checkpoint`).
+    pub tiger: Option<&'a std::path::Path>,
 }
 
 /// The loaded models and indexes; a method borrows what its [`Needs`] named.
@@ -135,7 +138,7 @@ impl<B: Backend> Resources<B> {
         let mut inputs = serde_json::json!({ "dataset": data.fingerprint, "ids_sha256": ids_sha256 });
         let tiger = match needs.tiger {
             true => {
-                let dir = run_dir.tiger_best(&at.ids.name(), at.preset.name());
+                let dir = at.tiger.map_or_else(|| run_dir.tiger_best(&at.ids.name(), at.preset.name()), std::path::Path::to_path_buf);
                 inputs["tiger"] = crate::cmd::identity::model_inputs(&dir);
                 crate::cmd::identity::check_model(&dir, data, &at.ids.name(), &ids_sha256, &at.preset.name())?;
                 Some(Tiger::<B>::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?)

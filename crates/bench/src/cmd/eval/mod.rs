@@ -147,6 +147,11 @@ pub struct EvalArgs {
     /// refused, so that a half-trained model is never taken for a finished one.
     #[arg(long)]
     pub allow_unfinished: bool,
+    /// The TIGER checkpoint to evaluate instead of `<runs>/<dataset>/tiger-<ids>-<preset>/best/`:
+    /// another run's `best/`, or a copy frozen aside. It is checked against the dataset,
+    /// IDs and preset as that one is, and the report records its directory and files.
+    #[arg(long)]
+    pub tiger_checkpoint: Option<PathBuf>,
 }
 
 /// The settings of the SpecGR loop and its evaluation that `eval` and `tune` share
@@ -443,7 +448,13 @@ impl Prepared {
     /// Loads what `methods` need, checked against this dataset (the popularity counts
     /// of the interactions before `args.part`).
     pub fn load<B: Backend>(&self, args: &EvalArgs, methods: &[MethodId], device: &B::Device) -> anyhow::Result<load::Resources<B>> {
-        let at = load::Checkpoints { run_dir: &self.run_dir, ids: args.run.ids, preset: args.run.preset, allow_unfinished: args.allow_unfinished };
+        let at = load::Checkpoints {
+            run_dir: &self.run_dir,
+            ids: args.run.ids,
+            preset: args.run.preset,
+            allow_unfinished: args.allow_unfinished,
+            tiger: args.tiger_checkpoint.as_deref(),
+        };
         let needs = Needs::of(methods);
         let mut resources = load::load_resources(&self.resolved.dataset, &self.split, at, &args.run.dataset, needs, device)?;
         if needs.popularity {
