@@ -166,11 +166,7 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tu
     // same lists, and the report names the copy; a directory without one is refused.
     let best = runs.join("synthetic/tiger-rqkmeans-tiny/best");
     let frozen = tmp.path().join("frozen/best");
-    std::fs::create_dir_all(&frozen).unwrap();
-    for entry in std::fs::read_dir(&best).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), frozen.join(entry.file_name())).unwrap();
-    }
+    crate::identity::copy_dir(&best, &frozen);
     let tiger_only = |report: &Path, extra: &[&str]| -> Vec<String> {
         [
             "eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", "tiny", "--methods", "tiger", "--k", "10",
