@@ -34,7 +34,11 @@ mkdir -p "$RUNS/$DATASET" "$RUNS/logs"
 # The TIGER's semantic IDs (the run checks that --init was trained on them).
 [ -e "$RUNS/$DATASET/semid" ] || ln -s "$(pwd)/runs/$DATASET/semid" "$RUNS/$DATASET/semid"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (${THREADS:-1} threads): SpecGR++ on $DATASET from $INIT, $DEVICE ($S)"
+# MATMUL=bf16: the TIGER's linear maps as bfloat16 products (`--matmul`, binaries of
+# 2026-12-07 on); a run resumes in either precision.
+MATMUL_ARGS=()
+[ -n "${MATMUL:-}" ] && MATMUL_ARGS=(--matmul "$MATMUL")
 exec "$S" train specgr++ --dataset "$DATASET" --ids rqvae --preset paper --init "$INIT" \
   --stage1-epochs "${STAGE1_EPOCHS:-4}" --stage2-epochs "${STAGE2_EPOCHS:-2}" \
   --valid-sample "${VALID_SAMPLE:-2000}" --micro-batch 128 --checkpoint-minutes 5 \
-  --seed 42 --device "$DEVICE" --runs "$RUNS" "$@"
+  --seed 42 --device "$DEVICE" --runs "$RUNS" "${MATMUL_ARGS[@]}" "$@"

@@ -66,6 +66,9 @@ echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf 
 # over EPOCHS epochs, starting from the copy's model and optimiser).
 VALIDATION=(--valid-limit 2000)
 [ -n "${VALID_SAMPLE:-}" ] && VALIDATION=(--valid-sample "$VALID_SAMPLE")
+# MATMUL=bf16: bfloat16 products (`--matmul`, binaries of 2026-12-07 on; a run resumes
+# in either precision; experiments/results/gr-model/bf16-training/).
+[ -n "${MATMUL:-}" ] && set -- "$@" --matmul "$MATMUL"
 exec "$S" train tiger --dataset "$DATASET" --ids "${IDS:-rqvae}" --preset paper \
   --epochs "${EPOCHS:-50}" --batch-size "${BATCH:-256}" --lr "${LR:-1e-3}" --grad-clip "${GRAD_CLIP:-per-tensor}" \
   --adam-epsilon "${ADAM_EPSILON:-1e-5}" --lr-decay "${LR_DECAY:-constant}" --warmup-steps "${WARMUP:-500}" \

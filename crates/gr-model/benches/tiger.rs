@@ -276,7 +276,7 @@ fn bench_score(
 fn bench_ops(config: &TigerConfig, batch: usize, device: &burn::tensor::Device<Train>) {
     use burn::tensor::activation::{relu, softmax};
     use burn::tensor::{Distribution, Tensor};
-    use gr_model::ops::{Dropout, DropoutRng, RmsNorm, linear3, softmax4};
+    use gr_model::ops::{Dropout, DropoutRng, MatmulPrecision, RmsNorm, linear3, softmax4};
     Train::seed(device, SEED);
     let len = 2 + 20 * 4;
     let (d, ff, h) = (config.d_model, config.d_ff, config.num_heads);
@@ -318,7 +318,7 @@ fn bench_ops(config: &TigerConfig, batch: usize, device: &burn::tensor::Device<T
     let cases: Vec<Case<'_>> = vec![
         (
             "feed-forward (flattened linear vs Burn's 3-d Linear)",
-            Box::new(|| linear3(&wo, relu(linear3(&wi, x.clone()))).sum()),
+            Box::new(|| linear3(&wo, relu(linear3(&wi, x.clone(), MatmulPrecision::F32)), MatmulPrecision::F32).sum()),
             Box::new(|| wo.forward(relu(wi.forward(x.clone()))).sum()),
         ),
         (

@@ -9,7 +9,7 @@ use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
-use crate::ops::{Dropout, linear3, softmax4};
+use crate::ops::{Dropout, MatmulPrecision, linear3, softmax4};
 
 /// Keys and values of one attention, `[rows, heads, keys, d_kv]` each.
 #[derive(Debug, Clone)]
@@ -111,6 +111,9 @@ pub struct SelfAttention<B: Backend> {
     pub out: Linear<B>,
     /// Number of heads.
     pub heads: usize,
+    /// The precision of the four projections (a run-time choice, not saved with the weights).
+    #[module(skip)]
+    pub precision: MatmulPrecision,
 }
 
 impl<B: Backend> SelfAttention<B> {
@@ -128,6 +131,7 @@ impl<B: Backend> SelfAttention<B> {
             v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
             out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], w, device),
             heads,
+            precision: MatmulPrecision::F32,
         }
     }
 
@@ -148,9 +152,9 @@ impl<B: Backend> SelfAttention<B> {
         bias: Tensor<B, 4>,
         dropout: &Dropout,
     ) -> (Tensor<B, 3>, KeyValue<B>) {
-        let q = split_heads(linear3(&self.q, x.clone()), self.heads); // [rows, heads, len, d_kv]
-        let k = split_heads(linear3(&self.k, x.clone()), self.heads);
-        let v = split_heads(linear3(&self.v, x), self.heads);
+        let q = split_heads(linear3(&self.q, x.clone(), self.precision), self.heads); // [rows, heads, len, d_kv]
+        let k = split_heads(linear3(&self.k, x.clone(), self.precision), self.heads);
+        let v = split_heads(linear3(&self.v, x, self.precision), self.heads);
         let (k, v) = match past {
             Some(past) => (
                 Tensor::cat(vec![past.k.clone(), k], 2),
@@ -161,7 +165,7 @@ impl<B: Backend> SelfAttention<B> {
         let scores = add_bias(q.matmul(k.clone().swap_dims(2, 3)), bias); // [rows, heads, len, keys]
         let weights = dropout.forward(softmax4(scores));
         let context = merge_heads(weights.matmul(v.clone()));
-        (linear3(&self.out, context), KeyValue { k, v })
+        (linear3(&self.out, context, self.precision), KeyValue { k, v })
     }
 }
 
@@ -178,6 +182,9 @@ pub struct CrossAttention<B: Backend> {
     pub out: Linear<B>,
     /// Number of heads.
     pub heads: usize,
+    /// The precision of the four projections (a run-time choice, not saved with the weights).
+    #[module(skip)]
+    pub precision: MatmulPrecision,
 }
 
 impl<B: Backend> CrossAttention<B> {
@@ -195,6 +202,7 @@ impl<B: Backend> CrossAttention<B> {
             v: normal_linear(d_model, &[(inner, dm.powf(-0.5))], w, device),
             out: normal_linear(inner, &[(d_model, (inner as f64).powf(-0.5))], w, device),
             heads,
+            precision: MatmulPrecision::F32,
         }
     }
 
@@ -206,8 +214,8 @@ impl<B: Backend> CrossAttention<B> {
     /// - output: `[queries, heads, src_len, d_kv]` each
     pub fn memory(&self, memory: Tensor<B, 3>) -> KeyValue<B> {
         KeyValue {
-            k: split_heads(linear3(&self.k, memory.clone()), self.heads),
-            v: split_heads(linear3(&self.v, memory), self.heads),
+            k: split_heads(linear3(&self.k, memory.clone(), self.precision), self.heads),
+            v: split_heads(linear3(&self.v, memory, self.precision), self.heads),
         }
     }
 
@@ -234,7 +242,7 @@ impl<B: Backend> CrossAttention<B> {
         let [rows, len, _] = x.dims();
         let queries = memory.k.dims()[0];
         let groups = rows / queries;
-        let q = split_heads(linear3(&self.q, x), self.heads); // [rows, heads, len, d_kv]
+        let q = split_heads(linear3(&self.q, x, self.precision), self.heads); // [rows, heads, len, d_kv]
         let d_kv = q.dims()[3];
         let q = q
             .reshape([queries, groups, self.heads, len, d_kv])
@@ -250,6 +258,6 @@ impl<B: Backend> CrossAttention<B> {
             .reshape([queries, self.heads, groups, len, d_kv])
             .swap_dims(1, 2)
             .reshape([rows, self.heads, len, d_kv]);
-        linear3(&self.out, merge_heads(context))
+        linear3(&self.out, merge_heads(context), self.precision)
     }
 }

@@ -8,7 +8,7 @@ use burn::tensor::backend::Backend;
 
 use crate::TigerConfig;
 use crate::attention::{CrossAttention, KeyValue, SelfAttention, Weights, normal_linear};
-use crate::ops::{Dropout, RmsNorm, linear3};
+use crate::ops::{Dropout, MatmulPrecision, RmsNorm, linear3};
 
 /// The sizes every layer needs.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +52,9 @@ pub struct FeedForward<B: Backend> {
     pub wi: Linear<B>,
     /// `[d_ff, d_model]`.
     pub wo: Linear<B>,
+    /// The precision of the two products (a run-time choice, not saved with the weights).
+    #[module(skip)]
+    pub precision: MatmulPrecision,
 }
 
 impl<B: Backend> FeedForward<B> {
@@ -59,6 +62,7 @@ impl<B: Backend> FeedForward<B> {
         Self {
             wi: normal_linear(s.d_model, &[(s.d_ff, (s.d_model as f64).powf(-0.5))], s.weights, device),
             wo: normal_linear(s.d_ff, &[(s.d_model, (s.d_ff as f64).powf(-0.5))], s.weights, device),
+            precision: MatmulPrecision::F32,
         }
     }
 
@@ -66,7 +70,8 @@ impl<B: Backend> FeedForward<B> {
     ///
     /// - x, output: `[rows, len, d_model]`
     pub fn forward(&self, x: Tensor<B, 3>, dropout: &Dropout) -> Tensor<B, 3> {
-        linear3(&self.wo, dropout.forward(relu(linear3(&self.wi, x))))
+        let p = self.precision;
+        linear3(&self.wo, dropout.forward(relu(linear3(&self.wi, x, p))), p)
     }
 }
 

@@ -28,6 +28,7 @@ pub mod train_loop;
 mod verifier;
 
 pub use batch::{TrainBatch, TrainExample};
+pub use ops::MatmulPrecision;
 pub use beam::{Beam, BeamSearch, Constraint};
 pub use verifier::{QueryEmbedding, TigerSession, TigerVerifier};
 pub use config::{TigerConfig, TigerPreset};

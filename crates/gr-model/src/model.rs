@@ -9,7 +9,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use crate::TigerConfig;
 use crate::attention::KeyValue;
 use crate::layers::{DecoderLayer, EncoderLayer};
-use crate::ops::{Dropout, RmsNorm};
+use crate::ops::{Dropout, MatmulPrecision, RmsNorm};
 use crate::position::RelativeBias;
 
 /// The logit that removes a key from a softmax: `-inf`, whose `exp` is an exact 0 on
@@ -274,6 +274,29 @@ impl<B: Backend> Tiger<B> {
         }
         let hidden = self.dropout.forward(self.decoder_norm.forward(x));
         (hidden, DecoderCache { layers, len: total })
+    }
+
+    /// Runs the products of every linear map of the model (attention projections and
+    /// feed-forward blocks) in `precision` from now on; see [`MatmulPrecision`]. Not a
+    /// property of the weights: a loaded checkpoint starts in float32.
+    pub fn set_matmul_precision(&mut self, precision: MatmulPrecision) {
+        for layer in &mut self.encoder_layers {
+            layer.attention.precision = precision;
+            layer.ff.precision = precision;
+        }
+        for layer in &mut self.decoder_layers {
+            layer.self_attention.precision = precision;
+            layer.cross_attention.precision = precision;
+            layer.ff.precision = precision;
+        }
+    }
+
+    /// The precision of the model's linear maps (of its first encoder layer's
+    /// feed-forward block; [`Tiger::set_matmul_precision`] sets them all alike).
+    pub fn matmul_precision(&self) -> MatmulPrecision {
+        self.encoder_layers
+            .first()
+            .map_or(MatmulPrecision::F32, |layer| layer.ff.precision)
     }
 
     /// Restarts the dropout generator (shared by all layers) from `seed`.

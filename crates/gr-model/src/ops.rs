@@ -10,9 +10,63 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{FloatDType, Tensor, TensorData};
 
-/// Applies `linear` to `[rows, len, d_input]` as one `[rows * len, d_input]` matrix product.
+/// The element type of the matrix products of the model's linear maps (the
+/// projections of attention and the feed-forward blocks: nearly all of its arithmetic).
+///
+/// [`MatmulPrecision::Bf16`] is mixed precision as `torch.autocast` runs it on a CPU:
+/// parameters, optimiser state, activations between the products, norms, softmax and
+/// the loss stay in float32; each linear map rounds its input and weight to bfloat16,
+/// multiplies them with float32 accumulation and returns float32. The gradients of
+/// the products are bfloat16 products too (the casts' backward passes), and arrive at
+/// the float32 parameters as float32. Attention's own score and context products, and
+/// the tied output projection, stay float32 (they are a few percent of the work).
+///
+/// It pays where the backend has fast bfloat16 kernels: LibTorch on a CPU with
+/// AVX512-BF16 or AMX (oneDNN). Flex multiplies bfloat16 by converting it to float32,
+/// so there it only costs time (it computes the same rounded numbers, which is what
+/// the tests check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatmulPrecision {
+    /// Float32 throughout (the default, and every run before the option existed).
+    #[default]
+    F32,
+    /// Products in bfloat16 with float32 accumulation; everything else float32.
+    Bf16,
+}
+
+impl MatmulPrecision {
+    /// The name used on the command line and in reports: `f32` or `bf16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}
+
+impl std::fmt::Display for MatmulPrecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for MatmulPrecision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "bf16" => Ok(Self::Bf16),
+            other => Err(format!("unknown matmul precision `{other}` (expected f32 or bf16)")),
+        }
+    }
+}
+
+/// Applies `linear` to `[rows, len, d_input]` as one `[rows * len, d_input]` matrix
+/// product, in `precision`.
 ///
 /// Burn's `Linear::forward` on a 3-d input runs a batched product against the weight
 /// broadcast per row, and its weight gradient materialises one `[d_input, d_output]`
@@ -22,9 +76,23 @@ use burn::tensor::{Tensor, TensorData};
 ///
 /// - x: `[rows, len, d_input]`
 /// - output: `[rows, len, d_output]`
-pub fn linear3<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+pub fn linear3<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>, precision: MatmulPrecision) -> Tensor<B, 3> {
     let [rows, len, d_input] = x.dims();
-    let y = linear.forward(x.reshape([rows * len, d_input]));
+    let x = x.reshape([rows * len, d_input]);
+    let y = match precision {
+        MatmulPrecision::F32 => linear.forward(x),
+        MatmulPrecision::Bf16 => {
+            let dtype = FloatDType::from(x.dtype());
+            let y = x
+                .cast(FloatDType::BF16)
+                .matmul(linear.weight.val().cast(FloatDType::BF16))
+                .cast(dtype);
+            match &linear.bias {
+                Some(bias) => y + bias.val().unsqueeze_dim::<2>(0),
+                None => y,
+            }
+        }
+    };
     let d_output = y.dims()[1];
     y.reshape([rows, len, d_output])
 }

@@ -3,7 +3,7 @@
 use burn::config::Config;
 
 use crate::projection::ProjectionConfig;
-use crate::{RankingMetrics, TigerConfig};
+use crate::{MatmulPrecision, RankingMetrics, TigerConfig};
 
 /// Which of the two SpecGR++ training stages a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -93,6 +93,13 @@ pub struct SpecGrPpTrainConfig {
     /// Validate on at most this many validation examples (the first ones; 0: all).
     #[config(default = 0)]
     pub eval_limit: usize,
+    /// The precision of the TIGER's linear maps while training ([`MatmulPrecision`]):
+    /// float32, or bfloat16 products with float32 accumulation (the reference trains
+    /// SpecGR++ in bf16). The projection head, the similarities and the losses stay
+    /// float32; validation and stage 2's frozen item vectors are computed in float32.
+    /// Not part of a run's identity: a run resumes in either.
+    #[config(default = "MatmulPrecision::F32")]
+    pub matmul: MatmulPrecision,
     /// Seed for the head's initialisation, shuffling and dropout.
     #[config(default = 42)]
     pub seed: u64,
@@ -215,9 +222,14 @@ impl SpecGrPpState {
 impl SpecGrPpTrainConfig {
     /// Whether a run started with `self` may be resumed with `other`: every field but
     /// the ones that change how, not what, it trains (`micro_batch`,
-    /// `checkpoint_minutes`) must be equal.
+    /// `checkpoint_minutes`, `matmul`) must be equal.
     pub fn same_run(&self, other: &Self) -> bool {
-        let how = Self { micro_batch: other.micro_batch, checkpoint_minutes: other.checkpoint_minutes, ..self.clone() };
+        let how = Self {
+            micro_batch: other.micro_batch,
+            checkpoint_minutes: other.checkpoint_minutes,
+            matmul: other.matmul,
+            ..self.clone()
+        };
         &how == other
     }
 }
@@ -231,6 +243,7 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("micro_batch").or_insert(serde_json::json!(0));
         map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
         map.entry("logq_correction").or_insert(serde_json::json!(false));
+        map.entry("matmul").or_insert(serde_json::json!("f32"));
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
@@ -261,6 +274,8 @@ mod tests {
         let corrected = state.train.clone().with_logq_correction(true);
         assert!(!state.train.same_run(&corrected));
         assert!(state.train.same_run(&state.train.clone().with_micro_batch(64)));
+        assert_eq!(state.train.matmul, crate::MatmulPrecision::F32);
+        assert!(state.train.same_run(&state.train.clone().with_matmul(crate::MatmulPrecision::Bf16)));
         assert!(!SpecGrPpTrainConfig::stage1().logq_correction, "off by default: the paper's loss");
     }
 }

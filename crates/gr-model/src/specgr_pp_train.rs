@@ -148,6 +148,9 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
             device,
         )?),
     };
+    // Frozen item vectors (above) and validation (below) are float32; training steps
+    // run in the configured precision.
+    model.tiger.set_matmul_precision(config.matmul);
     let rank_table = match &frozen {
         Some(items) => Some(in_sample_table::<B>(items, data.in_sample, device)?),
         None => None,
@@ -242,7 +245,8 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
         state.epoch_progress = (0.0, 0.0, 0);
         state.dropout_state = 0;
         let is_last = state.epochs_done == config.max_epochs;
-        let inner = model.valid();
+        let mut inner = model.valid();
+        inner.tiger.set_matmul_precision(crate::MatmulPrecision::F32);
         if !data.valid.is_empty() && (state.epochs_done % config.eval_every.max(1) == 0 || is_last)
         {
             let items = match &frozen {

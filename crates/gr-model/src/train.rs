@@ -29,7 +29,7 @@ use crate::schedule::{LrDecay, LrSchedule, interleave_for_shards, length_sorted_
 use crate::train_loop::{
     AfterStep, Cadence, EarlyStopping, Fingerprint, LastCheckpoint, config_differences, epoch_dropout_seed, stem,
 };
-use crate::{Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
+use crate::{MatmulPrecision, Tiger, TigerConfig, TigerError, TrainBatch, TrainExample};
 
 /// Hyper-parameters of a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -134,6 +134,14 @@ pub struct TrainConfig {
     /// run's own inputs, as a cool-down fork does. Either way a source trained on other
     /// semantic IDs is refused. Part of the run's identity, as `init_from`.
     pub init_from_inputs: Option<u64>,
+    /// The precision of the model's linear maps while training ([`MatmulPrecision`]):
+    /// float32 (the default) or bfloat16 products with float32 accumulation, parameters
+    /// and optimiser state, as `torch.autocast` trains (the reference trains in bf16).
+    /// Validation runs in float32 either way, so validation curves stay comparable.
+    /// Not part of a run's identity: a run may be resumed in the other precision (a
+    /// warning says so), e.g. a float32 run continued in bfloat16 where that is faster.
+    #[config(default = "MatmulPrecision::F32")]
+    pub matmul: MatmulPrecision,
 }
 
 /// How gradients are clipped to [`TrainConfig::grad_clip_norm`].
@@ -341,6 +349,7 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("adam_epsilon").or_insert(serde_json::json!(1e-5));
         map.entry("init_from").or_insert(serde_json::Value::Null);
         map.entry("init_from_inputs").or_insert(serde_json::Value::Null);
+        map.entry("matmul").or_insert(serde_json::json!("f32"));
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
@@ -490,6 +499,7 @@ pub fn train_on_devices<B: AutodiffBackend>(
             let mut run_config = state.train.clone();
             run_config.checkpoint_minutes = config.checkpoint_minutes;
             run_config.shards = config.shards;
+            run_config.matmul = config.matmul;
             if &run_config != config {
                 return Err(TigerError::InvalidConfig(format!(
                     "{}: run was started with another training config ({}); use a new run \
@@ -504,6 +514,13 @@ pub fn train_on_devices<B: AutodiffBackend>(
                     now = config.shards,
                     "resuming with another shard count: the same updates up to rounding and \
                      dropout draws, not bit-identical to an uninterrupted run"
+                );
+            }
+            if state.train.matmul != config.matmul {
+                tracing::warn!(
+                    run = %state.train.matmul,
+                    now = %config.matmul,
+                    "resuming with another matmul precision: the updates differ by rounding from here on"
                 );
             }
             state.train = config.clone();
@@ -549,6 +566,7 @@ pub fn train_on_devices<B: AutodiffBackend>(
             }
         }
     };
+    model.set_matmul_precision(config.matmul);
     validate_examples(train, ids, "train")?;
     validate_examples(valid, ids, "valid")?;
     let trie = PrefixTrie::from_ids(ids);
@@ -677,7 +695,8 @@ pub fn train_on_devices<B: AutodiffBackend>(
         state.dropout_state = 0;
         let is_last = state.epochs_done == config.max_epochs;
         if !valid.is_empty() && (state.epochs_done % config.eval_every.max(1) == 0 || is_last) {
-            let inner = model.valid();
+            let mut inner = model.valid();
+            inner.set_matmul_precision(MatmulPrecision::F32);
             let limit = if config.eval_limit == 0 {
                 valid.len()
             } else {

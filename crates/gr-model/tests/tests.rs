@@ -10,6 +10,7 @@ mod fuzz;
 mod fuzz_harness;
 mod hf_t5;
 mod multi_device;
+mod precision;
 mod present;
 mod score;
 mod specgr_pp;

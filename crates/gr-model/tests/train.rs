@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use burn::backend::Autodiff;
 use gr_model::eval::evaluate;
 use gr_model::{
-    GradClip, Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, inputs_fingerprint, train,
+    GradClip, MatmulPrecision, Tiger, TigerConfig, TigerError, TigerPreset, TrainConfig, TrainEvent, TrainExample, inputs_fingerprint, train,
 };
 
 use crate::common::{TestBackend, device, ids, layout, rng_lock, trie};
@@ -211,7 +211,7 @@ fn resumed_run_matches_uninterrupted_run_with(shards: usize) {
 /// The shard count is a speed setting: a run resumes with another one (and records
 /// it), while another learning rate is still refused.
 #[test]
-fn a_run_resumes_with_another_shard_count_but_not_another_rate() {
+fn a_run_resumes_with_another_shard_count_or_precision_but_not_another_rate() {
     let _guard = rng_lock();
     let ids = ids();
     let data = examples();
@@ -230,9 +230,10 @@ fn a_run_resumes_with_another_shard_count_but_not_another_rate() {
     assert_eq!(first.epochs_done, 1);
     let err = run(&cfg.clone().with_lr(5e-3), &mut |_| ControlFlow::Continue(())).unwrap_err();
     assert!(err.to_string().contains("lr: "), "{err}");
-    let resumed = run(&cfg.clone().with_shards(2), &mut |_| ControlFlow::Continue(())).unwrap();
+    let resumed = run(&cfg.clone().with_shards(2).with_matmul(MatmulPrecision::Bf16), &mut |_| ControlFlow::Continue(())).unwrap();
     assert_eq!(resumed.epochs_done, 3);
-    assert_eq!(resumed.train.shards, 2);
+    assert_eq!((resumed.train.shards, resumed.train.matmul), (2, MatmulPrecision::Bf16));
+    assert!(resumed.epoch_losses.iter().all(|l| l.is_finite()), "{:?}", resumed.epoch_losses);
     assert_eq!(resumed.samples_seen, 3 * data.len() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -442,6 +443,7 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
         "checkpoint_minutes",
         "grad_clip",
         "adam_epsilon",
+        "matmul",
     ] {
         assert!(train.remove(field).is_some(), "{field}");
     }
@@ -455,6 +457,7 @@ fn a_state_written_before_shards_existed_reads_as_one_shard() {
     let resumed = run(&cfg).unwrap();
     assert_eq!((resumed.epochs_done, resumed.train.shards), (1, 1));
     assert_eq!((resumed.train.grad_clip, resumed.train.adam_epsilon), (GradClip::PerTensor, 1e-5));
+    assert_eq!(resumed.train.matmul, MatmulPrecision::F32);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

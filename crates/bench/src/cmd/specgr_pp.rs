@@ -75,6 +75,12 @@ pub struct SpecGrPpArgs {
     /// that much (0: at epoch ends only); a run resumes with any value [default: 0].
     #[arg(long, value_parser = crate::cmd::args::non_negative_f64)]
     pub checkpoint_minutes: Option<f64>,
+    /// Precision of the TIGER's linear maps while training, both stages: `f32`, or
+    /// `bf16` (bfloat16 products with float32 accumulation, as `train tiger --matmul`;
+    /// the reference trains SpecGR++ in bf16); validation stays f32 and a run resumes in
+    /// either [default: f32].
+    #[arg(long)]
+    pub matmul: Option<gr_model::MatmulPrecision>,
     /// Embedding width (reference V2: 128).
     #[arg(long, default_value_t = 128, value_parser = crate::cmd::args::positive)]
     pub proj_dim: usize,
@@ -166,6 +172,9 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         }
         if let Some(m) = args.checkpoint_minutes {
             stage.checkpoint_minutes = m;
+        }
+        if let Some(m) = args.matmul {
+            stage.matmul = m;
         }
     }
     let stage1_dir = out.join("stage1");

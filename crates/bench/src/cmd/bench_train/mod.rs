@@ -33,7 +33,7 @@ use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ElementConversion;
 use gr_model::schedule::{interleave_for_shards, length_sorted_batches, shuffled};
-use gr_model::{Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample, sharded_grads};
+use gr_model::{MatmulPrecision, Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample, sharded_grads};
 
 mod export;
 mod measure;
@@ -59,10 +59,12 @@ pub struct BenchTrainArgs {
     /// Which semantic IDs.
     #[arg(long, default_value = "rqvae")]
     pub ids: crate::cmd::IdsName,
-    /// A configuration to time, `<preset>-<batching>-<shards>`: preset `small`, `paper`
-    /// (any `specgr train tiger --preset`), batching `shuffled` or `sorted`, shards
-    /// 1, 2, ... Repeat the flag for several; they are timed in this order each round.
-    #[arg(long = "config", value_name = "PRESET-BATCHING-SHARDS")]
+    /// A configuration to time, `<preset>-<batching>-<shards>[-<matmul>]`: preset
+    /// `small`, `paper` (any `specgr train tiger --preset`), batching `shuffled` or
+    /// `sorted`, shards 1, 2, ..., and optionally the linear maps' precision `f32` (the
+    /// default) or `bf16` (`specgr train tiger --matmul`). Repeat the flag for several;
+    /// they are timed in this order each round.
+    #[arg(long = "config", value_name = "PRESET-BATCHING-SHARDS[-MATMUL]")]
     pub configs: Vec<RunSpec>,
     /// The configuration the ratios are relative to [default: the first `--config`].
     #[arg(long)]
@@ -141,7 +143,7 @@ impl Batching {
     }
 }
 
-/// One configuration: `<preset>-<batching>-<shards>`.
+/// One configuration: `<preset>-<batching>-<shards>[-<matmul>]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunSpec {
     /// Model size.
@@ -150,16 +152,22 @@ pub struct RunSpec {
     pub batching: Batching,
     /// Shards per batch (threads computing its gradient).
     pub shards: usize,
+    /// Precision of the linear maps' products.
+    pub matmul: MatmulPrecision,
 }
 
 impl std::str::FromStr for RunSpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let expected = "expected <preset>-<batching>-<shards>, e.g. small-sorted-2";
+        let expected = "expected <preset>-<batching>-<shards>[-<matmul>], e.g. small-sorted-2 or paper-sorted-1-bf16";
         let parts: Vec<&str> = s.split('-').collect();
-        let [preset, batching, shards] = parts[..] else {
-            return Err(format!("{s:?}: {expected}"));
+        let (preset, batching, shards, matmul) = match parts[..] {
+            [preset, batching, shards] => (preset, batching, shards, MatmulPrecision::F32),
+            [preset, batching, shards, matmul] => {
+                (preset, batching, shards, matmul.parse().map_err(|e| format!("{s:?}: {e}"))?)
+            }
+            _ => return Err(format!("{s:?}: {expected}")),
         };
         let preset: TigerPreset = preset.parse().map_err(|e| format!("{s:?}: {e}"))?;
         let batching = match batching {
@@ -171,13 +179,17 @@ impl std::str::FromStr for RunSpec {
         if shards == 0 {
             return Err(format!("{s:?}: at least one shard"));
         }
-        Ok(Self { preset, batching, shards })
+        Ok(Self { preset, batching, shards, matmul })
     }
 }
 
 impl std::fmt::Display for RunSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}-{}", self.preset.name(), self.batching.name(), self.shards)
+        write!(f, "{}-{}-{}", self.preset.name(), self.batching.name(), self.shards)?;
+        match self.matmul {
+            MatmulPrecision::F32 => Ok(()),
+            other => write!(f, "-{other}"),
+        }
     }
 }
 
@@ -268,7 +280,8 @@ fn run_on<B: Backend>(args: &BenchTrainArgs, device: &B::Device) -> anyhow::Resu
             config = config.with_dropout(p);
         }
         <burn::backend::Autodiff<B> as Backend>::seed(device, args.seed);
-        let model = config.init::<burn::backend::Autodiff<B>>(device)?;
+        let mut model = config.init::<burn::backend::Autodiff<B>>(device)?;
+        model.set_matmul_precision(spec.matmul);
         model.seed_dropout(args.seed);
         let optim = AdamWConfig::new()
             .with_weight_decay(args.weight_decay as f32)
@@ -442,9 +455,18 @@ mod tests {
     #[test]
     fn run_specs_parse_and_print() {
         let s: RunSpec = "paper-sorted-2".parse().unwrap();
-        assert_eq!(s, RunSpec { preset: TigerPreset::Paper, batching: Batching::Sorted, shards: 2 });
+        assert_eq!(
+            s,
+            RunSpec { preset: TigerPreset::Paper, batching: Batching::Sorted, shards: 2, matmul: MatmulPrecision::F32 }
+        );
         assert_eq!(s.to_string(), "paper-sorted-2");
-        for bad in ["paper-sorted", "huge-sorted-1", "small-random-1", "small-sorted-0", "small-sorted-x"] {
+        assert_eq!("paper-sorted-2-f32".parse::<RunSpec>().unwrap(), s);
+        let b: RunSpec = "paper-sorted-1-bf16".parse().unwrap();
+        assert_eq!((b.shards, b.matmul), (1, MatmulPrecision::Bf16));
+        assert_eq!(b.to_string(), "paper-sorted-1-bf16");
+        for bad in
+            ["paper-sorted", "huge-sorted-1", "small-random-1", "small-sorted-0", "small-sorted-x", "small-sorted-1-f16", "a-b-1-bf16-x"]
+        {
             assert!(bad.parse::<RunSpec>().is_err(), "{bad}");
         }
     }

@@ -1,0 +1,143 @@
+//! Mixed precision (`MatmulPrecision::Bf16`): what the bfloat16 products compute,
+//! checked against a host computation of the same rounding, and what that does to
+//! the model's scores, loss and gradients.
+
+use burn::backend::Autodiff;
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
+use burn::nn::Linear;
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Tensor, TensorData, bf16};
+use gr_model::ops::linear3;
+use gr_model::{MatmulPrecision, Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample};
+
+use crate::common::{TestBackend, device, ids, layout, materialised, max_diff, rng_lock};
+
+type TrainBackend = Autodiff<TestBackend>;
+
+fn round(x: f32) -> f32 {
+    bf16::from_f32(x).to_f32()
+}
+
+/// Deterministic values in about [-1, 1] that bfloat16 cannot hold exactly.
+fn values(n: usize, salt: u32) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+            (h >> 8) as f32 / (1u32 << 23) as f32 - 1.0 + 1e-4
+        })
+        .collect()
+}
+
+#[test]
+fn bf16_products_round_inputs_and_weights_and_return_f32() {
+    let device = device();
+    let (rows, len, d_in, d_out) = (3, 2, 40, 5);
+    let x = values(rows * len * d_in, 1);
+    let w = values(d_in * d_out, 2);
+    let bias = values(d_out, 3);
+    let linear = Linear::<TestBackend> {
+        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [d_in, d_out]), &device)),
+        bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias.clone(), [d_out]), &device))),
+    };
+    let input = Tensor::<TestBackend, 3>::from_data(TensorData::new(x.clone(), [rows, len, d_in]), &device);
+    let out = linear3(&linear, input.clone(), MatmulPrecision::Bf16);
+    assert_eq!(out.dtype(), DType::F32, "the product comes back as float32");
+    let got = out.into_data().to_vec::<f32>().unwrap();
+    let exact = linear3(&linear, input, MatmulPrecision::F32).into_data().to_vec::<f32>().unwrap();
+    // The host computation: bf16(sum of bf16(x) * bf16(w)), then the float32 bias.
+    let mut expected = Vec::new();
+    for r in 0..rows * len {
+        for o in 0..d_out {
+            let dot: f64 = (0..d_in).map(|i| f64::from(round(x[r * d_in + i])) * f64::from(round(w[i * d_out + o]))).sum();
+            expected.push((round(dot as f32), bias[o]));
+        }
+    }
+    for (g, (product, b)) in got.iter().zip(&expected) {
+        // One bfloat16 step of the product (2^-8 relative, so 2^-7 to be safe) covers a
+        // float32 sum that rounds the other way at its last bit.
+        let e = product + b;
+        assert!((g - e).abs() <= product.abs() * 2f32.powi(-7) + 1e-6, "bf16 {g} vs host {e}");
+    }
+    assert!(max_diff(&got, &exact) > 0.0, "the bf16 path rounds: it differs from float32");
+    assert!(max_diff(&got, &exact) < 0.1, "and stays near it: {}", max_diff(&got, &exact));
+}
+
+/// Sum of squares and count of every parameter gradient.
+struct GradNorms<'a> {
+    grads: &'a GradientsParams,
+    all: Vec<f32>,
+    dtypes_f32: bool,
+}
+
+impl ModuleVisitor<TrainBackend> for GradNorms<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<TrainBackend, D>>) {
+        self.dtypes_f32 &= param.val().dtype() == DType::F32;
+        if let Some(g) = self.grads.get::<<TrainBackend as burn::tensor::backend::AutodiffBackend>::InnerBackend, D>(param.id) {
+            self.dtypes_f32 &= g.dtype() == DType::F32;
+            self.all.extend(g.into_data().convert::<f32>().to_vec::<f32>().unwrap());
+        }
+    }
+}
+
+fn loss_and_grads(model: &Tiger<TrainBackend>) -> (f32, Vec<f32>, bool) {
+    let ids = ids();
+    let examples: Vec<TrainExample> =
+        (0..8u32).map(|i| TrainExample { history: vec![i, (i + 3) % 14, (i + 7) % 14], target: (i * 5 + 1) % 14 }).collect();
+    let refs: Vec<&TrainExample> = examples.iter().collect();
+    let batch = TrainBatch::new(&refs, &ids, 20, 0, &device()).unwrap();
+    let loss = model.loss(&batch);
+    let value = loss.clone().into_data().to_vec::<f32>().unwrap()[0];
+    let grads = GradientsParams::from_grads(loss.backward(), model);
+    let mut visitor = GradNorms { grads: &grads, all: Vec::new(), dtypes_f32: true };
+    model.visit(&mut visitor);
+    (value, visitor.all, visitor.dtypes_f32)
+}
+
+#[test]
+fn a_bf16_model_keeps_f32_weights_and_gradients_close_to_f32_ones() {
+    let model = {
+        let _guard = rng_lock();
+        TrainBackend::seed(&device(), 11);
+        materialised(
+            TigerConfig::preset(TigerPreset::Tiny, layout().vocab_size())
+                .with_dropout(0.0)
+                .init::<TrainBackend>(&device())
+                .unwrap(),
+        )
+    };
+    assert_eq!(model.matmul_precision(), MatmulPrecision::F32, "a new model is float32");
+    let (loss32, grads32, f32_32) = loss_and_grads(&model);
+    let mut half = model.clone();
+    half.set_matmul_precision(MatmulPrecision::Bf16);
+    assert_eq!(half.matmul_precision(), MatmulPrecision::Bf16);
+    let (loss16, grads16, f32_16) = loss_and_grads(&half);
+    assert!(f32_32 && f32_16, "parameters and their gradients stay float32");
+    assert_ne!(loss16, loss32, "the bf16 products change the loss");
+    assert!((loss16 - loss32).abs() < 0.02 * loss32.abs(), "loss bf16 {loss16} vs f32 {loss32}");
+    // The gradient as a whole points the same way (cosine) with a similar norm.
+    let dot: f64 = grads32.iter().zip(&grads16).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+    let n32: f64 = grads32.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+    let n16: f64 = grads16.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+    let cosine = dot / (n32 * n16);
+    assert!(cosine > 0.999, "cosine {cosine}");
+    assert!((n16 / n32 - 1.0).abs() < 0.02, "norms {n16} vs {n32}");
+    // The precision survives an optimiser step (which rebuilds the module) and a fork.
+    let grads = {
+        let ids = ids();
+        let examples = [TrainExample { history: vec![1, 2], target: 3 }];
+        let refs: Vec<&TrainExample> = examples.iter().collect();
+        let batch = TrainBatch::new(&refs, &ids, 20, 0, &device()).unwrap();
+        GradientsParams::from_grads(half.loss(&batch).backward(), &half)
+    };
+    let mut optim = AdamWConfig::new().init::<TrainBackend, Tiger<TrainBackend>>();
+    let stepped = optim.step(1e-3, half.clone(), grads);
+    assert_eq!(stepped.matmul_precision(), MatmulPrecision::Bf16, "after an optimiser step");
+    assert_eq!(stepped.fork(&device()).matmul_precision(), MatmulPrecision::Bf16, "after a fork");
+    // Saved weights carry no precision: a model loaded from them is float32 again.
+    let dir = std::env::temp_dir().join(format!("gr-model-test-precision-{}", std::process::id()));
+    half.valid().save(&dir).unwrap();
+    let loaded = Tiger::<TestBackend>::load(&dir, &device()).unwrap();
+    assert_eq!(loaded.matmul_precision(), MatmulPrecision::F32);
+    let _ = std::fs::remove_dir_all(&dir);
+}
