@@ -102,12 +102,13 @@ if [ -f $PR/stage2/last/state.json ] && ! python3 -c 'import json,sys; s=json.lo
   fi
 fi
 # SpecGR++ trained as the paper-recipe run but with stage 1's logQ correction
-# (../specgr-pp-logq-ts/), until its stage 2 is done; nice 5.
+# (../specgr-pp-logq-ts/), until its stage 2 is done; nice 5; with bfloat16 products
+# (MATMUL, default bf16 since 2026-12-07: ../../gr-model/bf16-training/).
 LQ=runs/pp-logq-ts/beauty-2014/specgr-pp-rqvae-paper
 if [ -f $LQ/stage2/last/state.json ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $LQ/stage2/last/state.json; then :
 elif run_held $LQ; then running "SpecGR++ with the logQ correction"; else
   mkdir -p runs/pp-logq-ts/logs
-  RUNS=runs/pp-logq-ts DEVICE=tch SPECGR_BIN=$LOGQ_BIN nohup nice -n 5 experiments/runs/specgr-pp.sh beauty-2014 \
+  RUNS=runs/pp-logq-ts DEVICE=tch MATMUL=${MATMUL-bf16} SPECGR_BIN=$LOGQ_BIN nohup nice -n 5 experiments/runs/specgr-pp.sh beauty-2014 \
     runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best --emb-batch-size 256 --gen-batch-size 64 --stage1-logq-correction \
     >> runs/pp-logq-ts/logs/specgr-pp.log 2>&1 &
   started "SpecGR++ with the logQ correction (specgr-pp-logq-ts)"

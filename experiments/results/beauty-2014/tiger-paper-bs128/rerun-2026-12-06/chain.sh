@@ -7,7 +7,11 @@
 # (experiments/runs/specgr-pp.sh, embedding batch 256, as ../../specgr-pp-ts/). Each step
 # is skipped when its output exists, so the same command resumes after a kill. SHARDS
 # (default 1) is the cool-down's: 2 while UniSRec's rerun is paused (SIGSTOP), 1 beside
-# it; after the cool-down a paused UniSRec is continued (SIGCONT).
+# it; after the cool-down a paused UniSRec is continued (SIGCONT). SpecGR++ trains with
+# bfloat16 products (MATMUL, default bf16 since 2026-12-07 11:30 UTC: the same loss and
+# valid Recall per sample as float32 at ~2x the samples/s,
+# ../../../gr-model/bf16-training/; SPECGR_BIN must then know `--matmul`; MATMUL=
+# leaves it out).
 #
 #   SPECGR_BIN=/work/bins/specgr-tch-5c6eecf nohup experiments/results/beauty-2014/tiger-paper-bs128/rerun-2026-12-06/chain.sh \
 #     >> runs/beauty-2014/logs/tiger-paper-chain.log 2>&1 &
@@ -46,5 +50,5 @@ fi
 pp=runs/pp256-beauty-2014
 mkdir -p $pp/logs
 echo "== $(date -u +%FT%TZ) SpecGR++ from $best"
-RUNS=$pp DEVICE=tch exec experiments/runs/specgr-pp.sh beauty-2014 $best --emb-batch-size 256 --gen-batch-size 64 \
+RUNS=$pp DEVICE=tch MATMUL=${MATMUL-bf16} exec experiments/runs/specgr-pp.sh beauty-2014 $best --emb-batch-size 256 --gen-batch-size 64 \
   >> $pp/logs/specgr-pp.log 2>&1
