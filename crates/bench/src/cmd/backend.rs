@@ -29,6 +29,18 @@ pub enum DeviceKind {
     TchCuda,
 }
 
+/// Refuses `--matmul bf16` on a backend without bfloat16 products: WGPU's shaders
+/// (WGSL) have no bfloat16 type. Flex computes them (by converting to float32, slowly),
+/// LibTorch and CUDA have kernels for them.
+pub fn check_matmul(kind: DeviceKind, matmul: gr_model::MatmulPrecision) -> anyhow::Result<()> {
+    #[cfg(feature = "wgpu")]
+    if kind == DeviceKind::Wgpu && matmul == gr_model::MatmulPrecision::Bf16 {
+        anyhow::bail!("--matmul bf16: WGPU has no bfloat16 products; use --device tch (LibTorch), cuda or cpu");
+    }
+    let _ = (kind, matmul);
+    Ok(())
+}
+
 /// Runs `$body` with the type `$B` bound to the chosen backend and `$device` to its device.
 #[macro_export]
 macro_rules! with_backend {

@@ -174,6 +174,7 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
             stage.checkpoint_minutes = m;
         }
         if let Some(m) = args.matmul {
+            crate::cmd::backend::check_matmul(args.device, m)?;
             stage.matmul = m;
         }
     }

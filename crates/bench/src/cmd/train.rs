@@ -185,6 +185,9 @@ pub(crate) fn tiger_configs(
         config = config.with_adam_epsilon(e as f32);
     }
     if let Some(m) = args.matmul {
+        for kind in std::iter::once(args.device).chain(args.devices.iter().map(|d| d.kind)) {
+            crate::cmd::backend::check_matmul(kind, m)?;
+        }
         config = config.with_matmul(m);
     }
     if let Some(w) = args.sort_window {

@@ -220,6 +220,9 @@ struct Runner<A: AutodiffBackend> {
 
 /// Runs `specgr bench train`.
 pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
+    for spec in &args.configs {
+        crate::cmd::backend::check_matmul(args.device, spec.matmul)?;
+    }
     crate::with_backend!(args.device, |B, device| run_on::<B>(&args, &device))
 }
 
