@@ -136,7 +136,8 @@ pub struct TrainConfig {
     pub init_from_inputs: Option<u64>,
     /// The precision of the model's linear maps while training ([`MatmulPrecision`]):
     /// float32 (the default) or bfloat16 products with float32 accumulation, parameters
-    /// and optimiser state, as `torch.autocast` trains (the reference trains in bf16).
+    /// and optimiser state, as `torch.autocast` trains (the reference trains SpecGR++,
+    /// not necessarily TIGER, in bf16).
     /// Validation runs in float32 either way, so validation curves stay comparable.
     /// Not part of a run's identity: a run may be resumed in the other precision (a
     /// warning says so), e.g. a float32 run continued in bfloat16 where that is faster.
