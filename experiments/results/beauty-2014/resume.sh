@@ -133,9 +133,13 @@ if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if 
   exit 0
 fi
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
+# The leave-one-out TIGER trains with bfloat16 products (MATMUL, default bf16 since
+# 2026-12-07: the same loss curve from the first step at ~1.5-2x the samples/s,
+# ../../gr-model/bf16-training/); it needs runs/beauty-2014-loo's embeddings and IDs
+# (carried, or fitted as ../beauty-2014-loo/README.md says).
 if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
-  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
+  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"
