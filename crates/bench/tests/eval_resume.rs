@@ -186,6 +186,20 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tu
     }
     assert_eq!(without_times(&results(&own)).0, without_times(&results(&copy)).0, "the frozen copy ranks otherwise");
     assert_eq!(results(&copy)["provenance"]["config"]["inputs"]["tiger"]["dir"], frozen_s.as_str());
+    // `--matmul bf16`: the report says so (and a float32 report keeps the key it had
+    // before the flag existed); a tiny model's lists stay close to float32's.
+    let half = tmp.path().join("bf16");
+    let args = tiger_only(&half, &["--matmul", "bf16"]);
+    run_ok(specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let (r32, r16) = (results(&own), results(&half));
+    assert_eq!(r16["provenance"]["config"]["matmul"], "bf16");
+    assert!(r32["provenance"]["config"].get("matmul").is_none(), "a float32 report names no matmul");
+    assert!(r16["notes"].to_string().contains("bfloat16"), "{}", r16["notes"]);
+    let recall = |r: &serde_json::Value| -> f64 {
+        let row = r["rows"].as_array().unwrap().iter().find(|row| row["subset"] == "overall").unwrap().clone();
+        row["recall@10"].as_f64().unwrap()
+    };
+    assert!((recall(&r32) - recall(&r16)).abs() <= 0.25, "recall@10 f32 {} vs bf16 {}", recall(&r32), recall(&r16));
     let missing = tmp.path().join("no-model").display().to_string();
     let args = tiger_only(&tmp.path().join("none"), &["--tiger-checkpoint", &missing]);
     let out = specgr(&args.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();

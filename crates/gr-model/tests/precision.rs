@@ -11,7 +11,7 @@ use burn::tensor::{DType, Tensor, TensorData, bf16};
 use gr_model::ops::linear3;
 use gr_model::{MatmulPrecision, Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample};
 
-use crate::common::{TestBackend, device, ids, layout, materialised, max_diff, rng_lock};
+use crate::common::{TestBackend, device, encode, ids, layout, materialised, max_diff, model, rng_lock, trie};
 
 type TrainBackend = Autodiff<TestBackend>;
 
@@ -140,4 +140,35 @@ fn a_bf16_model_keeps_f32_weights_and_gradients_close_to_f32_ones() {
     let loaded = Tiger::<TestBackend>::load(&dir, &device()).unwrap();
     assert_eq!(loaded.matmul_precision(), MatmulPrecision::F32);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Inference in bf16 (`specgr eval --matmul bf16`, as the reference's autocast): the
+/// encoder states, the verifier's per-digit log-probabilities and the beams' scores stay
+/// within bf16 rounding of float32's, and do differ (the products really are bf16).
+#[test]
+fn bf16_inference_scores_and_beams_stay_within_rounding_of_f32() {
+    let ids = ids();
+    let f32_model = model(21);
+    let mut half = f32_model.clone();
+    half.set_matmul_precision(MatmulPrecision::Bf16);
+    let (enc32, enc16) = (encode(&f32_model, &ids), encode(&half, &ids));
+    let candidates: Vec<Vec<Vec<u32>>> = (0..enc32.num_queries())
+        .map(|q| (0..14).filter(|i| (i + q as u32) % 2 == 0).map(|i| ids.codes(i).to_vec()).collect())
+        .collect();
+    let s32 = f32_model.score(&enc32, &candidates, &layout()).unwrap();
+    let s16 = half.score(&enc16, &candidates, &layout()).unwrap();
+    let flat = |s: &gr_model::CandidateScores| -> Vec<f32> { s.log_probs.iter().flatten().flatten().copied().collect() };
+    let (a, b) = (flat(&s32), flat(&s16));
+    assert!(!a.is_empty());
+    assert_ne!(a, b, "the bf16 products change the log-probabilities");
+    let diff = max_diff(&a, &b);
+    assert!(diff < 0.05, "per-digit log-probability differs by {diff}");
+    let trie = trie(&ids);
+    let beams32 = f32_model.beam_search(&enc32, &layout(), 5, 4, gr_model::Constraint::Trie(&trie)).unwrap();
+    let beams16 = half.beam_search(&enc16, &layout(), 5, 4, gr_model::Constraint::Trie(&trie)).unwrap();
+    let best = |steps: &[Vec<Vec<gr_model::Beam>>]| -> Vec<f32> {
+        steps.last().unwrap().iter().map(|beams| beams.iter().map(|b| b.log_prob).fold(f32::MIN, f32::max)).collect()
+    };
+    let diff = max_diff(&best(&beams32), &best(&beams16));
+    assert!(diff < 0.1, "the best beam's score differs by {diff}");
 }

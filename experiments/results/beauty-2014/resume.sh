@@ -54,6 +54,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 . experiments/runs/run-lock.sh
+# LibTorch on the library path for every job (the run scripts that take DEVICE=tch do
+# this themselves, drafter-prior-ts/run.sh does not: with its pinned dev build gone it
+# falls back to the LibTorch build, which then found no libtorch_cuda.so).
+if python3 -c 'import torch' 2>/dev/null; then . experiments/runs/torch-env.sh; fi
 if [ ! -d runs/beauty-2014/frozen/tiger-rqvae-paper-cool2-e8-best ]; then
   echo "resume: no cooled-down time-split verifier yet: from-zero.sh starts or resumes its runs"
   exec experiments/results/beauty-2014/from-zero.sh

@@ -73,6 +73,7 @@ impl TuneArgs {
             drafter_popularity_prior: None,
             epsilon: 0.1,
             repeat: 1,
+            matmul: None,
             sample: (self.sample > 0).then_some(self.sample),
             seed: self.seed,
             report: None,

@@ -258,6 +258,10 @@ pub fn settings_json(args: &EvalArgs, dataset: &str, gammas: &Gammas, inputs: &s
         "device": format!("{:?}", args.run.device),
         "build": crate::report::built_from(),
     });
+    // Only when bf16, so that float32 reports written before the flag existed still match.
+    if args.matmul == Some(gr_model::MatmulPrecision::Bf16) {
+        settings["matmul"] = serde_json::json!("bf16");
+    }
     // Only when given, so that reports written before the flag existed still match.
     if let Some(w) = args.drafter_popularity_prior {
         // Through its shortest decimal, so 0.07 reads 0.07 and not 0.07000000029802322.
