@@ -5,3 +5,12 @@
 TORCH_LIB="$(${PYTHON:-python3} -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# glibc's allocator hands every freed block of more than a few MB back to the kernel
+# (and trims the heap's top), so each decoder pass page-faults its 1-30 MB tensors in
+# anew: 15 % of a SpecGR-KNN evaluation's time was in the kernel. Keeping blocks up to
+# 32 MiB on the heap and up to 1 GiB of it free made the same evaluation 1.12-1.16x
+# faster side by side (../results/gr-model/bf16-inference/README.md). Set any of them
+# beforehand to keep glibc's choice.
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}
+export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
+export MALLOC_TOP_PAD_=${MALLOC_TOP_PAD_:-268435456}
