@@ -17,6 +17,11 @@
 # same way with that normalisation, SpecGR-KNN alone (the other methods are in the
 # reports above, on the same examples): runs/evals/ts-recent-specgr-knn-all/
 # (`all-digits.sh` here).
+#
+# MATMUL=bf16 (a binary of 1a882af or later) runs the full test with `--matmul bf16`:
+# TIGER's linear maps as bfloat16 products, as the reference's autocast inference,
+# 1.3-2x faster with the same lists (../../gr-model/bf16-inference/). The search on
+# valid ran in float32.
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -46,6 +51,7 @@ if [ ! -f $out/results.json ]; then
   . experiments/runs/torch-env.sh
   extra=()
   [ $test_methods = specgr-knn ] || extra=(--popularity-days 14 --overlap)
+  [ -z "${MATMUL:-}" ] || extra+=(--matmul "$MATMUL")
   "$SPECGR_BIN" eval --dataset beauty-2014 --runs runs/eval-view/ts-recent --ids rqvae --preset paper --part test \
     --methods $test_methods "${extra[@]}" "${norm[@]}" --k 50 \
     --threshold="$g" --draft-size "$d" --beam-size "$b" --report $out.partial
