@@ -31,11 +31,11 @@
 #   run's settings plus `--stage1-logq-correction`, nice 5, until its stage 2 is done;
 #   and SpecGR++ with the drafter's popularity prior on valid
 #   (`drafter-prior-ts/run.sh specgr-pp`, nice 10), until both reports exist.
-# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`) only with
-#   LOO=1: on half a core of this 2-core machine it makes 10-40 examples/s, so its
-#   2.6 M examples are 20-70 hours away, and the core is worth more to SpecGR++ (the last
-#   model Table 1 waits for). On a bigger machine, set LOO=1. `specgr-pp-ts/chain.sh`
-#   still starts it when SpecGR++'s search is done and its core is free.
+# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), nice 5,
+#   in bf16 with the allocator settings of torch-env.sh (about 100 examples/s on a free
+#   core here, 2.6-6.4 M examples: 7-18 hours of one core, several sessions); restarted
+#   2026-12-07 after a day paused behind SpecGR++. LOO=0 leaves it paused.
+#   `specgr-pp-ts/chain.sh` also starts it when SpecGR++'s search is done.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
 # (the run scripts do it too). Until the cool-down's best time-split verifier exists
@@ -141,7 +141,7 @@ experiments/results/beauty-2014/tiger-recent-ts/view.sh
 # 2026-12-07: the same loss curve from the first step at ~1.5-2x the samples/s,
 # ../../gr-model/bf16-training/); it needs runs/beauty-2014-loo's embeddings and IDs
 # (carried, or fitted as ../beauty-2014-loo/README.md says).
-if [ "${LOO:-0}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=1 starts it)"
+if [ "${LOO:-1}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=0)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
   VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
