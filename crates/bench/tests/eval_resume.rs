@@ -136,6 +136,13 @@ fn a_killed_evaluation_resumes_and_reports_what_an_uninterrupted_one_does_and_tu
     assert_eq!(gamma_json(), chosen, "the resumed tuning chose otherwise");
     let other = tune_out(tune("20"));
     assert!(!other.contains("kept from an earlier run"), "other settings reused a report:\n{other}");
+    // In bf16 the float32 reports are not taken for its own, and its reports say bf16.
+    let mut half = tune("20");
+    half.extend(["--matmul".to_owned(), "bf16".to_owned()]);
+    let half = tune_out(half);
+    assert!(!half.contains("kept from an earlier run"), "a float32 report was reused in bf16:\n{half}");
+    let report = results(&runs.join("synthetic/tune-rqkmeans-tiny/gamma=-1"));
+    assert_eq!(report["provenance"]["config"]["matmul"], "bf16");
 
     // Another evaluation into a directory that holds a checkpoint is refused, not mixed in.
     std::fs::create_dir_all(killed.join("checkpoint")).unwrap();
