@@ -118,7 +118,12 @@ elif run_held $LQ; then running "SpecGR++ with the logQ correction"; else
   started "SpecGR++ with the logQ correction (specgr-pp-logq-ts)"
 fi
 # SpecGR++ with the drafter's popularity prior on valid (../drafter-prior-ts/run.sh specgr-pp).
+# It evaluates SpecGR++'s stage-2 best, so it waits for that (the bf16 rerun of
+# 2026-12-07 is in stage 2).
 if [ -f runs/evals/popprof/specgr-pp-popprof-w0.07-g-1.4/results.md ]; then :
+elif ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' \
+    runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper/stage2/last/state.json 2>/dev/null; then
+  echo "resume: SpecGR++ with the drafter's prior waits for SpecGR++'s stage 2"
 elif script_runs "drafter-prior-ts/run.sh|popprof/specgr-pp.sh"; then running "SpecGR++ with the drafter's prior"; else
   B=$PRIOR_BIN nohup nice -n 10 experiments/results/beauty-2014/drafter-prior-ts/run.sh specgr-pp >> $L/drafter-prior.log 2>&1 &
   started "SpecGR++ with the drafter's prior (drafter-prior-ts/run.sh specgr-pp)"
