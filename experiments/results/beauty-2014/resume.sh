@@ -32,8 +32,9 @@
 #   and SpecGR++ with the drafter's popularity prior on valid
 #   (`drafter-prior-ts/run.sh specgr-pp`, nice 10), until both reports exist.
 # - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), nice 5,
-#   in bf16 with the allocator settings of torch-env.sh (about 100 examples/s on a free
-#   core here, 2.6-6.4 M examples: 7-18 hours of one core, several sessions); restarted
+#   in bf16 with the allocator settings of torch-env.sh (40-50 examples/s measured beside
+#   UniSRec and SpecGR++; `specgr bench train` of the paper shape in bf16 makes 85-105 on
+#   one thread, so 2.6-6.4 M examples are 7-20 hours of a free core: several sessions); restarted
 #   2026-12-07 after a day paused behind SpecGR++. LOO=0 leaves it paused.
 #   `specgr-pp-ts/chain.sh` also starts it when SpecGR++'s search is done.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A preview of SpecGR_Aux on valid while UniSRec's run goes on: its best model so far
-# (copied into a view, as ../unisrec-converged/partial-test.sh does) drafts, the time
+# (copied into a view: experiments/runs/unisrec-snapshot.sh) drafts, the time
 # split's verifier (the recency fine-tuned TIGER, ../tiger-recent-ts/) verifies, on a
 # seeded 1,000 of valid (seed 42), K 50, δ 50, β 50, at a few γ, with bfloat16 products
 # (../../gr-model/bf16-inference/). The first γ's run also has TIGER and UniSRec alone
@@ -15,19 +15,9 @@ cd "$(dirname "$0")/../../../.."
 BIN=${BIN:?the specgr binary (1a882af or later)}
 . experiments/runs/torch-env.sh
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data} OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
-RUN=runs/beauty-2014/unisrec
-epoch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["best"][1])' $RUN/last/state.json)
-view=runs/eval-view/aux-preview-e$epoch
-if [ ! -d $view ]; then
-  rm -rf $view.partial && mkdir -p $view.partial/beauty-2014/unisrec/last
-  for part in embeddings semid; do ln -s "$PWD/runs/beauty-2014/$part" $view.partial/beauty-2014/$part; done
-  ln -s "$PWD/runs/beauty-2014/tiger-rqvae-paper-recent20000" $view.partial/beauty-2014/tiger-rqvae-paper
-  cp $RUN/last/state.json $view.partial/beauty-2014/unisrec/last/
-  cp $RUN/unisrec.mpk $RUN/unisrec-config.json $RUN/inputs-stamp.json $view.partial/beauty-2014/unisrec/
-  now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["best"][1])' $view.partial/beauty-2014/unisrec/last/state.json)
-  [ "$now" = "$epoch" ] || { echo "UniSRec found a new best while copying: run again" >&2; exit 1; }
-  mv $view.partial $view
-fi
+. experiments/runs/unisrec-snapshot.sh
+unisrec_snapshot runs/eval-view/aux-preview
+ln -sfn "$PWD/runs/beauty-2014/tiger-rqvae-paper-recent20000" $view/beauty-2014/tiger-rqvae-paper
 out=runs/evals/aux-preview-e$epoch
 methods=tiger,unisrec,specgr-aux
 for g in ${GAMMAS:--1.4 -3 -6 -10}; do

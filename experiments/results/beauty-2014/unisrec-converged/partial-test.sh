@@ -18,24 +18,8 @@ cd "$(dirname "$0")/../../../.."
 BIN=${BIN:?the specgr binary}
 . experiments/runs/torch-env.sh
 export SPECGR_DATA=${SPECGR_DATA:-../shared/data} OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
-RUN=runs/beauty-2014/unisrec
-epoch=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["best"][1])' $RUN/last/state.json)
-view=runs/eval-view/unisrec-partial-e$epoch
-# The view's copy holds the model and its run's last/state.json (which the report
-# records: the epochs and samples seen); copied again if the run found a new best
-# meanwhile, so that the two belong together.
-if [ ! -d $view ]; then
-  for try in 1 2 3; do
-    rm -rf $view.partial && mkdir -p $view.partial/beauty-2014/unisrec/last
-    for part in embeddings semid; do ln -s "$PWD/runs/beauty-2014/$part" $view.partial/beauty-2014/$part; done
-    cp $RUN/last/state.json $view.partial/beauty-2014/unisrec/last/
-    cp $RUN/unisrec.mpk $RUN/unisrec-config.json $RUN/inputs-stamp.json $view.partial/beauty-2014/unisrec/
-    now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["best"][1])' $RUN/last/state.json)
-    [ "$now" = "$epoch" ] && break
-    epoch=$now view=runs/eval-view/unisrec-partial-e$now
-  done
-  mv $view.partial $view
-fi
+. experiments/runs/unisrec-snapshot.sh
+unisrec_snapshot runs/eval-view/unisrec-partial
 out=runs/evals/unisrec-partial-e$epoch/test
 echo "== $(date -u +%FT%TZ) UniSRec best epoch $epoch: full test -> $out"
 "$BIN" eval --dataset beauty-2014 --runs $view --part test --methods unisrec,semantic-knn,popularity \
