@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SpecGR_Aux's γ on valid as soon as UniSRec's run (../unisrec-converged/, "Rerun") has
 # reached its early stop, unattended: wait until `runs/beauty-2014/unisrec` holds a
-# finished model (its identity stamp names the embeddings instead of "unfinished") and its
+# finished model (its identity stamp has neither `"finished": false` nor the older
+# "unfinished" in place of the embeddings' hash) and its
 # lock is free (experiments/runs/run-lock.sh), link it into the time-split view (runs/eval-view/ts-recent, made by
 # ../tiger-recent-ts/view.sh: TIGER = the recency fine-tune), and search γ on a seeded random 2,000
 # valid examples with experiments/runs/tune-specgr.sh: γ at δ 50, β 50 (its grid widens
@@ -17,7 +18,9 @@ export SPECGR_BIN=${SPECGR_BIN:?the binary} RAYON_NUM_THREADS=1
 U=runs/beauty-2014/unisrec
 experiments/results/beauty-2014/tiger-recent-ts/view.sh
 view=runs/eval-view/ts-recent/beauty-2014
-finished() { [ -f $U/inputs-stamp.json ] && ! grep -q '"unfinished"' $U/inputs-stamp.json; }
+finished() {
+  [ -f $U/inputs-stamp.json ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(1 if s.get("finished") is False or s.get("embeddings_sha256") == "unfinished" else 0)' $U/inputs-stamp.json
+}
 . experiments/runs/run-lock.sh
 until finished && ! run_held $U; do sleep 60; done
 echo "== $(date -u +%FT%TZ) UniSRec finished: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("epochs", s["epochs_done"], "best", s["best"], "stopped early", s["stopped_early"])' $U/last/state.json)"
