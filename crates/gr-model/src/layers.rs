@@ -3,12 +3,11 @@
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
 use crate::TigerConfig;
 use crate::attention::{CrossAttention, KeyValue, SelfAttention, Weights, normal_linear};
-use crate::ops::{Dropout, MatmulPrecision, RmsNorm, linear3};
+use crate::ops::{Dropout, MatmulPrecision, RmsNorm, linear3, relu};
 
 /// The sizes every layer needs.
 #[derive(Debug, Clone, Copy)]
