@@ -35,7 +35,15 @@
 #   in bf16 with the allocator settings of torch-env.sh (40-50 examples/s measured beside
 #   UniSRec and SpecGR++; `specgr bench train` of the paper shape in bf16 makes 85-105 on
 #   one thread, so 2.6-6.4 M examples are 7-20 hours of a free core: several sessions); restarted
-#   2026-12-07 after a day paused behind SpecGR++. LOO=0 leaves it paused.
+#   2026-12-07 after a day paused behind SpecGR++. LOO=0 leaves it paused. Since
+#   2026-12-07 it runs at nice 0 beside UniSRec (LOO_NICE sets it): it is issue 19's
+#   target and the longest compute of the campaign.
+#
+# SIDE=1 also starts the side experiments, which are left paused by default since
+# 2026-12-07 (two cores do not carry them beside the three trainings above without
+# slowing those): SpecGR++ with the logQ correction, SpecGR-KNN with all-digits
+# normalisation (its search and γ curve, and all-digits-ts/chain.sh), the K = 108 TIGER
+# (tiger-k108-ts/chain.sh) and SpecGR++ with the drafter's prior.
 #   `specgr-pp-ts/chain.sh` also starts it when SpecGR++'s search is done.
 #
 # On a new machine, `experiments/runs/carry.sh restore` first puts the carried runs back
@@ -110,7 +118,10 @@ fi
 # (../specgr-pp-logq-ts/), until its stage 2 is done; nice 5; with bfloat16 products
 # (MATMUL, default bf16 since 2026-12-07: ../../gr-model/bf16-training/).
 LQ=runs/pp-logq-ts/beauty-2014/specgr-pp-rqvae-paper
-if [ -f $LQ/stage2/last/state.json ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $LQ/stage2/last/state.json; then :
+SIDE=${SIDE:-0}
+side_paused() { if [ "$SIDE" = 1 ]; then return 1; fi; echo "resume: $1 left paused (a side experiment; SIDE=1 starts it)"; }
+if side_paused "SpecGR++ with the logQ correction"; then :
+elif [ -f $LQ/stage2/last/state.json ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $LQ/stage2/last/state.json; then :
 elif run_held $LQ; then running "SpecGR++ with the logQ correction"; else
   mkdir -p runs/pp-logq-ts/logs
   RUNS=runs/pp-logq-ts DEVICE=tch MATMUL=${MATMUL-bf16} SPECGR_BIN=$LOGQ_BIN nohup nice -n 5 experiments/runs/specgr-pp.sh beauty-2014 \
@@ -121,7 +132,7 @@ fi
 # SpecGR++ with the drafter's popularity prior on valid (../drafter-prior-ts/run.sh specgr-pp).
 # It evaluates SpecGR++'s stage-2 best, so it waits for that (the bf16 rerun of
 # 2026-12-07 is in stage 2).
-if [ -f runs/evals/popprof/specgr-pp-popprof-w0.07-g-1.4/results.md ]; then :
+if [ -f runs/evals/popprof/specgr-pp-popprof-w0.07-g-1.4/results.md ] || side_paused "SpecGR++ with the drafter's prior"; then :
 elif ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' \
     runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper/stage2/last/state.json 2>/dev/null; then
   echo "resume: SpecGR++ with the drafter's prior waits for SpecGR++'s stage 2"
@@ -149,7 +160,7 @@ experiments/results/beauty-2014/tiger-recent-ts/view.sh
 # (carried, or fitted as ../beauty-2014-loo/README.md says).
 if [ "${LOO:-1}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=0)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
-  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$EVAL_BIN nohup nice -n 5 \
+  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$EVAL_BIN nohup nice -n ${LOO_NICE:-0} \
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"
@@ -159,7 +170,7 @@ elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the 
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh >> $L/specgr-knn-recent.log 2>&1 &
   started "SpecGR-KNN with the fine-tuned TIGER (specgr-knn-recent-ts)"
 fi
-if [ -f runs/evals/ts-recent-specgr-knn-all/test/results.json ]; then :
+if [ -f runs/evals/ts-recent-specgr-knn-all/test/results.json ] || side_paused "SpecGR-KNN all-digits"; then :
 elif script_runs specgr-knn-recent-ts/all-digits.sh; then running "SpecGR-KNN all-digits"; else
   SPECGR_BIN=$NORM_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/all-digits.sh \
     >> $L/specgr-knn-all.log 2>&1 &
@@ -170,7 +181,7 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve.log 2>&1 &
   started "SpecGR-KNN's γ curve on test (specgr-knn-recent-ts/gamma-curve.sh)"
 fi
-if [ -f runs/evals/ts-recent-specgr-knn-all/test-curve/g-10/results.json ]; then :
+if [ -f runs/evals/ts-recent-specgr-knn-all/test-curve/g-10/results.json ] || side_paused "SpecGR-KNN's all-digits γ curve"; then :
 elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's γ curve on test"; else
   NORMALISATION=all-digits GAMMAS="-1.4 -3 -6 -10" SPECGR_BIN=$NORM_BIN nohup \
     experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve-all.log 2>&1 &
@@ -178,6 +189,7 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
 fi
 for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts table3-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
+  case $chain in all-digits-ts|tiger-k108-ts) if side_paused "$chain/chain.sh"; then continue; fi ;; esac
   bin=$EVAL_BIN niceness=0
   [ $chain = table1-ts ] && bin=$TABLE_BIN
   # All-digits normalisation is our variant: nice 10, behind UniSRec and SpecGR++'s logQ run.
