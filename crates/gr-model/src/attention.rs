@@ -9,7 +9,7 @@ use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
-use crate::ops::{Dropout, MatmulPrecision, linear3, softmax4};
+use crate::ops::{Dropout, MatmulPrecision, linear3, matmul4, softmax4};
 
 /// Keys and values of one attention, `[rows, heads, keys, d_kv]` each.
 #[derive(Debug, Clone)]
@@ -111,7 +111,8 @@ pub struct SelfAttention<B: Backend> {
     pub out: Linear<B>,
     /// Number of heads.
     pub heads: usize,
-    /// The precision of the four projections (a run-time choice, not saved with the weights).
+    /// The precision of the four projections and of the score and context products (a
+    /// run-time choice, not saved with the weights).
     #[module(skip)]
     pub precision: MatmulPrecision,
 }
@@ -162,9 +163,9 @@ impl<B: Backend> SelfAttention<B> {
             ),
             None => (k, v),
         };
-        let scores = add_bias(q.matmul(k.clone().swap_dims(2, 3)), bias); // [rows, heads, len, keys]
+        let scores = add_bias(matmul4(q, k.clone().swap_dims(2, 3), self.precision), bias); // [rows, heads, len, keys]
         let weights = dropout.forward(softmax4(scores));
-        let context = merge_heads(weights.matmul(v.clone()));
+        let context = merge_heads(matmul4(weights, v.clone(), self.precision));
         (linear3(&self.out, context, self.precision), KeyValue { k, v })
     }
 }
@@ -182,7 +183,8 @@ pub struct CrossAttention<B: Backend> {
     pub out: Linear<B>,
     /// Number of heads.
     pub heads: usize,
-    /// The precision of the four projections (a run-time choice, not saved with the weights).
+    /// The precision of the four projections and of the score and context products (a
+    /// run-time choice, not saved with the weights).
     #[module(skip)]
     pub precision: MatmulPrecision,
 }
@@ -248,13 +250,12 @@ impl<B: Backend> CrossAttention<B> {
             .reshape([queries, groups, self.heads, len, d_kv])
             .swap_dims(1, 2)
             .reshape([queries, self.heads, groups * len, d_kv]);
-        let mut scores = q.matmul(memory.k.clone().swap_dims(2, 3)); // [queries, heads, groups * len, src]
+        let mut scores = matmul4(q, memory.k.clone().swap_dims(2, 3), self.precision); // [queries, heads, groups * len, src]
         if let Some(mask) = memory_mask {
             scores = scores + mask;
         }
         let weights = dropout.forward(softmax4(scores));
-        let context = weights
-            .matmul(memory.v.clone()) // [queries, heads, groups * len, d_kv]
+        let context = matmul4(weights, memory.v.clone(), self.precision) // [queries, heads, groups * len, d_kv]
             .reshape([queries, self.heads, groups, len, d_kv])
             .swap_dims(1, 2)
             .reshape([rows, self.heads, len, d_kv]);

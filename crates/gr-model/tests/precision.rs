@@ -8,7 +8,7 @@ use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorData, bf16};
-use gr_model::ops::linear3;
+use gr_model::ops::{linear3, matmul4};
 use gr_model::{MatmulPrecision, Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample};
 
 use crate::common::{TestBackend, device, encode, ids, layout, materialised, max_diff, model, rng_lock, trie};
@@ -61,6 +61,62 @@ fn bf16_products_round_inputs_and_weights_and_return_f32() {
     }
     assert!(max_diff(&got, &exact) > 0.0, "the bf16 path rounds: it differs from float32");
     assert!(max_diff(&got, &exact) < 0.1, "and stays near it: {}", max_diff(&got, &exact));
+}
+
+/// Attention's per-head products (`matmul4`) in bf16: both operands rounded, the
+/// product returned as float32, against the same rounding on the host; and through
+/// autodiff, gradients that are float32 and near float32's.
+#[test]
+fn bf16_attention_products_round_both_operands_and_return_f32() {
+    let device = device();
+    let (b0, b1, m, k, n) = (2, 3, 4, 40, 5);
+    let a = values(b0 * b1 * m * k, 4);
+    let b = values(b0 * b1 * k * n, 5);
+    let ta = Tensor::<TestBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device);
+    let tb = Tensor::<TestBackend, 4>::from_data(TensorData::new(b.clone(), [b0, b1, k, n]), &device);
+    let out = matmul4(ta.clone(), tb.clone(), MatmulPrecision::Bf16);
+    assert_eq!(out.dtype(), DType::F32, "the product comes back as float32");
+    assert_eq!(out.dims(), [b0, b1, m, n]);
+    let got = out.into_data().to_vec::<f32>().unwrap();
+    let exact = matmul4(ta, tb, MatmulPrecision::F32).into_data().to_vec::<f32>().unwrap();
+    let mut expected = Vec::new();
+    for batch in 0..b0 * b1 {
+        for r in 0..m {
+            for c in 0..n {
+                let dot: f64 = (0..k)
+                    .map(|i| f64::from(round(a[(batch * m + r) * k + i])) * f64::from(round(b[(batch * k + i) * n + c])))
+                    .sum();
+                expected.push(dot as f32);
+            }
+        }
+    }
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() <= e.abs() * 2f32.powi(-7) + 1e-6, "bf16 {g} vs host {e}");
+    }
+    assert!(max_diff(&got, &exact) > 0.0, "the bf16 path rounds: it differs from float32");
+    // A transposed operand (as the scores' keys are) gives the same product.
+    let tb_t = Tensor::<TestBackend, 4>::from_data(TensorData::new(b.clone(), [b0, b1, k, n]), &device)
+        .swap_dims(2, 3)
+        .into_data();
+    let tb_t = Tensor::<TestBackend, 4>::from_data(tb_t, &device).swap_dims(2, 3);
+    let ta = Tensor::<TestBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device);
+    let strided = matmul4(ta, tb_t, MatmulPrecision::Bf16).into_data().to_vec::<f32>().unwrap();
+    assert_eq!(strided, got, "a strided operand multiplies as its contiguous copy");
+    // Gradients: float32, within bf16 rounding of float32's.
+    let grads = |precision| {
+        let ta = Tensor::<TrainBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device).require_grad();
+        let tb = Tensor::<TrainBackend, 4>::from_data(TensorData::new(b.clone(), [b0, b1, k, n]), &device).require_grad();
+        let g = matmul4(ta.clone(), tb.clone(), precision).powi_scalar(2).sum().backward();
+        let (ga, gb) = (ta.grad(&g).unwrap(), tb.grad(&g).unwrap());
+        assert_eq!((ga.dtype(), gb.dtype()), (DType::F32, DType::F32), "gradients stay float32");
+        let mut all = ga.into_data().to_vec::<f32>().unwrap();
+        all.extend(gb.into_data().to_vec::<f32>().unwrap());
+        all
+    };
+    let (g32, g16) = (grads(MatmulPrecision::F32), grads(MatmulPrecision::Bf16));
+    let scale = g32.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let diff = max_diff(&g32, &g16);
+    assert!(diff > 0.0 && diff < 0.02 * scale, "gradient differs by {diff} (largest {scale})");
 }
 
 /// Sum of squares and count of every parameter gradient.
