@@ -81,7 +81,8 @@ NORM_BIN=${BIN:-$(pinned /work/bins/specgr-tch-299ea37)}    # --normalisation al
 K108_BIN=${BIN:-$(pinned /work/bins/specgr-tch-c78310b)}    # the K = 108 TIGER was started with it
 LOGQ_BIN=${BIN:-$(pinned /work/bins/specgr-tch-869f560)}    # SpecGR++ with stage 1's logQ correction (869f560+)
 PRIOR_BIN=${BIN:-$(pinned /work/bins/specgr-dev-76232f3)}   # SpecGR++ with the drafter's prior (76232f3+; its reports resume with it)
-for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN"; do
+LOO_BIN=${BIN:-$(pinned /work/bins/specgr-tch-a45cf71)}     # the leave-one-out TIGER since 19:49 UTC 2026-12-07: bf16 attention products (../../gr-model/bf16-attention/)
+for b in "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN" "$LOO_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -160,7 +161,7 @@ experiments/results/beauty-2014/tiger-recent-ts/view.sh
 # (carried, or fitted as ../beauty-2014-loo/README.md says).
 if [ "${LOO:-1}" != 1 ]; then echo "resume: the leave-one-out TIGER left paused (LOO=0)"
 elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the leave-one-out TIGER"; else
-  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$EVAL_BIN nohup nice -n ${LOO_NICE:-0} \
+  VALID_SAMPLE=2000 DEVICE=tch SHARDS=1 OMP_NUM_THREADS=1 MATMUL=${MATMUL-bf16} SPECGR_BIN=$LOO_BIN nohup nice -n ${LOO_NICE:-0} \
     experiments/runs/tiger-paper.sh beauty-2014-loo --out runs/beauty-2014-loo/tiger-rqvae-paper-bs256 \
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"

@@ -75,10 +75,10 @@ pub struct SpecGrPpArgs {
     /// that much (0: at epoch ends only); a run resumes with any value [default: 0].
     #[arg(long, value_parser = crate::cmd::args::non_negative_f64)]
     pub checkpoint_minutes: Option<f64>,
-    /// Precision of the TIGER's linear maps while training, both stages: `f32`, or
-    /// `bf16` (bfloat16 products with float32 accumulation, as `train tiger --matmul`;
-    /// the reference trains SpecGR++ in bf16); validation stays f32 and a run resumes in
-    /// either [default: f32].
+    /// Precision of the TIGER's linear maps and attention products while training, both
+    /// stages: `f32`, or `bf16` (bfloat16 products with float32 accumulation, as `train
+    /// tiger --matmul`; the reference trains SpecGR++ in bf16); validation stays f32 and
+    /// a run resumes in either [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
     /// Embedding width (reference V2: 128).

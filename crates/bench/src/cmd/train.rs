@@ -72,7 +72,7 @@ pub struct TigerArgs {
     /// Adam's epsilon (PyTorch's default: 1e-8) [default: 1e-5, Burn's].
     #[arg(long, value_parser = crate::cmd::args::positive_f64)]
     pub adam_epsilon: Option<f64>,
-    /// Precision of the linear maps' products while training: `f32`, or `bf16`
+    /// Precision of the linear maps' and attention's products while training: `f32`, or `bf16`
     /// (bfloat16 products with float32 accumulation, parameters and optimiser state, as
     /// `torch.autocast` trains; several times faster per product with `--device tch` on a
     /// CPU with AVX512-BF16 or AMX, slower on `cpu`, whose bf16 products convert to

@@ -50,10 +50,10 @@ pub struct TuneArgs {
     /// K, δ, β, the SpecGR variant and the batch size, as `specgr eval` will use them.
     #[command(flatten)]
     pub spec: SpecGrArgs,
-    /// Precision of TIGER's linear maps while tuning, as `specgr eval --matmul`: `bf16`
-    /// is 1.3-2x faster with `--device tch` on a CPU with AVX512-BF16 and ranks the same
-    /// lists to within rounding, so the stored γ serves evaluations in either precision
-    /// (its reports are kept apart) [default: f32].
+    /// Precision of TIGER's linear maps and attention products while tuning, as `specgr
+    /// eval --matmul`: `bf16` is 1.3-2x faster with `--device tch` on a CPU with
+    /// AVX512-BF16 and ranks the same lists to within rounding, so the stored γ serves
+    /// evaluations in either precision (its reports are kept apart) [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
 }

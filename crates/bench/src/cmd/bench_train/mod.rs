@@ -152,7 +152,7 @@ pub struct RunSpec {
     pub batching: Batching,
     /// Shards per batch (threads computing its gradient).
     pub shards: usize,
-    /// Precision of the linear maps' products.
+    /// Precision of the linear maps' and attention's products.
     pub matmul: MatmulPrecision,
 }
 

@@ -107,12 +107,12 @@ pub struct EvalArgs {
     /// and report the median time: latency compared side by side in one run.
     #[arg(long, default_value_t = 1, value_parser = crate::cmd::args::positive)]
     pub repeat: usize,
-    /// Precision of the linear maps' products of TIGER (and SpecGR++'s model) while
-    /// scoring, beams and encoding queries: `f32`, or `bf16` (bfloat16 products with
-    /// float32 accumulation, as the reference's inference under `torch.autocast`; with
-    /// `--device tch` on a CPU with AVX512-BF16 or AMX about twice as fast per product,
-    /// on `cpu` slower). Attention's own products, norms, softmax and the output
-    /// projection stay float32, and so do SpecGR++'s stored item vectors, UniSRec and
+    /// Precision of the linear maps' and attention's products of TIGER (and SpecGR++'s
+    /// model) while scoring, beams and encoding queries: `f32`, or `bf16` (bfloat16
+    /// products with float32 accumulation, as the reference's inference under
+    /// `torch.autocast`; with `--device tch` on a CPU with AVX512-BF16 or AMX about twice
+    /// as fast per product, on `cpu` slower). Norms, softmax and the output projection
+    /// stay float32, and so do SpecGR++'s stored item vectors, UniSRec and
     /// the text embeddings [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
@@ -322,7 +322,7 @@ impl EvalArgs {
             parts.push(format!("SpecGR++ drafter + {w}·ln(1 + training count)"));
         }
         if self.matmul == Some(gr_model::MatmulPrecision::Bf16) {
-            parts.push("TIGER's linear maps in bfloat16 products".to_owned());
+            parts.push("TIGER's linear maps and attention products in bfloat16 (autocast's)".to_owned());
         }
         parts.join(", ")
     }
