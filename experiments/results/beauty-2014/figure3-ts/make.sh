@@ -11,14 +11,19 @@
 #
 # Writes, next to this script, <method>/<sweep>/<setting>=<value>/results.json (copies
 # of the reports) and <method>-<sweep>.png
-# (`specgr plot sweep`). SPECGR_EVALS (default runs/evals) holds the searches.
+# (`specgr plot sweep`). SPECGR_EVALS (default runs/evals) holds the searches. METHODS
+# (default "knn aux pp") names which to redraw: a method's copies are replaced whole
+# with what its search directory holds now, so leave out one whose recorded figure
+# came from other models (SpecGR-KNN's, of the verifier lost on 2026-12-07).
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 S=${SPECGR_BIN:?a specgr binary (for specgr plot sweep)}
+# A LibTorch build needs its libraries on the path even to draw.
+if python3 -c "import torch" 2>/dev/null; then . experiments/runs/torch-env.sh; fi
 E=${SPECGR_EVALS:-runs/evals}
 here=experiments/results/beauty-2014/figure3-ts
 . experiments/runs/tuned.sh
-for m in knn aux pp; do
+for m in ${METHODS:-knn aux pp}; do
   src=$E/ts-recent-specgr-$m
   t=$(tuned $src/search.log || true)
   [ -n "$t" ] || { echo "figure3: the SpecGR-$m search has not finished ($src/search.log); skipped"; continue; }
