@@ -166,6 +166,14 @@ elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the le
     >> runs/beauty-2014-loo/logs/tiger-paper-bs256.log 2>&1 &
   started "the leave-one-out TIGER"
 fi
+# Its cool-down fork and the fork's test (../beauty-2014-loo/tiger-paper-bs256/cooldown.sh):
+# it waits for the run to end (early stop or its 50 epochs), so it runs beside it.
+if [ "${LOO:-1}" != 1 ] || ls experiments/results/beauty-2014-loo/tiger-paper-bs256/test-cool2-e*/results.json >/dev/null 2>&1; then :
+elif script_runs tiger-paper-bs256/cooldown.sh; then running "the leave-one-out TIGER's cool-down chain"; else
+  SPECGR_BIN=$LOO_BIN nohup nice -n ${LOO_NICE:-0} experiments/results/beauty-2014-loo/tiger-paper-bs256/cooldown.sh \
+    >> runs/beauty-2014-loo/logs/cooldown-bs256.log 2>&1 &
+  started "the leave-one-out TIGER's cool-down chain (after its early stop)"
+fi
 if [ -f runs/evals/ts-recent-specgr-knn/test/results.json ]; then :
 elif script_runs specgr-knn-recent-ts/run.sh; then running "SpecGR-KNN with the fine-tuned TIGER"; else
   SPECGR_BIN=$TUNE_BIN nohup experiments/results/beauty-2014/specgr-knn-recent-ts/run.sh >> $L/specgr-knn-recent.log 2>&1 &

@@ -7,17 +7,23 @@
 # test-e<epoch>/ here. Nothing is done if that report exists.
 #
 #   SPECGR_BIN=target/release/specgr experiments/results/beauty-2014-loo/tiger-paper-bs256/test-best.sh
+#
+# RUN and TAG test another run the same way: the cool-down fork (`cooldown.sh` here) is
+# RUN=runs/beauty-2014-loo/tiger-rqvae-paper-bs256-cool2 TAG=cool2, whose frozen copies,
+# view and report are named bs256-cool2-best-e<epoch>, loo-bs256-cool2-e<epoch> and
+# test-cool2-e<epoch>/ (its epochs count from 0 again; its examples from the fork point).
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 B=${SPECGR_BIN:-target/release/specgr}
-RUN=runs/beauty-2014-loo/tiger-rqvae-paper-bs256
+RUN=${RUN:-runs/beauty-2014-loo/tiger-rqvae-paper-bs256}
+TAG=${TAG:+$TAG-}
 . experiments/runs/torch-env.sh
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 SPECGR_DATA=${SPECGR_DATA:-../shared/data}
 read -r epoch valid <<<"$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["best"][1], s["best"][0])' $RUN/last/state.json)"
 here=experiments/results/beauty-2014-loo/tiger-paper-bs256
-out=$here/test-e$epoch
+out=$here/test-${TAG}e$epoch
 [ -f $out/results.json ] && { echo "test-best: $out exists"; exit 0; }
-frozen=runs/beauty-2014-loo/frozen/bs256-best-e$epoch
+frozen=runs/beauty-2014-loo/frozen/bs256-${TAG}best-e$epoch
 if [ ! -d $frozen ]; then
   mkdir -p "$(dirname $frozen)"
   for try in 1 2 3 4 5; do
@@ -31,12 +37,13 @@ if [ ! -d $frozen ]; then
   [ "$now" = "$epoch" ] || { echo "test-best: the best epoch moved to $now while copying; run again" >&2; rm -rf $frozen.tmp; exit 1; }
   mv $frozen.tmp $frozen
 fi
-view=runs/eval-view/loo-bs256-e$epoch/beauty-2014-loo
+view=runs/eval-view/loo-bs256-${TAG}e$epoch/beauty-2014-loo
 mkdir -p $view
 for part in embeddings semid; do [ -e $view/$part ] || ln -s "$PWD/runs/beauty-2014-loo/$part" $view/$part; done
 [ -e $view/tiger-rqvae-paper ] || ln -s "$PWD/$frozen" $view/tiger-rqvae-paper
-echo "== $(date -u +%FT%TZ) test of epoch $epoch's best (valid R@10 $valid, $(( (epoch + 1) * 131413 )) examples seen) with $B"
-"$B" eval --dataset beauty-2014-loo --runs runs/eval-view/loo-bs256-e$epoch --ids rqvae --preset paper --part test \
+seen=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["validation_samples"][int(sys.argv[2])])' $RUN/last/state.json $epoch)
+echo "== $(date -u +%FT%TZ) test of $RUN epoch $epoch's best (valid R@10 $valid, $seen examples seen) with $B"
+"$B" eval --dataset beauty-2014-loo --runs runs/eval-view/loo-bs256-${TAG}e$epoch --ids rqvae --preset paper --part test \
   --methods tiger,semantic-knn --k 10 --beam-size 20 --report $out.partial
 rm -rf $out && mv $out.partial $out
 grep -E "^\| (Tiger|TIGER|SemanticKNN|Semantic)" $out/results.md | head -2
