@@ -168,7 +168,12 @@ elif run_held runs/beauty-2014-loo/tiger-rqvae-paper-bs256; then running "the le
 fi
 # Its cool-down fork and the fork's test (../beauty-2014-loo/tiger-paper-bs256/cooldown.sh):
 # it waits for the run to end (early stop or its 50 epochs), so it runs beside it.
-if [ "${LOO:-1}" != 1 ] || ls experiments/results/beauty-2014-loo/tiger-paper-bs256/test-cool2-e*/results.json >/dev/null 2>&1; then :
+cool_done() { # the fork has ended and its best epoch's test report exists
+  python3 -c 'import json,os,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if (s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"]) and os.path.exists(sys.argv[2] % s["best"][1]) else 1)' \
+    runs/beauty-2014-loo/tiger-rqvae-paper-bs256-cool2/last/state.json \
+    experiments/results/beauty-2014-loo/tiger-paper-bs256/test-cool2-e%d/results.json 2>/dev/null
+}
+if [ "${LOO:-1}" != 1 ] || cool_done; then :
 elif script_runs tiger-paper-bs256/cooldown.sh; then running "the leave-one-out TIGER's cool-down chain"; else
   SPECGR_BIN=$LOO_BIN nohup nice -n ${LOO_NICE:-0} experiments/results/beauty-2014-loo/tiger-paper-bs256/cooldown.sh \
     >> runs/beauty-2014-loo/logs/cooldown-bs256.log 2>&1 &
