@@ -31,13 +31,11 @@
 #   run's settings plus `--stage1-logq-correction`, nice 5, until its stage 2 is done;
 #   and SpecGR++ with the drafter's popularity prior on valid
 #   (`drafter-prior-ts/run.sh specgr-pp`, nice 10), until both reports exist.
-# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), nice 5,
-#   in bf16 with the allocator settings of torch-env.sh (40-50 examples/s measured beside
-#   UniSRec and SpecGR++; `specgr bench train` of the paper shape in bf16 makes 85-105 on
-#   one thread, so 2.6-6.4 M examples are 7-20 hours of a free core: several sessions); restarted
-#   2026-12-07 after a day paused behind SpecGR++. LOO=0 leaves it paused. Since
-#   2026-12-07 it runs at nice 0 beside UniSRec (LOO_NICE sets it): it is issue 19's
-#   target and the longest compute of the campaign.
+# - The leave-one-out TIGER from zero (`../beauty-2014-loo/tiger-paper-bs256/`), in bf16,
+#   at nice 0 (LOO_NICE), then its cool-down fork and test (`cooldown.sh` there). Both
+#   ended on 2026-12-07 (early stop after 3.02 M examples, cool-down to 3.29 M), so on
+#   this machine they start and exit at once; on a machine without them they run again
+#   from their carried checkpoints. LOO=0 leaves them paused.
 #
 # SIDE=1 also starts the side experiments, which are left paused by default since
 # 2026-12-07 (two cores do not carry them beside the three trainings above without
