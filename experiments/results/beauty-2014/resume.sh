@@ -91,7 +91,13 @@ started() { echo "resume: started $1"; }
 running() { echo "resume: $1 runs already"; }
 script_runs() { pgrep -f "$1" >/dev/null; }
 
-if run_held runs/beauty-2014/unisrec; then running UniSRec; else
+# UniSRec stopped early on 2026-12-07 (epoch 190, best 150): a finished run is left
+# alone, not restarted. Its train command would only say so, but it stamps the run
+# unfinished while it checks (a second or two), and an evaluation starting in that
+# second (Table 1's, at 21:47 that day) refused the drafter as unfinished.
+finished_run() { [ -f "$1/last/state.json" ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' "$1/last/state.json"; }
+if finished_run runs/beauty-2014/unisrec; then echo "resume: UniSRec finished (early stop): left alone"
+elif run_held runs/beauty-2014/unisrec; then running UniSRec; else
   DEVICE=tch SPECGR_BIN=$TRAIN_BIN nohup experiments/runs/unisrec.sh beauty-2014 >> $L/unisrec.log 2>&1 &
   started UniSRec
 fi
