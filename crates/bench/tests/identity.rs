@@ -171,7 +171,14 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     assert!(out.contains("kept"), "an old stamp of the same settings still keeps the fit: {out}");
 
     // A UniSRec drafter trained on embeddings that were made again since.
-    ok(&["train", "unisrec", "--dataset", "synthetic", "--epochs", "1", "--runs", &runs_s]);
+    let train_unisrec = ["train", "unisrec", "--dataset", "synthetic", "--epochs", "1", "--runs", &runs_s];
+    ok(&train_unisrec);
+    // The same command on the finished run changes nothing, its stamp included: an
+    // `eval` starting meanwhile must not find it marked unfinished, even for a moment.
+    let stamp_path = runs.join("synthetic/unisrec/inputs-stamp.json");
+    let written = std::fs::metadata(&stamp_path).unwrap().modified().unwrap();
+    ok(&train_unisrec);
+    assert_eq!(std::fs::metadata(&stamp_path).unwrap().modified().unwrap(), written, "the finished run's stamp was rewritten");
     let unisrec_eval = ["eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--methods", "unisrec", "--limit", "4", "--runs", &runs_s];
     ok(&unisrec_eval);
     let emb_dir = runs.join("synthetic/embeddings");
@@ -181,7 +188,6 @@ fn artifacts_made_from_other_inputs_are_refused_naming_both_sides() {
     write_cache_manifest(&emb_dir);
     refused(&unisrec_eval, &["synthetic/unisrec was trained on text embeddings with SHA-256", "Train it again: `specgr train unisrec --dataset synthetic`"]);
     // A training that was killed leaves the stamp it wrote at its start.
-    let stamp_path = runs.join("synthetic/unisrec/inputs-stamp.json");
     let finished: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stamp_path).unwrap()).unwrap();
     let mut stamp = finished.clone();
     stamp["embeddings_sha256"] = "unfinished".into();

@@ -8,7 +8,7 @@ use burn::backend::{Autodiff, Flex};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use drafters::unisrec::{EvalMetrics, UniSRecData, UniSRecState, evaluate, load_checkpoint};
+use drafters::unisrec::{EvalMetrics, UniSRecData, UniSRecState, evaluate, load_checkpoint, training_finished};
 use drafters::{DraftFilter, Drafter, DrafterError, EmbeddingTable, KnnConfig, Query, UniSRec, UniSRecConfig, UniSRecTrainConfig, train_unisrec};
 use recdata::{Example, ItemId};
 
@@ -232,6 +232,8 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     let state = || -> UniSRecState {
         serde_json::from_slice(&std::fs::read(dir.path().join("last").join("state.json")).unwrap()).unwrap()
     };
+    let finished = |train: &UniSRecTrainConfig| training_finished(&tiny_config(), train, data, dir.path()).unwrap();
+    assert!(!finished(&train), "a fresh directory");
     // 10 steps an epoch: stop after the 15th, in the middle of epoch 2.
     let mut steps = 0;
     let (_, report) = train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |p| {
@@ -241,6 +243,7 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     .unwrap();
     assert!(report.stopped);
     assert_eq!((state().epochs_done, state().batches_done), (1, 5));
+    assert!(!finished(&train), "a stopped run");
     // Settings other than the unfinished run's are refused, naming the difference.
     let other = UniSRecTrainConfig { max_epochs: 5, ..train.clone() };
     let err = train_unisrec::<TrainBackend>(&tiny_config(), &other, data, &device, Some(dir.path()), &mut { go }).unwrap_err();
@@ -272,7 +275,11 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     assert_eq!(weights(&resumed), weights(&whole), "the best model");
     let (_, saved) = load_checkpoint::<Flex>(dir.path(), &device).unwrap();
     assert_eq!(weights(&saved), weights(&whole), "the saved best model");
-    // A finished run is not trained again: the same call returns its result.
+    // A finished run is not trained again: the same call returns its result, and the
+    // callers that mark a directory while training runs can tell beforehand.
+    assert!(finished(&train));
+    assert!(!finished(&UniSRecTrainConfig { max_epochs: 5, ..train.clone() }), "more epochs continue it");
+    assert!(!finished(&UniSRecTrainConfig { seed: SEED + 1, ..train.clone() }), "other settings train anew");
     let (again, report) =
         train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |_| panic!("no step"))
             .unwrap();

@@ -264,6 +264,13 @@ pub fn write_model_stamp(best: &Path, stamp: &str) -> anyhow::Result<()> {
     Ok(recdata::fsio::write_atomic(&best.join(MODEL_STAMP), stamp.as_bytes())?)
 }
 
+/// Whether the directory's [`MODEL_STAMP`] says exactly `stamp` (as JSON; false when
+/// it has none).
+pub fn has_model_stamp(dir: &Path, stamp: &str) -> anyhow::Result<bool> {
+    let want: serde_json::Value = serde_json::from_str(stamp).context("a stamp is JSON")?;
+    Ok(read_stamp(&dir.join(MODEL_STAMP))?.is_some_and(|have| serde_json::Value::Object(have) == want))
+}
+
 /// Claims `best` (in the run directory `run`) for a model of these inputs before
 /// training: a `best/` holding a model of other inputs is refused rather than mixed
 /// with, and the identity is written first, so every model saved there carries it.

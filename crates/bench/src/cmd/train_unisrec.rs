@@ -99,10 +99,17 @@ fn train_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Resul
     // Training rewrites the checkpoint as it improves: until it ends, the directory is
     // stamped unfinished, so a killed or stopped run is refused by `eval` (unless
     // `--allow-unfinished` asks for its best epoch so far), not taken for a finished
-    // drafter; the same command resumes it.
+    // drafter; the same command resumes it. A finished run is not stamped again: the
+    // command then only reports it, and an `eval` starting meanwhile must not find it
+    // marked unfinished (it did, once: 2026-12-07).
     let embeddings_sha256 = identity::sha256_file(&run_dir.embeddings_file())?;
     let stamp = identity::unisrec_stamp(&data_identity, &embeddings_sha256);
-    identity::write_model_stamp(&out, &identity::unisrec_unfinished_stamp(&data_identity, &embeddings_sha256))?;
+    let model_config = UniSRecConfig::new(embeddings.dim());
+    let finished = drafters::unisrec::training_finished(&model_config, &config, data, &out)?;
+    let done_before = finished && identity::has_model_stamp(&out, &stamp)?;
+    if !done_before {
+        identity::write_model_stamp(&out, &identity::unisrec_unfinished_stamp(&data_identity, &embeddings_sha256))?;
+    }
     let bar = progress_bar(0, "training UniSRec");
     let budget = args.budget.start();
     let mut progress = |p: &TrainProgress| {
@@ -115,7 +122,7 @@ fn train_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Resul
         if budget.spent() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     };
     let (_, report) = drafters::train_unisrec::<burn::backend::Autodiff<B>>(
-        &UniSRecConfig::new(embeddings.dim()),
+        &model_config,
         &config,
         data,
         device,
@@ -128,7 +135,9 @@ fn train_on<B: Backend>(args: &UniSRecArgs, device: &B::Device) -> anyhow::Resul
         args.budget.say_stopped(&at, &out.join("last"));
         return Ok(());
     }
-    identity::write_model_stamp(&out, &stamp)?;
+    if !done_before {
+        identity::write_model_stamp(&out, &stamp)?;
+    }
     println!(
         "trained {} epochs at {:.0} samples/s; best epoch {} (valid {}); checkpoint in {}",
         report.epochs,

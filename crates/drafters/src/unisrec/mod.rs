@@ -16,4 +16,4 @@ pub use encoder::EncoderLayer;
 pub use model::{UniSRecConfig, UniSRecModel, l2_normalize};
 pub use moe::{MoeAdaptor, MoeAdaptorConfig};
 pub use run_state::{UniSRecState, UniSRecValidation};
-pub use train::{EvalMetrics, TrainProgress, TrainReport, UniSRecData, UniSRecTrainConfig, evaluate, train_unisrec};
+pub use train::{EvalMetrics, TrainProgress, TrainReport, UniSRecData, UniSRecTrainConfig, evaluate, train_unisrec, training_finished};

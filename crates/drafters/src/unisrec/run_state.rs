@@ -67,6 +67,27 @@ pub struct UniSRecValidation {
 }
 
 impl UniSRecState {
+    /// The state of a run not started yet.
+    pub(crate) fn fresh(model: &UniSRecConfig, train: &UniSRecTrainConfig, inputs: u64) -> Self {
+        Self {
+            model: model.clone(),
+            train: train.clone(),
+            inputs,
+            epochs_done: 0,
+            batches_done: 0,
+            epoch_loss: 0.0,
+            rng_state: train.seed,
+            best: None,
+            best_valid: EvalMetrics::default(),
+            since_best: 0,
+            stopped_early: false,
+            epoch_losses: Vec::new(),
+            train_secs: 0.0,
+            samples_seen: 0,
+            validations: Vec::new(),
+        }
+    }
+
     /// Whether the run has nothing left to do.
     pub fn finished(&self) -> bool {
         self.stopped_early || self.epochs_done >= self.train.max_epochs
@@ -91,17 +112,16 @@ pub(crate) fn resume<B: AutodiffBackend, O: Optimizer<UniSRecModel<B>, B>>(
 ) -> crate::Result<Resumed<B, O>> {
     let checkpoint = |e: TigerError| DrafterError::Checkpoint(Box::new(e));
     let Some(last) = last else { return Ok(Resumed::Fresh(model, optim)) };
+    if let Some(state) = resumable_state(last, fresh)? {
+        let stem = stem(state.epochs_done, state.batches_done);
+        let (model, optim) = last.load::<B, _, _>(model, optim, &stem, device).map_err(checkpoint)?;
+        tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming UniSRec training");
+        return Ok(Resumed::At(state, model, optim));
+    }
     let Some(state) = last.read_state::<UniSRecState>().map_err(checkpoint)? else {
         return Ok(Resumed::Fresh(model, optim));
     };
     let differs = settings_differences(&state, fresh);
-    if differs.is_empty() {
-        let stem = stem(state.epochs_done, state.batches_done);
-        let (model, optim) = last.load::<B, _, _>(model, optim, &stem, device).map_err(checkpoint)?;
-        tracing::info!(epoch = state.epochs_done, batches = state.batches_done, "resuming UniSRec training");
-        let state = UniSRecState { train: fresh.train.clone(), ..state };
-        return Ok(Resumed::At(state, model, optim));
-    }
     if state.finished() {
         tracing::info!(dir = %last.dir().display(), "a finished UniSRec run of other settings: training anew");
         last.remove().map_err(checkpoint)?;
@@ -113,6 +133,14 @@ pub(crate) fn resume<B: AutodiffBackend, O: Optimizer<UniSRecModel<B>, B>>(
         last.state_path().display(),
         last.dir().display()
     )))
+}
+
+/// The state a run of `fresh`'s settings and inputs resumes at: `last/state.json`
+/// with the training config of now (a larger `max_epochs` continues a run), or `None`
+/// when there is none or it is a run of other settings.
+pub(crate) fn resumable_state(last: &LastCheckpoint, fresh: &UniSRecState) -> crate::Result<Option<UniSRecState>> {
+    let state = last.read_state::<UniSRecState>().map_err(|e| DrafterError::Checkpoint(Box::new(e)))?;
+    Ok(state.filter(|s| settings_differences(s, fresh).is_empty()).map(|s| UniSRecState { train: fresh.train.clone(), ..s }))
 }
 
 /// Reads a run's training config, giving fields added since it was written the value

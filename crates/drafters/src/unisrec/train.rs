@@ -15,7 +15,7 @@ use recdata::{Example, ItemId};
 
 use super::drafter::{UniSRec, save_checkpoint};
 use super::model::{UniSRecConfig, UniSRecModel, l2_normalize};
-use super::run_state::{EpochOrder, Resumed, UniSRecState, inputs_fingerprint, resume, save_last};
+use super::run_state::{EpochOrder, Resumed, UniSRecState, inputs_fingerprint, resumable_state, resume, save_last};
 use rec_core::{Drafter, Query};
 use crate::error::DrafterError;
 use rec_core::DraftFilter;
@@ -157,24 +157,18 @@ pub fn evaluate(drafter: &dyn Drafter, examples: &[Example]) -> crate::Result<Ve
     Ok(ranks)
 }
 
-/// Trains (or resumes training of) UniSRec and returns the model of the best
-/// validation epoch.
-///
-/// When `checkpoint_dir` is given, the best model so far and its config are written
-/// there atomically after every improvement, and `checkpoint_dir/last/` keeps the run
-/// resumable ([`gr_model::train_loop`]): after every epoch, and at the step where
-/// `progress` returns `ControlFlow::Break`, which ends the call with
-/// [`TrainReport::stopped`] set. Called again with the same settings and inputs, it
-/// resumes there and ends with the weights of an uninterrupted run. A finished run of
-/// other settings there is trained anew; an unfinished one is refused.
-pub fn train_unisrec<B: AutodiffBackend>(
-    config: &UniSRecConfig,
-    train: &UniSRecTrainConfig,
-    data: UniSRecData<'_>,
-    device: &B::Device,
-    checkpoint_dir: Option<&Path>,
-    progress: &mut dyn FnMut(&TrainProgress) -> ControlFlow<()>,
-) -> crate::Result<(UniSRecModel<B::InnerBackend>, TrainReport)> {
+/// The examples and softmax classes a run trains on.
+struct Prepared {
+    /// The softmax classes: in-sample items that have text.
+    classes: Vec<ItemId>,
+    /// Each item's class (by item index), `u32::MAX` for none.
+    class_of: Vec<u32>,
+    /// The usable training examples: the known suffix of the history, and the class.
+    examples: Vec<(Vec<ItemId>, u32)>,
+}
+
+/// Checks the settings and builds what a run trains on (an error when nothing is usable).
+fn prepare(config: &UniSRecConfig, train: &UniSRecTrainConfig, data: UniSRecData<'_>) -> crate::Result<Prepared> {
     config.validate().map_err(DrafterError::Config)?;
     if data.text.dim() != config.d_text {
         return Err(DrafterError::Dimension { what: "UniSRec text embeddings".into(), expected: config.d_text, got: data.text.dim() });
@@ -182,7 +176,6 @@ pub fn train_unisrec<B: AutodiffBackend>(
     if train.batch_size == 0 || train.learning_rate <= 0.0 {
         return Err(DrafterError::Config(format!("batch_size and learning_rate must be positive: {train:?}")));
     }
-    // The softmax classes: in-sample items that have text.
     let classes: Vec<ItemId> = data.in_sample.iter().copied().filter(|&i| data.text.get(i).is_some()).collect();
     let mut class_of = vec![u32::MAX; data.text.items().iter().last().map_or(0, |i| i.index() + 1)];
     for (c, item) in classes.iter().enumerate() {
@@ -201,6 +194,46 @@ pub fn train_unisrec<B: AutodiffBackend>(
             classes.len()
         )));
     }
+    Ok(Prepared { classes, class_of, examples })
+}
+
+/// Whether [`train_unisrec`] with these arguments would find its run in
+/// `checkpoint_dir` finished (stopped early, or all its epochs done) and so change
+/// nothing there. A caller that marks the directory while training runs (the CLI's
+/// "unfinished" stamp) asks first, so that running the command again on a finished
+/// run leaves the directory as it is, even for a moment. False for a fresh
+/// directory, or for a run of other settings or inputs (training replaces or refuses it).
+pub fn training_finished(
+    config: &UniSRecConfig,
+    train: &UniSRecTrainConfig,
+    data: UniSRecData<'_>,
+    checkpoint_dir: &Path,
+) -> crate::Result<bool> {
+    let prepared = prepare(config, train, data)?;
+    let fresh = UniSRecState::fresh(config, train, inputs_fingerprint(&prepared.examples, &prepared.classes));
+    let last = LastCheckpoint::new(checkpoint_dir.join("last"));
+    Ok(resumable_state(&last, &fresh)?.is_some_and(|state| state.finished()))
+}
+
+/// Trains (or resumes training of) UniSRec and returns the model of the best
+/// validation epoch.
+///
+/// When `checkpoint_dir` is given, the best model so far and its config are written
+/// there atomically after every improvement, and `checkpoint_dir/last/` keeps the run
+/// resumable ([`gr_model::train_loop`]): after every epoch, and at the step where
+/// `progress` returns `ControlFlow::Break`, which ends the call with
+/// [`TrainReport::stopped`] set. Called again with the same settings and inputs, it
+/// resumes there and ends with the weights of an uninterrupted run. A finished run of
+/// other settings there is trained anew; an unfinished one is refused.
+pub fn train_unisrec<B: AutodiffBackend>(
+    config: &UniSRecConfig,
+    train: &UniSRecTrainConfig,
+    data: UniSRecData<'_>,
+    device: &B::Device,
+    checkpoint_dir: Option<&Path>,
+    progress: &mut dyn FnMut(&TrainProgress) -> ControlFlow<()>,
+) -> crate::Result<(UniSRecModel<B::InnerBackend>, TrainReport)> {
+    let Prepared { classes, class_of, examples } = prepare(config, train, data)?;
     let valid: Vec<Example> = strided(data.valid, train.max_eval_examples);
     let all_items: Vec<ItemId> = data.text.items().iter().collect();
     let all_text: Vec<f32> = all_items.iter().flat_map(|&i| data.text.get(i).unwrap_or(&[]).iter().copied()).collect();
@@ -210,23 +243,7 @@ pub fn train_unisrec<B: AutodiffBackend>(
     let mut optim = AdamConfig::new().init::<B, UniSRecModel<B>>();
     let last = checkpoint_dir.map(|dir| LastCheckpoint::new(dir.join("last")));
     let inputs = inputs_fingerprint(&examples, &classes);
-    let fresh = UniSRecState {
-        model: config.clone(),
-        train: train.clone(),
-        inputs,
-        epochs_done: 0,
-        batches_done: 0,
-        epoch_loss: 0.0,
-        rng_state: train.seed,
-        best: None,
-        best_valid: EvalMetrics::default(),
-        since_best: 0,
-        stopped_early: false,
-        epoch_losses: Vec::new(),
-        train_secs: 0.0,
-        samples_seen: 0,
-        validations: Vec::new(),
-    };
+    let fresh = UniSRecState::fresh(config, train, inputs);
     let (mut state, mut best_model) = match resume(last.as_ref(), &fresh, model, optim, device)? {
         Resumed::Fresh(m, o) => {
             (model, optim) = (m, o);
