@@ -9,7 +9,7 @@ use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
-use crate::ops::{Dropout, MatmulPrecision, linear3, matmul4, softmax4};
+use crate::ops::{Dropout, MatmulPrecision, linear3, matmul, softmax4};
 
 /// Keys and values of one attention, `[rows, heads, keys, d_kv]` each.
 #[derive(Debug, Clone)]
@@ -163,9 +163,9 @@ impl<B: Backend> SelfAttention<B> {
             ),
             None => (k, v),
         };
-        let scores = add_bias(matmul4(q, k.clone().swap_dims(2, 3), self.precision), bias); // [rows, heads, len, keys]
+        let scores = add_bias(matmul(q, k.clone().swap_dims(2, 3), self.precision), bias); // [rows, heads, len, keys]
         let weights = dropout.forward(softmax4(scores));
-        let context = merge_heads(matmul4(weights, v.clone(), self.precision));
+        let context = merge_heads(matmul(weights, v.clone(), self.precision));
         (linear3(&self.out, context, self.precision), KeyValue { k, v })
     }
 }
@@ -250,12 +250,12 @@ impl<B: Backend> CrossAttention<B> {
             .reshape([queries, groups, self.heads, len, d_kv])
             .swap_dims(1, 2)
             .reshape([queries, self.heads, groups * len, d_kv]);
-        let mut scores = matmul4(q, memory.k.clone().swap_dims(2, 3), self.precision); // [queries, heads, groups * len, src]
+        let mut scores = matmul(q, memory.k.clone().swap_dims(2, 3), self.precision); // [queries, heads, groups * len, src]
         if let Some(mask) = memory_mask {
             scores = scores + mask;
         }
         let weights = dropout.forward(softmax4(scores));
-        let context = matmul4(weights, memory.v.clone(), self.precision) // [queries, heads, groups * len, d_kv]
+        let context = matmul(weights, memory.v.clone(), self.precision) // [queries, heads, groups * len, d_kv]
             .reshape([queries, self.heads, groups, len, d_kv])
             .swap_dims(1, 2)
             .reshape([rows, self.heads, len, d_kv]);

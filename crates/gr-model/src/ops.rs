@@ -21,7 +21,7 @@ use burn::tensor::{FloatDType, Tensor, TensorData};
 /// multiplies them with float32 accumulation and returns float32. The gradients of
 /// the products are bfloat16 products too (the casts' backward passes), and arrive at
 /// the float32 parameters as float32. Attention's own score and context products are
-/// bfloat16 products too ([`matmul4`]: autocast runs `matmul` in bfloat16, and these
+/// bfloat16 products too ([`matmul`]: autocast runs `matmul` in bfloat16, and these
 /// many small per-head products were 16 % of a bf16 training step in float32); the
 /// tied output projection stays float32 (a few percent of the work).
 ///
@@ -84,11 +84,7 @@ pub fn linear3<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>, precision: Matmu
     let y = match precision {
         MatmulPrecision::F32 => linear.forward(x),
         MatmulPrecision::Bf16 => {
-            let dtype = FloatDType::from(x.dtype());
-            let y = x
-                .cast(FloatDType::BF16)
-                .matmul(linear.weight.val().cast(FloatDType::BF16))
-                .cast(dtype);
+            let y = matmul(x, linear.weight.val(), precision);
             match &linear.bias {
                 Some(bias) => y + bias.val().unsqueeze_dim::<2>(0),
                 None => y,
@@ -99,20 +95,21 @@ pub fn linear3<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>, precision: Matmu
     y.reshape([rows, len, d_output])
 }
 
-/// The batched product `a · b` of attention's per-head scores and contexts, in `precision`.
+/// The (batched) product `a · b` in `precision`: attention's per-head scores and
+/// contexts (rank 4), and [`linear3`]'s flattened product (rank 2).
 ///
 /// In bf16 both operands are rounded to bfloat16 (the cast also lays out a transposed
 /// or head-split operand, a copy the product needed anyway) and the product comes
-/// back as float32, as `torch.autocast` runs `matmul` on a CPU. Small batched
+/// back in `a`'s float type, as `torch.autocast` runs `matmul` on a CPU. Small batched
 /// products are where float32 is slowest against bfloat16: PyTorch 2.9 on one Zen 5
 /// thread runs `[1536, 82, 64] x [1536, 64, 82]` 3-6x faster in bfloat16.
 ///
 /// # Shapes
 ///
-/// - a: `[b0, b1, m, k]`
-/// - b: `[b0, b1, k, n]`
-/// - output: `[b0, b1, m, n]`
-pub fn matmul4<B: Backend>(a: Tensor<B, 4>, b: Tensor<B, 4>, precision: MatmulPrecision) -> Tensor<B, 4> {
+/// - a: `[..., m, k]`
+/// - b: `[..., k, n]` (the leading dimensions as `a`'s, or broadcast)
+/// - output: `[..., m, n]`
+pub fn matmul<B: Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>, precision: MatmulPrecision) -> Tensor<B, D> {
     match precision {
         MatmulPrecision::F32 => a.matmul(b),
         MatmulPrecision::Bf16 => {

@@ -8,7 +8,7 @@ use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorData, bf16};
-use gr_model::ops::{linear3, matmul4};
+use gr_model::ops::{linear3, matmul};
 use gr_model::{MatmulPrecision, Tiger, TigerConfig, TigerPreset, TrainBatch, TrainExample};
 
 use crate::common::{TestBackend, device, encode, ids, layout, materialised, max_diff, model, rng_lock, trie};
@@ -63,7 +63,7 @@ fn bf16_products_round_inputs_and_weights_and_return_f32() {
     assert!(max_diff(&got, &exact) < 0.1, "and stays near it: {}", max_diff(&got, &exact));
 }
 
-/// Attention's per-head products (`matmul4`) in bf16: both operands rounded, the
+/// Attention's per-head products (`matmul`) in bf16: both operands rounded, the
 /// product returned as float32, against the same rounding on the host; and through
 /// autodiff, gradients that are float32 and near float32's.
 #[test]
@@ -74,11 +74,11 @@ fn bf16_attention_products_round_both_operands_and_return_f32() {
     let b = values(b0 * b1 * k * n, 5);
     let ta = Tensor::<TestBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device);
     let tb = Tensor::<TestBackend, 4>::from_data(TensorData::new(b.clone(), [b0, b1, k, n]), &device);
-    let out = matmul4(ta.clone(), tb.clone(), MatmulPrecision::Bf16);
+    let out = matmul(ta.clone(), tb.clone(), MatmulPrecision::Bf16);
     assert_eq!(out.dtype(), DType::F32, "the product comes back as float32");
     assert_eq!(out.dims(), [b0, b1, m, n]);
     let got = out.into_data().to_vec::<f32>().unwrap();
-    let exact = matmul4(ta, tb, MatmulPrecision::F32).into_data().to_vec::<f32>().unwrap();
+    let exact = matmul(ta, tb, MatmulPrecision::F32).into_data().to_vec::<f32>().unwrap();
     let mut expected = Vec::new();
     for batch in 0..b0 * b1 {
         for r in 0..m {
@@ -100,13 +100,13 @@ fn bf16_attention_products_round_both_operands_and_return_f32() {
         .into_data();
     let tb_t = Tensor::<TestBackend, 4>::from_data(tb_t, &device).swap_dims(2, 3);
     let ta = Tensor::<TestBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device);
-    let strided = matmul4(ta, tb_t, MatmulPrecision::Bf16).into_data().to_vec::<f32>().unwrap();
+    let strided = matmul(ta, tb_t, MatmulPrecision::Bf16).into_data().to_vec::<f32>().unwrap();
     assert_eq!(strided, got, "a strided operand multiplies as its contiguous copy");
     // Gradients: float32, within bf16 rounding of float32's.
     let grads = |precision| {
         let ta = Tensor::<TrainBackend, 4>::from_data(TensorData::new(a.clone(), [b0, b1, m, k]), &device).require_grad();
         let tb = Tensor::<TrainBackend, 4>::from_data(TensorData::new(b.clone(), [b0, b1, k, n]), &device).require_grad();
-        let g = matmul4(ta.clone(), tb.clone(), precision).powi_scalar(2).sum().backward();
+        let g = matmul(ta.clone(), tb.clone(), precision).powi_scalar(2).sum().backward();
         let (ga, gb) = (ta.grad(&g).unwrap(), tb.grad(&g).unwrap());
         assert_eq!((ga.dtype(), gb.dtype()), (DType::F32, DType::F32), "gradients stay float32");
         let mut all = ga.into_data().to_vec::<f32>().unwrap();
