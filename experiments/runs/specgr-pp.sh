@@ -20,7 +20,7 @@
 #
 # RUNS (default runs/pp-<dataset>) is the run directory: the TIGER's semantic IDs are
 # linked into it from runs/<dataset>/semid, and the model lands in
-# RUNS/<dataset>/specgr-pp-rqvae-paper/. Extra arguments go to `specgr train specgr++`.
+# RUNS/<dataset>/specgr-pp-<IDS>-paper/. Extra arguments go to `specgr train specgr++`.
 # DEVICE (default cpu, Burn's Flex) picks the backend; DEVICE=tch needs a binary built
 # with `--features tch` (`cargo xtask libtorch --build`) named in SPECGR_BIN.
 set -euo pipefail
@@ -31,14 +31,15 @@ shift 2
 . experiments/runs/one-thread-env.sh
 RUNS=${RUNS:-runs/pp-$DATASET}
 mkdir -p "$RUNS/$DATASET" "$RUNS/logs"
-# The TIGER's semantic IDs (the run checks that --init was trained on them).
-[ -e "$RUNS/$DATASET/semid" ] || ln -s "$(pwd)/runs/$DATASET/semid" "$RUNS/$DATASET/semid"
+# The TIGER's semantic IDs (the run checks that --init was trained on them): IDS
+# (default rqvae) under SEMID (default runs/<dataset>/semid), linked into RUNS.
+[ -e "$RUNS/$DATASET/semid" ] || ln -s "$(pwd)/${SEMID:-runs/$DATASET/semid}" "$RUNS/$DATASET/semid"
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores (${THREADS:-1} threads): SpecGR++ on $DATASET from $INIT, $DEVICE ($S)"
 # MATMUL=bf16: the TIGER's linear maps as bfloat16 products (`--matmul`, binaries of
 # 2026-12-07 on); a run resumes in either precision.
 MATMUL_ARGS=()
 [ -n "${MATMUL:-}" ] && MATMUL_ARGS=(--matmul "$MATMUL")
-exec "$S" train specgr++ --dataset "$DATASET" --ids rqvae --preset paper --init "$INIT" \
+exec "$S" train specgr++ --dataset "$DATASET" --ids "${IDS:-rqvae}" --preset paper --init "$INIT" \
   --stage1-epochs "${STAGE1_EPOCHS:-4}" --stage2-epochs "${STAGE2_EPOCHS:-2}" \
   --valid-sample "${VALID_SAMPLE:-2000}" --micro-batch 128 --checkpoint-minutes 5 \
   --seed 42 --device "$DEVICE" --runs "$RUNS" "${MATMUL_ARGS[@]}" "$@"

@@ -40,31 +40,9 @@ RUN=$D/tiger-rqvae-paper-const
 if [ "${NOW:-0}" != 1 ] && [ ! -d $RUN/last ]; then
   until [ -n "$(tuned runs/evals/ts-recent-specgr-aux/search.log)" ]; do sleep 60; done
 fi
-FROZEN=$D/frozen/tiger-rqvae-paper-e8-b0
-COOL=$D/tiger-rqvae-paper-cool2-e8
-RECENT=$D/tiger-rqvae-paper-recent20000
-train() { VALID_SAMPLE=2000 DEVICE=tch SHARDS=${SHARDS:-1} OMP_NUM_THREADS=1 experiments/runs/tiger-paper.sh beauty-2014 --runs $R "$@"; }
-if [ ! -d $FROZEN ]; then
-  echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) constant-rate run $RUN ($SPECGR_BIN)"
-  if ! run_held $RUN; then
-    BATCH=128 WARMUP=256 train --out $RUN >> $L/tiger-const.log 2>&1 &
-  fi
-  experiments/runs/freeze-at-epoch.sh $RUN 8 $FROZEN
-  wait || true
-fi
-echo "== $(date -u +%FT%TZ) cool-down fork from $FROZEN"
-BATCH=128 WARMUP=1 LR_DECAY=cosine EPOCHS=2 train --init-from $FROZEN --out $COOL >> $L/tiger-cool.log 2>&1
-src=$D/frozen/tiger-rqvae-paper-cool2-e8-last
-if [ ! -d $src ]; then
-  rm -rf $src.partial && cp -r $COOL/last $src.partial && mv $src.partial $src
-fi
-echo "== $(date -u +%FT%TZ) recency fine-tune of $src"
-LR=5e-4 LR_DECAY=cosine WARMUP=1 EPOCHS=2 BATCH=128 train --init-from $src --train-last 20000 --out $RECENT >> $L/tiger-recent.log 2>&1
-# The view: K = 108 IDs and the fine-tune as TIGER.
-view=runs/eval-view/k108-recent/beauty-2014
-mkdir -p $view
-for part in embeddings semid; do [ -e $view/$part ] || ln -s "$PWD/$D/$part" $view/$part; done
-[ -e $view/tiger-rqvae-paper ] || ln -s "$PWD/$RECENT" $view/tiger-rqvae-paper
+# Step 2 and the view: the time split's recipe on these IDs (shared with Table 4's
+# DSI-style backbone, ../table4-ts/).
+experiments/runs/ts-backbone.sh $R rqvae runs/eval-view/k108-recent
 . experiments/runs/torch-env.sh
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1
 mkdir -p runs/evals/k108-specgr-knn
