@@ -81,6 +81,10 @@ pub struct SpecGrPpArgs {
     /// a run resumes in either [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
+    /// Stop a stage after this many validations without a better encoder retrieval
+    /// Recall@50 [default: 5]; larger than the epochs, it never stops early.
+    #[arg(long, value_parser = crate::cmd::args::positive)]
+    pub patience: Option<usize>,
     /// Embedding width (reference V2: 128).
     #[arg(long, default_value_t = 128, value_parser = crate::cmd::args::positive)]
     pub proj_dim: usize,
@@ -172,6 +176,9 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         }
         if let Some(m) = args.checkpoint_minutes {
             stage.checkpoint_minutes = m;
+        }
+        if let Some(p) = args.patience {
+            stage.patience = p;
         }
         if let Some(m) = args.matmul {
             crate::cmd::backend::check_matmul(args.device, m)?;
