@@ -35,9 +35,12 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use gr_model::hf::{TIED_ALIASES, hf_t5_config, hf_t5_names, hf_t5_tensors, load_hf_t5, save_hf_t5};
-use gr_model::{DecoderCache, Tiger, TigerConfig, TrainBatch};
+use gr_model::{
+    DecoderCache, ProjectionHead, SpecGrPp, SpecGrPpTrainConfig, Tiger, TigerConfig, TrainBatch, TrainExample,
+    specgr_pp_losses,
+};
 use safetensors::{Dtype, SafeTensors};
-use semid::TokenLayout;
+use semid::{SemanticIds, TokenLayout};
 
 use crate::common::{TestBackend, device, rng_lock};
 
@@ -45,6 +48,12 @@ use crate::common::{TestBackend, device, rng_lock};
 const TINY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/hf_t5_tiny.safetensors"
+);
+
+/// The committed SpecGR++ stage-1 fixture (`hf_specgr_pp_fixture.py`).
+const SPECGR_PP_TINY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/hf_specgr_pp_tiny.safetensors"
 );
 
 /// Names another fixture to check with the same code.
@@ -173,7 +182,10 @@ impl Fixture {
         self.names()
             .into_iter()
             .filter(|n| {
-                !(n.starts_with("input.") || n.starts_with("expected.") || n.starts_with("grad."))
+                !(n.starts_with("input.")
+                    || n.starts_with("expected.")
+                    || n.starts_with("grad.")
+                    || n.starts_with("head."))
             })
             .collect()
     }
@@ -657,4 +669,94 @@ fn hf_t5_loader_refuses_files_that_do_not_fit() {
     let file = TempFile::new("garbage");
     std::fs::write(&file.0, b"not a safetensors file").unwrap();
     refused(&file, &config, &["not a safetensors file"]);
+}
+
+/// SpecGR++'s stage-1 losses against the oracle (`tools/hf_specgr_pp_fixture.py`): the
+/// in-batch InfoNCE of mean-pooled, projected, normalised history embeddings against
+/// the batch's distinct target items (one item is two rows' target), the generation
+/// loss of the first rows, both from [`specgr_pp_losses`] (the training step's own
+/// function), and the gradients of their weighted sum, on encoder rows of different
+/// lengths and items whose identification digits differ.
+#[test]
+fn hf_specgr_pp_stage1_losses_and_gradients_match() {
+    let fixture = Fixture::open(Path::new(SPECGR_PP_TINY));
+    let device = device();
+    let mut report = Report {
+        name: "hf-t5 specgr++ stage 1".into(),
+        lines: Vec::new(),
+        failures: Vec::new(),
+    };
+    let tiger = load::<Ad>(&fixture, &device);
+    // PyTorch's Linear weight is [out, in]; Burn's [in, out].
+    let (shape, w) = fixture.floats("head.weight");
+    let (proj, d_model) = (shape[0], shape[1]);
+    assert_eq!(d_model, tiger.config.d_model);
+    let weight = Tensor::<Ad, 2>::from_data(TensorData::new(w, [proj, d_model]), &device).transpose();
+    let (_, b) = fixture.floats("head.bias");
+    let bias = Tensor::<Ad, 1>::from_data(TensorData::new(b, [proj]), &device);
+    let mut linear = burn::nn::LinearConfig::new(d_model, proj).init::<Ad>(&device);
+    linear.weight = Param::from_tensor(weight);
+    linear.bias = Some(Param::from_tensor(bias));
+    let model = SpecGrPp { tiger, head: ProjectionHead { linear } };
+
+    let layout = TokenLayout::new(fixture.usize("levels"), fixture.usize("codebook_size")).unwrap();
+    let (_, codes) = fixture.ints("input.codes");
+    let codes: Vec<u32> = codes.iter().map(|&c| c as u32).collect();
+    let ids = SemanticIds::from_codes(layout, &codes).unwrap();
+    let (shape, histories) = fixture.ints("input.histories");
+    let (_, targets) = fixture.ints("input.targets");
+    let examples: Vec<TrainExample> = histories
+        .chunks_exact(shape[1])
+        .zip(&targets)
+        .map(|(h, &t)| TrainExample {
+            history: h.iter().filter(|&&i| i >= 0).map(|&i| i as u32).collect(),
+            target: t as u32,
+        })
+        .collect();
+    let refs: Vec<&TrainExample> = examples.iter().collect();
+    let meta = &fixture.meta;
+    let config = SpecGrPpTrainConfig::stage1()
+        .with_temperature(meta["temperature"].as_f64().unwrap())
+        .with_lambda_emb(meta["lambda_emb"].as_f64().unwrap())
+        .with_lambda_gen(meta["lambda_gen"].as_f64().unwrap())
+        .with_gen_batch_size(fixture.usize("gen_rows"));
+    // Whole batch at once, and in length-sorted micro-batches of 2 (the trainer's default
+    // path): the same losses and gradients up to rounding.
+    for micro_batch in [0, 2] {
+        let config = config.clone().with_micro_batch(micro_batch);
+        let (emb, generation) = specgr_pp_losses(&model, &refs, &ids, &config, None, None, &device).unwrap();
+        let generation = generation.expect("a generation loss");
+        let what = format!("micro-batch {micro_batch}");
+        let (_, expected) = fixture.floats("expected.emb_loss");
+        report.check(&format!("{what}: InfoNCE"), &values(emb.clone()), &expected, FORWARD_ABS, None);
+        let (_, expected) = fixture.floats("expected.gen_loss");
+        report.check(&format!("{what}: generation loss"), &values(generation.clone()), &expected, FORWARD_ABS, None);
+        let loss = emb.mul_scalar(config.lambda_emb) + generation.mul_scalar(config.lambda_gen);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let grad_model = model.valid().map(&mut GradsAsParams(&grads));
+        let mut ours: BTreeMap<String, (Vec<usize>, Vec<f32>)> = hf_t5_tensors(&grad_model.tiger)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, (t.shape, t.values)))
+            .collect();
+        let head_weight = grad_model.head.linear.weight.val().transpose();
+        ours.insert("head.weight".into(), (head_weight.dims().to_vec(), values(head_weight)));
+        let head_bias = grad_model.head.linear.bias.as_ref().unwrap().val();
+        ours.insert("head.bias".into(), (head_bias.dims().to_vec(), values(head_bias)));
+        let grad_names: Vec<String> =
+            fixture.names().into_iter().filter_map(|n| n.strip_prefix("grad.").map(String::from)).collect();
+        assert!(grad_names.len() >= 3, "the fixture holds gradients");
+        for key in &grad_names {
+            let (our_shape, ours) = ours.get(key).unwrap_or_else(|| panic!("no gradient of `{key}`"));
+            let (shape, expected) = fixture.floats(&format!("grad.{key}"));
+            assert_eq!(our_shape, &shape, "grad {key}");
+            report.check(&format!("{what}: grad {key}"), ours, &expected, GRAD_ABS, Some(GRAD_REL));
+        }
+    }
+    assert!(
+        report.failures.is_empty(),
+        "{} differs from Hugging Face T5:\n{}",
+        report.name,
+        report.failures.join("\n")
+    );
 }
