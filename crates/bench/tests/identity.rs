@@ -230,16 +230,18 @@ fn specgr_pp_models_made_from_other_inputs_are_refused() {
     let train_pp = [
         "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--init", &tiger_best,
         "--stage1-epochs", "1", "--stage2-epochs", "1", "--train-limit", "64", "--valid-limit", "16", "--patience", "7",
-        "--runs", &runs_s,
+        "--grad-clip", "global", "--adam-epsilon", "1e-8", "--runs", &runs_s,
     ];
     ok(&train_pp);
     let pp = runs.join("synthetic/specgr-pp-rqkmeans-tiny");
     for stage in ["stage1", "stage2"] {
         assert!(pp.join(stage).join("best/inputs-stamp.json").is_file(), "{stage} carries its identity");
-        // `--patience` reaches both stages' settings.
+        // `--patience`, `--grad-clip` and `--adam-epsilon` reach both stages' settings.
         let state: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(pp.join(stage).join("last/state.json")).unwrap()).unwrap();
         assert_eq!(state["train"]["patience"], 7, "{stage}");
+        assert_eq!(state["train"]["grad_clip"], "global", "{stage}");
+        assert!((state["train"]["adam_epsilon"].as_f64().unwrap() - 1e-8).abs() < 1e-12, "{stage}");
     }
     let eval = |preset: &str| -> Vec<String> {
         ["eval", "--dataset", "synthetic", "--ids", "rqkmeans", "--preset", preset, "--methods", "specgr-pp", "--limit",

@@ -3,7 +3,7 @@
 use burn::config::Config;
 
 use crate::projection::ProjectionConfig;
-use crate::{MatmulPrecision, RankingMetrics, TigerConfig};
+use crate::{GradClip, MatmulPrecision, RankingMetrics, TigerConfig};
 
 /// Which of the two SpecGR++ training stages a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -54,9 +54,18 @@ pub struct SpecGrPpTrainConfig {
     /// Share of all steps spent warming the learning rate up linearly.
     #[config(default = 0.05)]
     pub warmup_fraction: f64,
-    /// Gradient-norm clipping threshold (reference: 1.0), per parameter tensor.
+    /// Gradient-norm clipping threshold (reference: 1.0; [`grad_clip`](Self::grad_clip)
+    /// says of what).
     #[config(default = 1.0)]
     pub grad_clip_norm: f32,
+    /// What `grad_clip_norm` bounds: each parameter tensor's gradient on its own (Burn's
+    /// `GradientClippingConfig::Norm`, the default), or all of them together (PyTorch's
+    /// `clip_grad_norm_`), as [`crate::TrainConfig::grad_clip`].
+    #[config(default = "GradClip::PerTensor")]
+    pub grad_clip: GradClip,
+    /// AdamW's epsilon (Burn's default 1e-5; PyTorch's, the reference's, 1e-8).
+    #[config(default = 1e-5)]
+    pub adam_epsilon: f32,
     /// Validate every this many epochs (and after the last one).
     #[config(default = 1)]
     pub eval_every: usize,
@@ -236,7 +245,8 @@ impl SpecGrPpTrainConfig {
 
 /// Reads a run's training config, giving fields added since it was written the value
 /// that reproduces how it was trained (`micro_batch` 0: the whole batch at once;
-/// `checkpoint_minutes` 0; `logq_correction` false). Burn's `Config` derive has no serde defaults of its own.
+/// `checkpoint_minutes` 0; `logq_correction` false; `grad_clip` per tensor; `adam_epsilon`
+/// 1e-5). Burn's `Config` derive has no serde defaults of its own.
 fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SpecGrPpTrainConfig, D::Error> {
     let mut value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
     if let Some(map) = value.as_object_mut() {
@@ -244,6 +254,8 @@ fn train_config_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
         map.entry("checkpoint_minutes").or_insert(serde_json::json!(0.0));
         map.entry("logq_correction").or_insert(serde_json::json!(false));
         map.entry("matmul").or_insert(serde_json::json!("f32"));
+        map.entry("grad_clip").or_insert(serde_json::json!("per-tensor"));
+        map.entry("adam_epsilon").or_insert(serde_json::json!(1e-5));
     }
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }

@@ -33,7 +33,7 @@ use crate::specgr_pp::{ItemEmbeddings, labels_tensor, retrieval_loss, retrieval_
 use crate::specgr_pp_config::{SpecGrPpEvent, SpecGrPpState, SpecGrPpTrainConfig, Stage};
 use crate::specgr_pp_store::{frozen_items, save_best, save_last};
 use crate::train_loop::{AfterStep, Cadence, EarlyStopping, LastCheckpoint, epoch_dropout_seed, stem};
-use crate::{EncoderOutput, SpecGrPp, TigerConfig, TigerError, TrainExample, evaluate_retrieval};
+use crate::{EncoderOutput, GradClip, SpecGrPp, TigerConfig, TigerError, TrainExample, clip_global_norm, evaluate_retrieval};
 
 /// The data of a SpecGR++ training run.
 #[derive(Debug, Clone, Copy)]
@@ -80,9 +80,11 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
     validate_examples(data.train, ids, "train")?;
     validate_examples(data.valid, ids, "valid")?;
     let last = LastCheckpoint::new(run_dir.join("last"));
+    let per_tensor = (config.grad_clip == GradClip::PerTensor).then_some(GradientClippingConfig::Norm(config.grad_clip_norm));
     let mut optim = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip_norm)))
+        .with_epsilon(config.adam_epsilon)
+        .with_grad_clipping(per_tensor)
         .init::<B, SpecGrPp<B>>();
     B::seed(device, config.seed);
     let mut model = match init.from {
@@ -193,7 +195,10 @@ pub fn train_specgr_pp<B: AutodiffBackend>(
                 loss = loss + generation.mul_scalar(config.lambda_gen);
             }
             let lr = schedule.at(state.steps_done);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            if config.grad_clip == GradClip::Global {
+                grads = clip_global_norm(&model, grads, config.grad_clip_norm);
+            }
             model = optim.step(lr, model, grads);
             state.steps_done += 1;
             state.batches_done = b + 1;

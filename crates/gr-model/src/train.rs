@@ -173,8 +173,8 @@ impl std::str::FromStr for GradClip {
 /// Scales `grads` (of `model`'s parameters) by `min(1, max_norm / (‖g‖ + FLT_MIN))`,
 /// ‖g‖ the norm of all of them together: PyTorch's `clip_grad_norm_` (its
 /// `1e-6` guard aside). The factor stays on the device: no synchronisation.
-pub fn clip_global_norm<B: AutodiffBackend>(
-    model: &Tiger<B>,
+pub fn clip_global_norm<B: AutodiffBackend, M: Module<B>>(
+    model: &M,
     mut grads: GradientsParams,
     max_norm: f32,
 ) -> GradientsParams {

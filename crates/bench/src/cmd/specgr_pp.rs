@@ -81,6 +81,15 @@ pub struct SpecGrPpArgs {
     /// a run resumes in either [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
+    /// What the gradient-norm clip of 1.0 bounds, both stages: `per-tensor` (each
+    /// parameter tensor on its own, Burn's) or `global` (all together, PyTorch's
+    /// `clip_grad_norm_`, as the reference) [default: per-tensor].
+    #[arg(long)]
+    pub grad_clip: Option<gr_model::GradClip>,
+    /// AdamW's epsilon, both stages (Burn's 1e-5; PyTorch's, the reference's, 1e-8)
+    /// [default: 1e-5].
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
+    pub adam_epsilon: Option<f64>,
     /// Stop a stage after this many validations without a better encoder retrieval
     /// Recall@50 [default: 5]; larger than the epochs, it never stops early.
     #[arg(long, value_parser = crate::cmd::args::positive)]
@@ -179,6 +188,12 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         }
         if let Some(p) = args.patience {
             stage.patience = p;
+        }
+        if let Some(c) = args.grad_clip {
+            stage.grad_clip = c;
+        }
+        if let Some(e) = args.adam_epsilon {
+            stage.adam_epsilon = e as f32;
         }
         if let Some(m) = args.matmul {
             crate::cmd::backend::check_matmul(args.device, m)?;
