@@ -26,7 +26,9 @@
 #   checkpoint, which it has since 2026-12-06); and Table 3, SpecGR++'s ablations on a
 #   test sample, once SpecGR++'s search is done (`table3-ts/chain.sh`, nice 10 too);
 #   and Table 4's DSI-style backbone (`table4-ts/chain.sh`: hierarchical k-means IDs, the
-#   time split's TIGER recipe on them, its searches and full test; nice 10).
+#   time split's TIGER recipe on them, its searches and full test; nice 10); and
+#   SpecGR++ with 20 stage-1 epochs (`specgr-pp-long-ts/chain.sh`), which waits for
+#   Table 1 and then takes its core.
 #   They sleep until what they need has
 #   finished.
 # - SpecGR++ with stage 1's logQ correction (`specgr-pp-logq-ts/`): the paper-recipe
@@ -81,9 +83,10 @@ NORM_BIN=${BIN:-$(pinned /work/bins/specgr-tch-299ea37)}    # --normalisation al
 K108_BIN=${BIN:-$(pinned /work/bins/specgr-tch-c78310b)}    # the K = 108 TIGER was started with it
 LOGQ_BIN=${BIN:-$(pinned /work/bins/specgr-tch-869f560)}    # SpecGR++ with stage 1's logQ correction (869f560+)
 PRIOR_BIN=${BIN:-$(pinned /work/bins/specgr-dev-76232f3)}   # SpecGR++ with the drafter's prior (76232f3+; its reports resume with it)
+LONG_BIN=${BIN:-$(pinned /work/bins/specgr-tch-dd13332)}    # SpecGR++ with a longer stage 1 (specgr-pp-long-ts/; --patience, dd13332+)
 T4_BIN=${BIN:-$(pinned /work/bins/specgr-tch-a45cf71)}      # Table 4's DSI-style backbone (table4-ts/), from 2026-12-07 22:30 UTC
 LOO_BIN=${BIN:-$(pinned /work/bins/specgr-tch-a45cf71)}     # the leave-one-out TIGER since 19:49 UTC 2026-12-07: bf16 attention products (../../gr-model/bf16-attention/)
-for b in "$T4_BIN" "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN" "$LOO_BIN"; do
+for b in "$LONG_BIN" "$T4_BIN" "$TRAIN_BIN" "$EVAL_BIN" "$TABLE_BIN" "$TUNE_BIN" "$NORM_BIN" "$K108_BIN" "$LOGQ_BIN" "$PRIOR_BIN" "$LOO_BIN"; do
   [ -x "$b" ] || { echo "resume: no binary $b (build one, above, and give it as BIN)" >&2; exit 1; }
 done
 experiments/runs/carry.sh restore
@@ -208,7 +211,7 @@ elif script_runs specgr-knn-recent-ts/gamma-curve.sh; then running "SpecGR-KNN's
     experiments/results/beauty-2014/specgr-knn-recent-ts/gamma-curve.sh >> $L/specgr-knn-curve-all.log 2>&1 &
   started "SpecGR-KNN's all-digits γ curve on test (NORMALISATION=all-digits gamma-curve.sh)"
 fi
-for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts table3-ts table4-ts; do
+for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts table3-ts table4-ts specgr-pp-long-ts; do
   if script_runs "$chain/chain.sh"; then running "$chain/chain.sh"; continue; fi
   case $chain in all-digits-ts|tiger-k108-ts) if side_paused "$chain/chain.sh"; then continue; fi ;; esac
   bin=$EVAL_BIN niceness=0
@@ -222,6 +225,8 @@ for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts ta
   # Table 4's DSI-style backbone (trained, searched and tested on its own binary), nice
   # 10 beside Table 3: Table 1 keeps its core.
   [ $chain = table4-ts ] && bin=$T4_BIN niceness=10
+  # SpecGR++ with 20 stage-1 epochs: waits for Table 1, then takes its core.
+  [ $chain = specgr-pp-long-ts ] && bin=$LONG_BIN
   SPECGR_BIN=$bin nohup nice -n $niceness experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done
