@@ -224,8 +224,16 @@ fn specgr_pp_models_made_from_other_inputs_are_refused() {
     ok(&fit);
     ok(&[
         "train", "tiger", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--epochs", "1",
-        "--batch-size", "64", "--train-limit", "128", "--valid-limit", "16", "--runs", &runs_s,
+        "--batch-size", "64", "--train-limit", "128", "--valid-limit", "16", "--grad-clip", "global",
+        "--adam-epsilon", "1e-8", "--runs", &runs_s,
     ]);
+    // The optimiser flags (shared with `train specgr++`) reach TIGER's settings.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runs.join("synthetic/tiger-rqkmeans-tiny/last/state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["train"]["grad_clip"], "global");
+    assert!((state["train"]["adam_epsilon"].as_f64().unwrap() - 1e-8).abs() < 1e-12);
     let tiger_best = runs.join("synthetic/tiger-rqkmeans-tiny/best").display().to_string();
     let train_pp = [
         "train", "specgr++", "--dataset", "synthetic", "--preset", "tiny", "--ids", "rqkmeans", "--init", &tiger_best,

@@ -81,15 +81,9 @@ pub struct SpecGrPpArgs {
     /// a run resumes in either [default: f32].
     #[arg(long)]
     pub matmul: Option<gr_model::MatmulPrecision>,
-    /// What the gradient-norm clip of 1.0 bounds, both stages: `per-tensor` (each
-    /// parameter tensor on its own, Burn's) or `global` (all together, PyTorch's
-    /// `clip_grad_norm_`, as the reference) [default: per-tensor].
-    #[arg(long)]
-    pub grad_clip: Option<gr_model::GradClip>,
-    /// AdamW's epsilon, both stages (Burn's 1e-5; PyTorch's, the reference's, 1e-8)
-    /// [default: 1e-5].
-    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
-    pub adam_epsilon: Option<f64>,
+    /// Gradient clipping and AdamW's epsilon, both stages.
+    #[command(flatten)]
+    pub optim: crate::cmd::train::OptimArgs,
     /// Stop a stage after this many validations without a better encoder retrieval
     /// Recall@50 [default: 5]; larger than the epochs, it never stops early.
     #[arg(long, value_parser = crate::cmd::args::positive)]
@@ -189,10 +183,10 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
         if let Some(p) = args.patience {
             stage.patience = p;
         }
-        if let Some(c) = args.grad_clip {
+        if let Some(c) = args.optim.grad_clip {
             stage.grad_clip = c;
         }
-        if let Some(e) = args.adam_epsilon {
+        if let Some(e) = args.optim.adam_epsilon {
             stage.adam_epsilon = e as f32;
         }
         if let Some(m) = args.matmul {

@@ -64,14 +64,9 @@ pub struct TigerArgs {
     /// The wall-time budget.
     #[command(flatten)]
     pub budget: crate::cmd::BudgetArgs,
-    /// Gradient clipping to norm 1: `per-tensor` (each parameter's gradient on its own,
-    /// Burn's rule) or `global` (all together, PyTorch's `clip_grad_norm_`, as the
-    /// published TIGER reproductions train) [default: per-tensor].
-    #[arg(long)]
-    pub grad_clip: Option<gr_model::GradClip>,
-    /// Adam's epsilon (PyTorch's default: 1e-8) [default: 1e-5, Burn's].
-    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
-    pub adam_epsilon: Option<f64>,
+    /// Gradient clipping and Adam's epsilon.
+    #[command(flatten)]
+    pub optim: OptimArgs,
     /// Precision of the linear maps' and attention's products while training: `f32`, or `bf16`
     /// (bfloat16 products with float32 accumulation, parameters and optimiser state, as
     /// `torch.autocast` trains; several times faster per product with `--device tch` on a
@@ -178,10 +173,10 @@ pub(crate) fn tiger_configs(
         anyhow::ensure!(w >= 0.0 && w.is_finite(), "--weight-decay {w}: must be >= 0");
         config = config.with_weight_decay(w);
     }
-    if let Some(c) = args.grad_clip {
+    if let Some(c) = args.optim.grad_clip {
         config = config.with_grad_clip(c);
     }
-    if let Some(e) = args.adam_epsilon {
+    if let Some(e) = args.optim.adam_epsilon {
         config = config.with_adam_epsilon(e as f32);
     }
     if let Some(m) = args.matmul {
@@ -241,6 +236,20 @@ pub(crate) fn tiger_shards(args: &TigerArgs) -> anyhow::Result<usize> {
 /// use ([`ExampleArgs::pick`]).
 pub(crate) fn tiger_examples(args: &TigerArgs, split: &recdata::Split) -> (Vec<TrainExample>, Vec<TrainExample>) {
     args.examples.pick(split, args.seed)
+}
+
+/// The two optimiser settings where Burn's defaults and PyTorch's (the reference
+/// code's) differ; `train tiger` and `train specgr++` (both stages) take them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OptimArgs {
+    /// Gradient clipping to norm 1: `per-tensor` (each parameter's gradient on its own,
+    /// Burn's rule) or `global` (all together, PyTorch's `clip_grad_norm_`, as the
+    /// reference and the published TIGER reproductions train) [default: per-tensor].
+    #[arg(long)]
+    pub grad_clip: Option<gr_model::GradClip>,
+    /// Adam's epsilon (PyTorch's default, the reference's: 1e-8) [default: 1e-5, Burn's].
+    #[arg(long, value_parser = crate::cmd::args::positive_f64)]
+    pub adam_epsilon: Option<f64>,
 }
 
 /// Which training and validation examples a trainer (TIGER, SpecGR++) uses: all, the
