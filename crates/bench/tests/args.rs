@@ -135,3 +135,14 @@ fn train_tiger_runs_on_two_cpu_devices() {
     assert_eq!(state["train"]["shards"], 2, "{state}");
     assert_eq!(state["epochs_done"], 1, "{state}");
 }
+
+#[test]
+fn plot_curve_refuses_labels_that_do_not_match_its_runs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_specgr"))
+        .args(["plot", "curve", "no-such-run", "--labels", "a,b"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("--labels names 2 runs, but 1 run directory was given"), "{err}");
+}

@@ -68,7 +68,12 @@ pub fn run(args: &CurveArgs) -> anyhow::Result<()> {
     if let Some(labels) = &args.labels
         && labels.len() != args.runs.len()
     {
-        bail!("--labels names {} runs, but {} run directories were given", labels.len(), args.runs.len());
+        let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        bail!(
+            "--labels names {}, but {} given",
+            count(labels.len(), "run", "runs"),
+            count(args.runs.len(), "run directory was", "run directories were")
+        );
     }
     let curves = args
         .runs
