@@ -278,8 +278,11 @@ fn a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     // A finished run is not trained again: the same call returns its result, and the
     // callers that mark a directory while training runs can tell beforehand.
     assert!(finished(&train));
-    assert!(!finished(&UniSRecTrainConfig { max_epochs: 5, ..train.clone() }), "more epochs continue it");
-    assert!(!finished(&UniSRecTrainConfig { seed: SEED + 1, ..train.clone() }), "other settings train anew");
+    // Other settings (more epochs, another seed) train anew in its place.
+    assert!(!finished(&UniSRecTrainConfig { max_epochs: 5, ..train.clone() }), "more epochs");
+    assert!(!finished(&UniSRecTrainConfig { seed: SEED + 1, ..train.clone() }), "another seed");
+    // The checkpoint cadence is not a setting of the run.
+    assert!(finished(&UniSRecTrainConfig { checkpoint_minutes: 3.0, ..train.clone() }));
     let (again, report) =
         train_unisrec::<TrainBackend>(&tiny_config(), &train, data, &device, Some(dir.path()), &mut |_| panic!("no step"))
             .unwrap();

@@ -136,8 +136,9 @@ pub(crate) fn resume<B: AutodiffBackend, O: Optimizer<UniSRecModel<B>, B>>(
 }
 
 /// The state a run of `fresh`'s settings and inputs resumes at: `last/state.json`
-/// with the training config of now (a larger `max_epochs` continues a run), or `None`
-/// when there is none or it is a run of other settings.
+/// with the training config of now (which may differ from the run's only in
+/// `checkpoint_minutes`), or `None` when there is none or it is a run of other
+/// settings (another `max_epochs` included) or inputs.
 pub(crate) fn resumable_state(last: &LastCheckpoint, fresh: &UniSRecState) -> crate::Result<Option<UniSRecState>> {
     let state = last.read_state::<UniSRecState>().map_err(|e| DrafterError::Checkpoint(Box::new(e)))?;
     Ok(state.filter(|s| settings_differences(s, fresh).is_empty()).map(|s| UniSRecState { train: fresh.train.clone(), ..s }))
