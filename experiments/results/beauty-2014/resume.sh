@@ -114,16 +114,19 @@ else
     >> $L/tiger-paper-chain.log 2>&1 &
   started "the time-split TIGER chain (SpecGR++)"
 fi
-# The probe of SpecGR++ fine-tuned on the newest 20,000 examples (../specgr-pp-ts/, "A
-# probe"), until its 2 epochs are done.
-PR=runs/pp-recent-ts/beauty-2014/specgr-pp-rqvae-paper
-if [ -f $PR/stage2/last/state.json ] && ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["stopped_early"] or s["epochs_done"] >= s["train"]["max_epochs"] else 1)' $PR/stage2/last/state.json; then
-  if run_held $PR; then running "the SpecGR++ recency fine-tune"; else
-    RUNS=runs/pp-recent-ts STAGE1_EPOCHS=0 STAGE2_EPOCHS=2 DEVICE=tch SPECGR_BIN=$TABLE_BIN nohup nice -n 5 \
-      experiments/runs/specgr-pp.sh beauty-2014 runs/pp256-beauty-2014/beauty-2014/specgr-pp-rqvae-paper/stage2/best \
-      --train-last 20000 --stage2-lr 5e-4 >> runs/pp-recent-ts/logs/specgr-pp.log 2>&1 &
-    started "the SpecGR++ recency fine-tune (specgr-pp-ts, a probe)"
-  fi
+# SpecGR++ fine-tuned on the newest 20,000 examples, as TIGER alone was (the probe of
+# ../specgr-pp-ts/, "A probe", on the retrained SpecGR++), then its test and valid
+# samples beside TIGER alone (specgr-pp-recent-ts/run.sh), until both reports exist;
+# and Table A6 at Table 1's settings (tableA6-ts/run.sh; it waits for Table 1).
+if [ -f runs/evals/pp-recent-ts/valid/results.json ]; then :
+elif script_runs specgr-pp-recent-ts/run.sh; then running "specgr-pp-recent-ts/run.sh"; else
+  SPECGR_BIN=$LONG_BIN nohup nice -n 5 experiments/results/beauty-2014/specgr-pp-recent-ts/run.sh >> $L/specgr-pp-recent.log 2>&1 &
+  started "specgr-pp-recent-ts/run.sh (SpecGR++ with the recency fine-tune)"
+fi
+if [ -f runs/evals/ts-recent-tableA6/batch-1/results.json ]; then :
+elif script_runs tableA6-ts/run.sh; then running "tableA6-ts/run.sh"; else
+  SPECGR_BIN=$TABLE_BIN nohup experiments/results/beauty-2014/tableA6-ts/run.sh >> $L/tableA6-ts.log 2>&1 &
+  started "tableA6-ts/run.sh (Table A6, after Table 1)"
 fi
 # SpecGR++ trained as the paper-recipe run but with stage 1's logQ correction
 # (../specgr-pp-logq-ts/), until its stage 2 is done; nice 5; with bfloat16 products
