@@ -6,8 +6,8 @@
 #
 # 1. δ over DELTAS (default "10 20 50 100") at γ and β 50, by the method's overall
 #    NDCG@50 (report OUT_PREFIX<γ>-d<δ>; δ 50 is the γ search's report OUT_PREFIX<γ> when
-#    it is there). A best δ at the grid's top adds 2δ (up to 400), at its bottom δ/2 (down
-#    to 1).
+#    it is there). A best δ at the grid's top adds 2δ (up to DELTA_MAX, default 400: each
+#    doubling doubles the scoring time), at its bottom δ/2 (down to 1).
 # 2. β over BETAS (default "20 50 100") at the best δ (report OUT_PREFIX<γ>-d<δ>-b<β>),
 #    widened the same way (up to 200, down to 5), unless no query ran a beam step at the
 #    best δ (the report's notes say "0 beam steps"): then β has no effect and stays 50.
@@ -86,7 +86,7 @@ search() { # NAME LO HI GRID [specgr eval options]
   echo "$best"
 }
 
-delta=$(search δ 1 400 "${DELTAS:-10 20 50 100}" "$@")
+delta=$(search δ 1 "${DELTA_MAX:-400}" "${DELTAS:-10 20 50 100}" "$@")
 if grep -q '"[^"]*per query[^"]*; 0 beam steps' "$(report "$delta" 50)/results.json"; then
   beta=50
   echo "== $method: no beam step ran at δ $delta: β has no effect, left at 50"

@@ -10,7 +10,7 @@
 #     --part valid --sample 2000 --seed 42 --k 50
 #
 # The eval options must not set --threshold, --draft-size or --beam-size (the searches
-# do). FIRST_METHODS, GRID, DELTAS, BETAS: see the two scripts. Resumes as they do.
+# do). FIRST_METHODS, GRID, DELTAS, DELTA_MAX, BETAS: see the two scripts. Resumes as they do.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 method=${1:?usage: tune-specgr.sh METHOD OUT_DIR [specgr eval options]}
