@@ -123,6 +123,12 @@ elif script_runs specgr-pp-recent-ts/run.sh; then running "specgr-pp-recent-ts/r
   SPECGR_BIN=$LONG_BIN nohup nice -n 5 experiments/results/beauty-2014/specgr-pp-recent-ts/run.sh >> $L/specgr-pp-recent.log 2>&1 &
   started "specgr-pp-recent-ts/run.sh (SpecGR++ with the recency fine-tune)"
 fi
+# Then its own γ/δ/β search on valid and its full test (specgr-pp-recent-ts/search.sh, waits for run.sh).
+if [ -f runs/evals/pp-recent-ts/full-test/results.json ]; then :
+elif script_runs specgr-pp-recent-ts/search.sh; then running "specgr-pp-recent-ts/search.sh"; else
+  SPECGR_BIN=$TABLE_BIN nohup nice -n 5 experiments/results/beauty-2014/specgr-pp-recent-ts/search.sh >> $L/specgr-pp-recent-search.log 2>&1 &
+  started "specgr-pp-recent-ts/search.sh (its search and full test)"
+fi
 if [ -f runs/evals/ts-recent-tableA6/batch-1/results.json ]; then :
 elif script_runs tableA6-ts/run.sh; then running "tableA6-ts/run.sh"; else
   SPECGR_BIN=$TABLE_BIN nohup experiments/results/beauty-2014/tableA6-ts/run.sh >> $L/tableA6-ts.log 2>&1 &
