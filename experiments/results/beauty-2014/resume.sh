@@ -26,9 +26,9 @@
 #   checkpoint, which it has since 2026-12-06); and Table 3, SpecGR++'s ablations on a
 #   test sample, once SpecGR++'s search is done (`table3-ts/chain.sh`, nice 10 too);
 #   and Table 4's DSI-style backbone (`table4-ts/chain.sh`: hierarchical k-means IDs, the
-#   time split's TIGER recipe on them, its searches and full test; nice 10); and
-#   SpecGR++ with 20 stage-1 epochs (`specgr-pp-long-ts/chain.sh`), which waits for
-#   Table 1 and then takes its core.
+#   time split's TIGER recipe on them, its searches and full test; nice 0 since Table 1
+#   ended); and SpecGR++ with 20 stage-1 epochs (`specgr-pp-long-ts/chain.sh`), which
+#   waits for Table 1 and then runs at nice 10.
 #   They sleep until what they need has
 #   finished.
 # - SpecGR++ with stage 1's logQ correction (`specgr-pp-logq-ts/`): the paper-recipe
@@ -231,11 +231,12 @@ for chain in specgr-aux-ts specgr-pp-ts table1-ts all-digits-ts tiger-k108-ts ta
   [ $chain = tiger-k108-ts ] && bin=$K108_BIN niceness=10
   # Table 3 (SpecGR++'s ablations on a test sample) too, with the resumable eval.
   [ $chain = table3-ts ] && bin=$TABLE_BIN niceness=10
-  # Table 4's DSI-style backbone (trained, searched and tested on its own binary), nice
-  # 10 beside Table 3: Table 1 keeps its core.
-  [ $chain = table4-ts ] && bin=$T4_BIN niceness=10
-  # SpecGR++ with 20 stage-1 epochs: waits for Table 1, then takes its core.
-  [ $chain = specgr-pp-long-ts ] && bin=$LONG_BIN
+  # Table 4's DSI-style backbone (trained, searched and tested on its own binary): nice
+  # 0 since Table 1 ended (2026-12-08), a core of its own.
+  [ $chain = table4-ts ] && bin=$T4_BIN
+  # SpecGR++ with 20 stage-1 epochs (waits for Table 1): nice 10, behind Table 4 and the
+  # recency fine-tuned SpecGR++'s search, a long shot at the encoder's target.
+  [ $chain = specgr-pp-long-ts ] && bin=$LONG_BIN niceness=10
   SPECGR_BIN=$bin nohup nice -n $niceness experiments/results/beauty-2014/$chain/chain.sh >> $L/${chain%-ts}-chain.log 2>&1 &
   started "$chain/chain.sh"
 done
