@@ -8,12 +8,14 @@
 # rerun": from the cool-down fork's best, embedding batch 256, generation batch 64,
 # bf16), with 20 stage-1 epochs (10,780 steps; the cosine decay spans them) and patience
 # 8 validations, then stage 2's 2 epochs; then the encoder's retrieval curve is in its
-# state, and SpecGR++'s γ, δ, β search on the seeded 2,000 valid examples beside its
-# encoder alone (runs/evals/pp-long-specgr-pp/), the twin of ../specgr-pp-ts/'s.
+# state; then the recency fine-tune TIGER alone has (2 stage-2 epochs on the newest
+# 20,000 training examples at 5e-4, as ../specgr-pp-recent-ts/; added 2026-12-08), and
+# SpecGR++'s γ, δ, β search on the seeded 2,000 valid examples beside its encoder alone
+# (runs/evals/pp-long-specgr-pp/), the twin of ../specgr-pp-recent-ts/search.sh's.
 #
-# It waits for Table 1 (../table1-ts/) to finish, then takes its core (nice 0):
+# It waits for Table 1 (../table1-ts/) to finish, then runs at nice 10 (behind Table 4):
 #
-#   SPECGR_BIN=/work/bins/specgr-tch-dd13332 nohup experiments/results/beauty-2014/specgr-pp-long-ts/chain.sh \
+#   SPECGR_BIN=/work/bins/specgr-tch-dd13332 nohup nice -n 10 experiments/results/beauty-2014/specgr-pp-long-ts/chain.sh \
 #     >> runs/beauty-2014/logs/specgr-pp-long-chain.log 2>&1 &
 #
 # (`../resume.sh` starts it.) Resumable: the training from its 5-minute checkpoints, the
@@ -42,8 +44,16 @@ mkdir -p $v
 for part in embeddings semid tiger-rqvae-paper; do
   [ -e $v/$part ] || ln -s "$(readlink -f runs/eval-view/ts-recent/beauty-2014/$part)" $v/$part
 done
-[ -e $v/specgr-pp-rqvae-paper ] || ln -s "$PWD/$P" $v/specgr-pp-rqvae-paper
+PR=$R/recent/beauty-2014/specgr-pp-rqvae-paper
+if [ -z "$(tuned runs/evals/pp-long-specgr-pp/search.log || true)" ] && [ ! -f $PR/done ]; then
+  echo "== $(date -u +%FT%TZ) recency fine-tune from $P/stage2/best"
+  mkdir -p $R/recent/logs
+  RUNS=$R/recent STAGE1_EPOCHS=0 STAGE2_EPOCHS=2 DEVICE=tch experiments/runs/specgr-pp.sh beauty-2014 $P/stage2/best \
+    --train-last 20000 --stage2-lr 5e-4 >> $R/recent/logs/specgr-pp.log 2>&1
+  touch $PR/done
+fi
+[ -e $v/specgr-pp-rqvae-paper ] || ln -s "$PWD/$PR" $v/specgr-pp-rqvae-paper
 . experiments/runs/torch-env.sh
-FIRST_METHODS=specgr-pp-drafter experiments/runs/tune-specgr.sh specgr-pp runs/evals/pp-long-specgr-pp --dataset beauty-2014 \
+DELTA_MAX=${DELTA_MAX:-1600} FIRST_METHODS=specgr-pp-drafter experiments/runs/tune-specgr.sh specgr-pp runs/evals/pp-long-specgr-pp --dataset beauty-2014 \
   --runs runs/eval-view/pp-long --ids rqvae --preset paper --part valid --sample 2000 --seed 42 --k 50 ${MATMUL:+--matmul $MATMUL}
 echo "== $(date -u +%FT%TZ) done: $(tail -n 1 runs/evals/pp-long-specgr-pp/search.log)"
