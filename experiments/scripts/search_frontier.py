@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The settings a SpecGR search tried on valid, as a quality/time table, with the best
-setting (what the search picks: the highest overall NDCG@50) and the fastest setting
+setting (what the search picked, from its log's TUNED line; else the highest overall
+NDCG@50) and the fastest setting
 within one standard error of it (the one-standard-error rule: no measurable loss, less
 time). Reads every `<dir>/*/results.json` of a search (experiments/runs/tune-specgr.sh)
 and prints Markdown:
@@ -40,6 +41,13 @@ def main(directory, method):
     if not rows:
         sys.exit(f"{directory}: no report of {method} with an overall NDCG@50")
     best = max(rows, key=lambda r: r[1]["ndcg@50"])
+    # The search's own pick (its ties go to the default, then the faster setting) where
+    # its log says it.
+    log = pathlib.Path(directory) / "search.log"
+    tuned = re.findall(r"^TUNED gamma=(\S+) delta=(\S+) beta=(\S+)$", log.read_text(), re.M) if log.exists() else []
+    if tuned:
+        g, d, b = tuned[-1]
+        best = next((r for r in rows if r[0] == (float(g), int(d), int(b))), best)
     # standard_errors: R@10, N@10, R@50, N@50, in the report's column order.
     se = best[1]["standard_errors"][3]
     floor = best[1]["ndcg@50"] - se
