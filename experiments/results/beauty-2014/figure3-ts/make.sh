@@ -23,12 +23,17 @@ if python3 -c "import torch" 2>/dev/null; then . experiments/runs/torch-env.sh; 
 E=${SPECGR_EVALS:-runs/evals}
 here=experiments/results/beauty-2014/figure3-ts
 . experiments/runs/tuned.sh
-for m in ${METHODS:-knn aux pp}; do
-  src=$E/ts-recent-specgr-$m
+# NAME:SEARCH pairs: the figure's name and the search's report directory under $E.
+# SpecGR++ with the recency fine-tune (../specgr-pp-recent-ts/) and the DSI backbone's
+# searches (../table4-ts/) were added on 2026-12-08.
+for spec in ${SEARCHES:-specgr-knn:ts-recent-specgr-knn specgr-aux:ts-recent-specgr-aux specgr-pp:ts-recent-specgr-pp \
+    specgr-pp-recent:pp-recent-specgr-pp dsi-specgr-knn:t4-dsi-specgr-knn dsi-specgr-aux:t4-dsi-specgr-aux}; do
+  m=${spec%%:*}
+  src=$E/${spec#*:}
   t=$(tuned $src/search.log || true)
-  [ -n "$t" ] || { echo "figure3: the SpecGR-$m search has not finished ($src/search.log); skipped"; continue; }
+  [ -n "$t" ] || { echo "figure3: the $m search has not finished ($src/search.log); skipped"; continue; }
   read -r g d b <<<"$t"
-  out=$here/specgr-$m
+  out=$here/$m
   rm -rf $out.partial && mkdir -p $out.partial
   add() { # sweep setting value report
     [ -f "$4/results.json" ] || return 0
@@ -56,8 +61,8 @@ for m in ${METHODS:-knn aux pp}; do
   for sweep in gamma delta beta gamma-test gamma-test-all-digits; do
     [ -d $out/$sweep ] || continue
     n=$(ls $out/$sweep | wc -l)
-    if [ "$n" -lt 2 ]; then echo "figure3: specgr-$m $sweep has $n point(s); not drawn"; continue; fi
-    "$S" plot sweep $out/$sweep --out $here/specgr-$m-$sweep.png
+    if [ "$n" -lt 2 ]; then echo "figure3: $m $sweep has $n point(s); not drawn"; continue; fi
+    "$S" plot sweep $out/$sweep --out $here/$m-$sweep.png
   done
-  echo "figure3: specgr-$m (tuned γ $g δ $d β $b) drawn"
+  echo "figure3: $m (tuned γ $g δ $d β $b) drawn"
 done
