@@ -173,6 +173,9 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
     if let Some(lr) = args.stage2_lr {
         stage2 = stage2.with_lr(lr);
     }
+    if let Some(m) = args.matmul {
+        crate::cmd::backend::check_matmul(args.device, m)?;
+    }
     for stage in [&mut stage1, &mut stage2] {
         if let Some(m) = args.micro_batch {
             stage.micro_batch = m;
@@ -190,7 +193,6 @@ fn run_on<B: Backend>(args: &SpecGrPpArgs, device: &B::Device) -> anyhow::Result
             stage.adam_epsilon = e as f32;
         }
         if let Some(m) = args.matmul {
-            crate::cmd::backend::check_matmul(args.device, m)?;
             stage.matmul = m;
         }
     }
