@@ -48,8 +48,10 @@ def main(directory, method):
     if tuned:
         g, d, b = tuned[-1]
         best = next((r for r in rows if r[0] == (float(g), int(d), int(b))), best)
-    # standard_errors: R@10, N@10, R@50, N@50, in the report's column order.
-    se = best[1]["standard_errors"][3]
+    # standard_errors: R@10, N@10, R@50, N@50 (recdata's report); absent in old reports.
+    se = (best[1].get("standard_errors") or [None] * 4)[3]
+    if se is None:
+        sys.exit(f"{directory}: the best setting's report has no standard errors (a report older than them)")
     floor = best[1]["ndcg@50"] - se
     cheap = min((r for r in rows if r[1]["ndcg@50"] >= floor), key=lambda r: r[1]["seconds_per_query"])
     print(f"# {method}: the settings searched in `{directory}`\n")

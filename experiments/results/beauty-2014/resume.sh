@@ -41,6 +41,10 @@
 #   this machine they start and exit at once; on a machine without them they run again
 #   from their carried checkpoints. LOO=0 leaves them paused.
 #
+# - SpecGR++ with TIGER alone's recency fine-tune (`specgr-pp-recent-ts/`: run.sh, then
+#   search.sh's search and full test) and Table A6 at Table 1's settings
+#   (`tableA6-ts/run.sh`), until their reports exist (all done on 2026-12-08).
+#
 # SIDE=1 also starts the side experiments, which are left paused by default since
 # 2026-12-07 (two cores do not carry them beside the three trainings above without
 # slowing those): SpecGR++ with the logQ correction, SpecGR-KNN with all-digits

@@ -45,13 +45,14 @@ pub fn check_matmul(kind: DeviceKind, matmul: gr_model::MatmulPrecision) -> anyh
 
 /// What to tell a user whose `--matmul` makes the run slower than it need be: bf16 on
 /// Flex rounds every product's inputs through a float32 conversion, which costs more
-/// than the float32 product it emulates (a 64-example SpecGR++ evaluation took twice as
-/// long as with `--matmul f32` on Flex, and as with bf16 on `--device tch`).
+/// than the float32 product it emulates (a 64-example SpecGR++ evaluation took 1.4–2.0×
+/// as long as with `--matmul f32` on Flex and 2.2× as with bf16 on `--device tch`:
+/// `experiments/results/gr-model/bf16-flex/`).
 pub fn matmul_warning(kind: DeviceKind, matmul: gr_model::MatmulPrecision) -> Option<String> {
     (kind == DeviceKind::Cpu && matmul == gr_model::MatmulPrecision::Bf16).then(|| {
         "--matmul bf16 on the Flex CPU backend (--device cpu) emulates bfloat16 products by \
-         converting to float32: the same numbers as bfloat16 kernels, but about twice as slow as \
-         --matmul f32 here; --device tch (a LibTorch build) has bfloat16 kernels"
+         converting to float32, which is slower than --matmul f32 here (1.4-2x in our \
+         measurements); --device tch (a LibTorch build) has bfloat16 kernels"
             .to_string()
     })
 }
